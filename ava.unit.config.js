@@ -1,0 +1,10 @@
+// ava configuration for test/unit (see test/run.ts for how suites are started).
+export default {
+  files: ['test/unit/**/*.test.ts'],
+  extensions: { ts: 'module' },
+  nodeArguments: ['--import=tsx'],
+  workerThreads: false,
+  timeout: '60s',
+  concurrency: 2,
+  verbose: true,
+};

@@ -1,0 +1,21 @@
+// Argument parsers for commander options: each rejects a bad value with a message naming it.
+import { InvalidArgumentError } from 'commander';
+
+export function parsePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65_535) throw new InvalidArgumentError(`"${value}" is not a port (0-65535)`);
+  return Number(value);
+}
+
+export function parsePositiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  return Number(value);
+}
+
+/** Durations like 500ms, 60s, 5m, 1h (a bare number is seconds). */
+export function parseDurationMs(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration (e.g. 500ms, 60s, 5m)`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(n * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit]!);
+}

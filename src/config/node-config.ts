@@ -1,0 +1,144 @@
+// The node's configuration: one zod schema gives the type, the defaults and messages that
+// name the bad key. Loaded from an optional JSON file, then overridden by the environment.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { ConfigError, ErrorCode } from '../errors.js';
+import { zodIssues } from './zod-issues.js';
+
+const brokerList = z
+  .array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'must be host:port'))
+  .min(1, 'needs at least one broker');
+
+export const nodeConfigSchema = z.strictObject({
+  /** Identity of this node in state rows and logs: ECS task id, or hostname + pid. */
+  nodeId: z.string().min(1).max(200).optional(),
+  /** Local mode: loopback http sinks and inline secrets are allowed. Never in production. */
+  local: z.boolean().default(false),
+  kafka: z
+    .strictObject({
+      brokers: brokerList.default(['127.0.0.1:9092']),
+      clientId: z.string().min(1).default('tributary'),
+      connectionTimeoutMs: z.number().int().positive().default(5_000),
+      requestTimeoutMs: z.number().int().positive().default(30_000),
+    })
+    .prefault({}),
+  dynamodb: z
+    .strictObject({
+      endpoint: z.url().optional(),
+      region: z.string().min(1).default('us-east-1'),
+      table: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name').default('tributary-integrations'),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().min(1).default('0.0.0.0'),
+      port: z.number().int().min(0).max(65_535).default(8080),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  infra: z
+    .strictObject({
+      /** Where downloaded jars and local server data live; outside the repository. */
+      cacheDir: z.string().min(1).optional(),
+      kafkaPort: z.number().int().min(0).max(65_535).default(0),
+      dynamodbPort: z.number().int().min(0).max(65_535).default(0),
+      kafkaHeapMb: z.number().int().min(128).default(512),
+      dynamodbHeapMb: z.number().int().min(64).default(256),
+    })
+    .prefault({}),
+});
+
+export type NodeConfig = z.infer<typeof nodeConfigSchema>;
+
+/** Environment variables that override the file, each mapped to one config path. */
+const envOverrides: readonly { name: string; path: readonly string[]; parse: (v: string) => unknown }[] = [
+  { name: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
+  { name: 'DYNAMODB_ENDPOINT', path: ['dynamodb', 'endpoint'], parse: (v) => v },
+  { name: 'AWS_REGION', path: ['dynamodb', 'region'], parse: (v) => v },
+  { name: 'TRIBUTARY_STATE_TABLE', path: ['dynamodb', 'table'], parse: (v) => v },
+  { name: 'TRIBUTARY_NODE_ID', path: ['nodeId'], parse: (v) => v },
+  { name: 'TRIBUTARY_LOCAL', path: ['local'], parse: parseBool },
+  { name: 'TRIBUTARY_HTTP_PORT', path: ['http', 'port'], parse: parseIntStrict },
+  { name: 'TRIBUTARY_HTTP_HOST', path: ['http', 'host'], parse: (v) => v },
+  { name: 'TRIBUTARY_LOG_LEVEL', path: ['log', 'level'], parse: (v) => v },
+  { name: 'TRIBUTARY_CACHE_DIR', path: ['infra', 'cacheDir'], parse: (v) => v },
+];
+
+function parseBool(v: string): unknown {
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  return v; // left as a string so the schema names the key and the bad value
+}
+
+function parseIntStrict(v: string): unknown {
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+/** Validates a raw object (file contents merged with env) into a NodeConfig, or throws ConfigError. */
+export function parseNodeConfig(raw: unknown, source = 'node config'): NodeConfig {
+  const result = nodeConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(ErrorCode.configInvalid, `invalid ${source}`, zodIssues(result.error));
+  return result.data;
+}
+
+export interface LoadOptions {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Values set by the caller (CLI flags); applied last. */
+  overrides?: readonly { path: readonly string[]; value: unknown }[];
+}
+
+export function loadNodeConfig(options: LoadOptions = {}): NodeConfig {
+  const env = options.env ?? process.env;
+  let raw: Record<string, unknown> = {};
+  if (options.file) {
+    let text: string;
+    try {
+      text = readFileSync(options.file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(ErrorCode.configInvalid, `cannot read config file ${options.file}`, [
+        { path: '', message: (err as Error).message },
+      ]);
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new Error('the top level must be a JSON object');
+      }
+      raw = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(ErrorCode.configInvalid, `config file ${options.file} is not valid JSON`, [
+        { path: '', message: (err as Error).message },
+      ]);
+    }
+  }
+  for (const o of envOverrides) {
+    const v = env[o.name];
+    if (v !== undefined && v !== '') setPath(raw, o.path, o.parse(v));
+  }
+  for (const o of options.overrides ?? []) setPath(raw, o.path, o.value);
+  return parseNodeConfig(raw, options.file ? `config (${options.file} + environment)` : 'config (environment)');
+}
+
+/** The node's identity: explicit, else the ECS task id from the metadata URI, else hostname + pid. */
+export function resolveNodeId(config: NodeConfig, env: NodeJS.ProcessEnv = process.env): string {
+  if (config.nodeId) return config.nodeId;
+  const meta = env.ECS_CONTAINER_METADATA_URI_V4 ?? env.ECS_CONTAINER_METADATA_URI;
+  const task = meta?.match(/\/v\d\/([0-9a-f]{32})/)?.[1];
+  return task ? `ecs-${task}` : `${hostname()}-${process.pid}`;
+}

@@ -1,0 +1,61 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadNodeConfig, parseNodeConfig, resolveNodeId } from '../../../src/config/node-config.js';
+import { ConfigError } from '../../../src/errors.js';
+
+function file(contents: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-config-'));
+  const path = join(dir, 'node.json');
+  writeFileSync(path, contents);
+  return path;
+}
+
+test('defaults fill an empty config', (t) => {
+  const c = parseNodeConfig({});
+  t.deepEqual(c.kafka.brokers, ['127.0.0.1:9092']);
+  t.is(c.dynamodb.table, 'tributary-integrations');
+  t.is(c.http.port, 8080);
+  t.false(c.local);
+});
+
+test('a wrong type is rejected with a message naming the key', (t) => {
+  const err = t.throws(() => loadNodeConfig({ file: file('{"http":{"port":"eighty"}}'), env: {} }), { instanceOf: ConfigError });
+  t.regex(err!.message, /http\.port/);
+  t.deepEqual(err!.issues.map((i) => i.path), ['http.port']);
+});
+
+test('an unknown key is rejected with its full path', (t) => {
+  const err = t.throws(() => loadNodeConfig({ file: file('{"kafka":{"brokers":["a:1"],"bootstrap":"x"}}'), env: {} }), {
+    instanceOf: ConfigError,
+  });
+  t.deepEqual(err!.issues, [{ path: 'kafka.bootstrap', message: 'unknown key' }]);
+});
+
+test('invalid JSON and a missing file give clear errors', (t) => {
+  t.throws(() => loadNodeConfig({ file: file('{"kafka":'), env: {} }), { message: /not valid JSON/ });
+  t.throws(() => loadNodeConfig({ file: '/nonexistent/tributary.json', env: {} }), { message: /cannot read config file/ });
+  t.throws(() => loadNodeConfig({ file: file('[1,2]'), env: {} }), { message: /JSON object/ });
+});
+
+test('environment overrides the file, and a bad env value names the key it maps to', (t) => {
+  const path = file('{"kafka":{"brokers":["file:9092"]},"http":{"port":9000}}');
+  const c = loadNodeConfig({ file: path, env: { KAFKA_BROKERS: 'a:1, b:2', DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' } });
+  t.deepEqual(c.kafka.brokers, ['a:1', 'b:2']);
+  t.is(c.dynamodb.endpoint, 'http://127.0.0.1:8000');
+  t.is(c.http.port, 9000);
+  const err = t.throws(() => loadNodeConfig({ env: { TRIBUTARY_HTTP_PORT: 'abc' } }), { instanceOf: ConfigError });
+  t.regex(err!.message, /http\.port/);
+  t.throws(() => loadNodeConfig({ env: { KAFKA_BROKERS: 'no-port' } }), { message: /kafka\.brokers\.0: must be host:port/ });
+  t.throws(() => loadNodeConfig({ env: { TRIBUTARY_LOCAL: 'maybe' } }), { message: /local/ });
+});
+
+test('node id comes from config, then the ECS task, then hostname and pid', (t) => {
+  t.is(resolveNodeId(parseNodeConfig({ nodeId: 'n1' }), {}), 'n1');
+  t.is(
+    resolveNodeId(parseNodeConfig({}), { ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/0123456789abcdef0123456789abcdef-123' }),
+    'ecs-0123456789abcdef0123456789abcdef',
+  );
+  t.regex(resolveNodeId(parseNodeConfig({}), {}), new RegExp(`-${process.pid}$`));
+});
