@@ -1,0 +1,48 @@
+// Every Kafka topic and consumer-group name Tributary uses, in one module, with the
+// integration-id rules that keep them valid Kafka names.
+import { z } from 'zod';
+
+/** Integration ids become part of topic names: Kafka allows [a-zA-Z0-9._-], ≤ 249 chars. */
+export const integrationIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,127}$/, 'must be 1-128 chars of a-z, 0-9, "-" or "_", starting with a letter or digit');
+
+export const topics = {
+  control: 'tributary.control',
+  controlRejected: 'tributary.control.rejected',
+  notifications: 'tributary.notifications',
+  events: (integrationId: string) => `tributary.events.${integrationId}`,
+  dlq: (integrationId: string) => `tributary.dlq.${integrationId}`,
+} as const;
+
+export const groups = {
+  /** Every node joins this group on the control topic; its partitions decide who runs what. */
+  nodes: 'tributary.nodes',
+  sink: (integrationId: string) => `tributary.sink.${integrationId}`,
+  dlqReplay: (integrationId: string) => `tributary.dlq-replay.${integrationId}`,
+} as const;
+
+/** Header names on events and DLQ records (RELIABILITY.md I3: id, offset and integration travel with every record). */
+export const headers = {
+  integrationId: 'tributary-integration-id',
+  eventId: 'tributary-event-id',
+  connectOffset: 'tributary-connect-offset',
+  eventType: 'tributary-event-type',
+  occurred: 'tributary-occurred',
+  processed: 'tributary-processed',
+  ingestedAt: 'tributary-ingested-at',
+  correlationId: 'tributary-correlation-id',
+  /** Source watermark when the batch was produced: every event at or below it was already acked. */
+  watermark: 'tributary-watermark',
+  // DLQ only
+  errorClass: 'tributary-error-class',
+  errorCode: 'tributary-error-code',
+  reason: 'tributary-reason',
+  attempts: 'tributary-attempts',
+  responseStatus: 'tributary-response-status',
+  responseBody: 'tributary-response-body',
+  originalPartition: 'tributary-original-partition',
+  originalOffset: 'tributary-original-offset',
+  stage: 'tributary-stage',
+  dlqAt: 'tributary-dlq-at',
+} as const;
