@@ -7,4 +7,5 @@ export default {
   timeout: '180s',
   concurrency: 1,
   verbose: true,
+  environmentVariables: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
 };

@@ -7,4 +7,5 @@ export default {
   timeout: '60s',
   concurrency: 2,
   verbose: true,
+  environmentVariables: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
 };

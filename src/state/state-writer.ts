@@ -1,0 +1,111 @@
+// Coalesces one integration's state writes: counters add up and the checkpoint keeps only its
+// newest value, flushed at most once per interval (the SDK costs ~0.7 ms CPU a call; never one
+// call per event). A fenced checkpoint means another node owns the integration now.
+import { ErrorCode, TributaryError } from '../errors.js';
+import type { CheckpointResult, Counters, StateStore } from './state-store.js';
+
+export interface StateWriterOptions {
+  integrationId: string;
+  epoch: number;
+  flushIntervalMs?: number;
+  /** Called once when a write is rejected because a newer owner holds the integration. */
+  onFenced?: () => void;
+  onError?: (err: unknown) => void;
+}
+
+export class StateWriter {
+  private counters: Partial<Counters> = {};
+  private checkpoint: string | undefined;
+  private sourceLagMs: number | undefined;
+  private consumerLag: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private fenced = false;
+  /** The checkpoint last confirmed written, for status and tests. */
+  lastWritten: string | undefined;
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly o: StateWriterOptions,
+  ) {
+    this.timer = setInterval(() => void this.flush().catch((err) => this.o.onError?.(err)), o.flushIntervalMs ?? 1_000);
+    this.timer.unref();
+  }
+
+  count(k: keyof Counters, n = 1): void {
+    this.counters[k] = (this.counters[k] ?? 0) + n;
+  }
+
+  setCheckpoint(offset: string): void {
+    this.checkpoint = offset;
+  }
+
+  setLag(lag: { sourceLagMs?: number; consumerLag?: number }): void {
+    if (lag.sourceLagMs !== undefined) this.sourceLagMs = lag.sourceLagMs;
+    if (lag.consumerLag !== undefined) this.consumerLag = lag.consumerLag;
+  }
+
+  get isFenced(): boolean {
+    return this.fenced;
+  }
+
+  /** Writes what is pending; serialised so two flushes never race on the same row. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.catch(() => undefined).then(() => this.flushOnce());
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (this.fenced) return;
+    const checkpoint = this.checkpoint;
+    this.checkpoint = undefined;
+    if (checkpoint !== undefined) {
+      let result: CheckpointResult;
+      try {
+        result = await this.store.advanceCheckpoint(this.o.integrationId, this.o.epoch, checkpoint);
+      } catch (err) {
+        // Keep the newest value for the next try unless a newer one arrived meanwhile.
+        this.checkpoint ??= checkpoint;
+        throw err;
+      }
+      if (result === 'fenced') return this.fence();
+      this.lastWritten = checkpoint;
+    }
+    const counters = this.counters;
+    const hasCounters = Object.values(counters).some((v) => v);
+    if (!hasCounters && this.sourceLagMs === undefined && this.consumerLag === undefined) return;
+    this.counters = {};
+    const lag = { sourceLagMs: this.sourceLagMs, consumerLag: this.consumerLag };
+    this.sourceLagMs = undefined;
+    this.consumerLag = undefined;
+    try {
+      const res = await this.store.update(this.o.integrationId, {
+        epoch: this.o.epoch,
+        counters,
+        ...(lag.sourceLagMs === undefined ? {} : { sourceLagMs: lag.sourceLagMs }),
+        ...(lag.consumerLag === undefined ? {} : { consumerLag: lag.consumerLag }),
+      });
+      if (res === 'fenced') this.fence();
+    } catch (err) {
+      for (const [k, v] of Object.entries(counters)) this.count(k as keyof Counters, v);
+      throw err;
+    }
+  }
+
+  private fence(): void {
+    if (this.fenced) return;
+    this.fenced = true;
+    this.o.onFenced?.();
+  }
+
+  /** Final flush; afterwards nothing is written. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}
+
+export function fencedError(integrationId: string): TributaryError {
+  return new TributaryError(ErrorCode.stateConflict, `integration ${integrationId} is now owned by another node (fenced)`);
+}

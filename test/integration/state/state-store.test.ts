@@ -1,0 +1,77 @@
+import test from 'ava';
+import { StateStore } from '../../../src/state/state-store.js';
+import { StateWriter } from '../../../src/state/state-writer.js';
+import { eventually, testDynamo, uniq } from '../../helpers/infra.js';
+
+async function store(): Promise<StateStore> {
+  const s = new StateStore(testDynamo(), uniq('state'));
+  await s.ensureTable();
+  await s.ensureTable(); // idempotent
+  return s;
+}
+
+const info = { appKey: 'app1', tier: 'large', sinkType: 'webhook' };
+
+test('checkpoints only move forward, compared as big decimals', async (t) => {
+  const s = await store();
+  const { epoch } = await s.claim('i1', 'node-a', info);
+  t.is(await s.advanceCheckpoint('i1', epoch, '999'), 'advanced');
+  t.is(await s.advanceCheckpoint('i1', epoch, '1000'), 'advanced');
+  t.is(await s.advanceCheckpoint('i1', epoch, '999'), 'unchanged');
+  t.is(await s.advanceCheckpoint('i1', epoch, '1000'), 'unchanged');
+  t.is(await s.advanceCheckpoint('i1', epoch, '1000059326194000000001'), 'advanced');
+  t.is(await s.advanceCheckpoint('i1', epoch, '1000059326194000000000'), 'unchanged');
+  t.is((await s.get('i1'))?.checkpoint, '1000059326194000000001');
+});
+
+test('a newer owner fences the old one: its checkpoint and status writes are rejected', async (t) => {
+  const s = await store();
+  const a = await s.claim('i2', 'node-a', info);
+  t.is(await s.advanceCheckpoint('i2', a.epoch, '10'), 'advanced');
+  const b = await s.claim('i2', 'node-b', info);
+  t.is(b.epoch, a.epoch + 1);
+  t.is(await s.advanceCheckpoint('i2', a.epoch, '20'), 'fenced');
+  t.is(await s.update('i2', { epoch: a.epoch, status: 'failing' }), 'fenced');
+  t.is(await s.advanceCheckpoint('i2', b.epoch, '20'), 'advanced');
+  const row = await s.get('i2');
+  t.is(row?.owner, 'node-b');
+  t.is(row?.checkpoint, '20');
+  t.deepEqual(row?.history?.map((h) => h.node), ['node-a', 'node-b']);
+});
+
+test('the writer coalesces counters and checkpoints and reports fencing once', async (t) => {
+  const s = await store();
+  const { epoch } = await s.claim('i3', 'node-a', info);
+  let fenced = 0;
+  const w = new StateWriter(s, { integrationId: 'i3', epoch, flushIntervalMs: 50, onFenced: () => (fenced += 1) });
+  for (let i = 1; i <= 1000; i++) {
+    w.count('read');
+    w.setCheckpoint(String(i));
+  }
+  w.count('delivered', 7);
+  await w.flush();
+  const row = await s.get('i3');
+  t.is(row?.checkpoint, '1000');
+  t.is(row?.counters?.read, 1000);
+  t.is(row?.counters?.delivered, 7);
+  await s.claim('i3', 'node-b', info);
+  w.setCheckpoint('2000');
+  await eventually(() => (fenced === 1 ? true : undefined), 5_000, 'fenced callback');
+  await w.close();
+  t.is((await s.get('i3'))?.checkpoint, '1000');
+  t.true(w.isFenced);
+});
+
+test('status, errors and history keep bounded lists', async (t) => {
+  const s = await store();
+  await s.claim('i4', 'node-a', info);
+  for (let i = 0; i < 8; i++) {
+    await s.update('i4', { status: 'failing', statusReason: `r${i}`, error: { class: 'retryable', code: 'sink_server', message: `m${i}`, fingerprint: 'f', at: new Date().toISOString() } });
+  }
+  const row = await s.get('i4');
+  t.is(row?.status, 'failing');
+  t.is(row?.statusReason, 'r7');
+  t.is(row?.lastErrors?.length, 5);
+  t.is(row?.lastErrors?.at(-1)?.message, 'm7');
+  t.true((await s.list()).some((r) => r.integrationId === 'i4'));
+});
