@@ -46,6 +46,14 @@ export const ErrorCode = {
   sinkServer: 'sink_server',
   sinkNetwork: 'sink_network',
   sinkTimeout: 'sink_timeout',
+  /** A sink answered 3xx: redirects are never followed, the URL needs fixing. */
+  sinkRedirect: 'sink_redirect',
+  /** The sink refuses the request shape or account (405, 501, 402) or its storage is unusable. */
+  sinkMisconfigured: 'sink_misconfigured',
+  /** Transient storage trouble in a local sink (disk full, I/O error). */
+  sinkStorage: 'sink_storage',
+  /** A record stayed undeliverable for the whole retry budget (maxRetryAgeMs): DLQ it. */
+  sinkRetriesExhausted: 'sink_retries_exhausted',
   ssrfBlocked: 'ssrf_blocked',
   bug: 'bug',
 } as const;
@@ -82,6 +90,10 @@ const kindOfCode: Record<ErrorCode, ErrorKind> = {
   sink_server: 'retryable',
   sink_network: 'retryable',
   sink_timeout: 'retryable',
+  sink_redirect: 'misconfiguration',
+  sink_misconfigured: 'misconfiguration',
+  sink_storage: 'retryable',
+  sink_retries_exhausted: 'permanent',
   ssrf_blocked: 'misconfiguration',
   bug: 'fatal',
 };
