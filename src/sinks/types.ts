@@ -47,6 +47,8 @@ export interface WriteResult {
   requests: number;
   /** Retries made for transient failures, for metrics. */
   retries: number;
+  /** Bytes the sink accepted (request bodies as sent, or bytes written), for the bytes-sent metric. */
+  bytesSent?: number;
 }
 
 export interface Sink {
@@ -83,7 +85,10 @@ export interface ValidateContext {
 export interface SinkDefinition<Valid = unknown> {
   /** The folder's name and the spec's `sink.type`. */
   readonly type: string;
-  /** Pure: no I/O. Throws ConfigError with the path of each problem (paths relative to `sink`). */
+  /**
+   * Pure: no I/O. Throws ConfigError with the path of each problem, rooted at `sink`
+   * (`sink.url: must be https`); `raw` is the whole `sink` object, `type` included.
+   */
   validate(raw: unknown, ctx: ValidateContext): Valid;
   build(config: Valid, ctx: SinkContext): Promise<Sink>;
 }
