@@ -4,6 +4,7 @@ import { ConfigError, TributaryError, errorMessage } from '../errors.js';
 import { registerInfraCommands } from './infra-command.js';
 import { registerLocalCommand } from './local-command.js';
 import { registerConfigCommands } from './config-command.js';
+import { registerSimulateCommands } from './simulate-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('tributary')
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerInfraCommands(program);
   registerLocalCommand(program);
   registerConfigCommands(program);
+  registerSimulateCommands(program);
   return program;
 }
 
