@@ -4,6 +4,7 @@ import { ConfigError, TributaryError, errorMessage } from '../errors.js';
 import { registerInfraCommands } from './infra-command.js';
 import { registerLocalCommand } from './local-command.js';
 import { registerConfigCommands } from './config-command.js';
+import { registerNodeCommand } from './node-command.js';
 import { registerSimulateCommands } from './simulate-command.js';
 
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerInfraCommands(program);
   registerLocalCommand(program);
   registerConfigCommands(program);
+  registerNodeCommand(program);
   registerSimulateCommands(program);
   return program;
 }

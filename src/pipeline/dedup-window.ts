@@ -20,6 +20,20 @@ export class DedupWindow {
     return false;
   }
 
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  /** Records a delivered id, evicting the oldest beyond capacity. */
+  add(id: string): void {
+    this.seen(id);
+  }
+
+  /** Forgets every id: a replay must deliver again what was delivered before. */
+  clear(): void {
+    this.ids.clear();
+  }
+
   /** Forgets an id (its delivery failed, so a retry must not be taken for a duplicate). */
   forget(id: string): void {
     this.ids.delete(id);

@@ -1,0 +1,309 @@
+// One integration's lifecycle: claims ownership (fencing epoch), creates its topics, runs a
+// source and a sink worker, pauses/resumes/updates/replays them, turns worker faults into
+// status rows and failure reports, and drains on stop (source first, then sink).
+import { dispatch, query, spawn, stop as stopActor, type Ref } from 'nact';
+import type { IntegrationSpec } from '../control/spec.js';
+import { tierSettings } from '../control/spec.js';
+import { errorMessage, fingerprint as fingerprintOf } from '../errors.js';
+import { groups, topics } from '../kafka/topics.js';
+import { DedupWindow } from '../pipeline/dedup-window.js';
+import type { IntegrationStatus } from '../state/state-store.js';
+import { StateWriter } from '../state/state-writer.js';
+import { spawnWorker, type WorkerMsg, type WorkerReport } from '../supervision/nact-adapter.js';
+import { ensureIntegrationTopics, startSinkTask, startSourceTask } from './integration-tasks.js';
+import type { NodeContext } from './node-context.js';
+
+export type ReplayFrom = { timestamp: number } | { earliest: true };
+
+export interface IntegrationSnapshot {
+  integrationId: string;
+  appKey: string;
+  tier: string;
+  sinkType: string;
+  status: IntegrationStatus;
+  statusReason: string;
+  checkpoint: string | undefined;
+  epoch: number | undefined;
+  source: boolean;
+  sink: boolean;
+}
+
+export type IntegrationMsg =
+  | { type: 'start'; spec: IntegrationSpec }
+  | { type: 'update'; spec: IntegrationSpec }
+  | { type: 'replay'; from: ReplayFrom; ack: Ref<{ ok: boolean; error?: string; partitions?: number }> }
+  | { type: 'stop'; ack?: Ref<boolean> }
+  | { type: 'status'; ack: Ref<IntegrationSnapshot> }
+  | { type: 'workerReport'; role: Role; report: WorkerReport }
+  | { type: 'probe'; role: Role };
+
+type Role = 'source' | 'sink';
+
+interface Ctx {
+  spec: IntegrationSpec | undefined;
+  epoch: number | undefined;
+  writer: StateWriter | undefined;
+  dedup: DedupWindow | undefined;
+  workers: Partial<Record<Role, Ref<WorkerMsg>>>;
+  status: IntegrationStatus;
+  statusReason: string;
+  checkpoint: string | undefined;
+  faulted: Set<Role>;
+  probes: Partial<Record<Role, NodeJS.Timeout>>;
+  stopped: boolean;
+}
+
+const ACK_MS = 120_000;
+
+export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: string): Ref<IntegrationMsg> {
+  const c: Ctx = {
+    spec: undefined,
+    epoch: undefined,
+    writer: undefined,
+    dedup: undefined,
+    workers: {},
+    status: 'starting',
+    statusReason: '',
+    checkpoint: undefined,
+    faulted: new Set(),
+    probes: {},
+    stopped: false,
+  };
+  const log = node.logger.child({ integrationId: id });
+
+  const setStatus = async (status: IntegrationStatus, reason = '') => {
+    if (c.status === status && c.statusReason === reason) return;
+    c.status = status;
+    c.statusReason = reason;
+    await node.state
+      .update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), status, statusReason: reason.slice(0, 500) })
+      .catch((err) => log.warn({ err: errorMessage(err) }, 'state update failed'));
+  };
+
+  const startWorker = (self: Ref<IntegrationMsg>, role: Role) => {
+    const spec = c.spec!;
+    const report = (r: WorkerReport) => dispatch(self, { type: 'workerReport', role, report: r });
+    const ref = spawnWorker(self, {
+      name: role,
+      policy: node.restartPolicy,
+      report,
+      fingerprintParts: [role === 'sink' ? String(spec.sink.type) : 'connect'],
+      start: (healthy) =>
+        role === 'source'
+          ? startSourceTask({
+              node,
+              spec,
+              state: c.writer!,
+              resumeOffset: () => c.checkpoint,
+              onCheckpoint: (o) => (c.checkpoint = o),
+              healthy,
+            })
+          : startSinkTask({ node, spec, state: c.writer!, dedup: c.dedup!, healthy }),
+    });
+    c.workers[role] = ref;
+    dispatch(ref, { type: 'start' });
+  };
+
+  const stopWorker = async (role: Role) => {
+    clearTimeout(c.probes[role]);
+    delete c.probes[role];
+    const ref = c.workers[role];
+    if (!ref) return;
+    delete c.workers[role];
+    await query(ref, (ack: Ref<boolean>) => ({ type: 'stop', ack }), ACK_MS).catch((err) =>
+      log.warn({ role, err: errorMessage(err) }, 'worker did not stop in time'),
+    );
+    stopActor(ref);
+  };
+
+  const run = async (self: Ref<IntegrationMsg>) => {
+    const spec = c.spec!;
+    if (spec.state === 'paused') {
+      await setStatus('paused', 'paused by its spec');
+      return;
+    }
+    await setStatus('running');
+    // Sink first: it is ready to drain whatever the source produces.
+    if (!c.workers.sink) startWorker(self, 'sink');
+    if (!c.workers.source) startWorker(self, 'source');
+  };
+
+  const drain = async () => {
+    await stopWorker('source');
+    await stopWorker('sink');
+    await c.writer?.flush().catch((err) => log.warn({ err: errorMessage(err) }, 'final state flush failed'));
+  };
+
+  const onReport = async (self: Ref<IntegrationMsg>, role: Role, r: WorkerReport) => {
+    const spec = c.spec;
+    if (!spec || c.stopped) return;
+    const base = { integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time: Date.now() };
+    if (r.type === 'workerHealthy') {
+      if (!c.faulted.delete(role)) return;
+      if (c.faulted.size === 0) await setStatus('running');
+      node.reportFailure({ ...base, kind: 'recovery', errorClass: 'retryable', fingerprint: `${role}-recovered` });
+      await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), history: { node: node.nodeId, event: `${role} recovered`, at: new Date().toISOString() } }).catch(() => undefined);
+      return;
+    }
+    c.faulted.add(role);
+    const message = errorMessage(r.error).slice(0, 500);
+    node.reportFailure({ ...base, kind: 'failure', errorClass: r.kind as never, fingerprint: r.fingerprint, message });
+    log.warn({ role, kind: r.kind, decision: r.decision.type, err: message }, 'worker faulted');
+    const error = { class: r.kind, code: String((r.error as { code?: unknown })?.code ?? 'unknown'), message, fingerprint: r.fingerprint, at: new Date().toISOString(), stage: role };
+    await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), error }).catch(() => undefined);
+    switch (r.decision.type) {
+      case 'restart':
+        await setStatus('failing', `${role}: ${message}`);
+        break;
+      case 'halt':
+        // Misconfiguration: data waits in Kafka; a slow probe retries (≤ 1 per probe interval).
+        await setStatus('misconfigured', `${role}: ${message}`);
+        await stopWorker(role);
+        c.faulted.add(role);
+        c.probes[role] = setTimeout(() => dispatch(self, { type: 'probe', role }), node.probeIntervalMs);
+        c.probes[role]!.unref();
+        break;
+      case 'escalate':
+        await setStatus('failing', `${role}: ${r.decision.reason}`.slice(0, 500));
+        // Past the restart budget: keep trying, slowly, rather than stall a customer's data.
+        await stopWorker(role);
+        c.faulted.add(role);
+        c.probes[role] = setTimeout(() => dispatch(self, { type: 'probe', role }), node.restartPolicy.maxDelayMs);
+        c.probes[role]!.unref();
+        break;
+      case 'resume':
+        break;
+    }
+  };
+
+  return spawn(
+    parent as Ref<never>,
+    async (_state: null, msg: IntegrationMsg, ctx): Promise<null> => {
+      const self = ctx.self as Ref<IntegrationMsg>;
+      switch (msg.type) {
+        case 'start': {
+          c.spec = msg.spec;
+          const claimed = await node.state.claim(id, node.nodeId, { appKey: msg.spec.app.key, tier: msg.spec.app.size, sinkType: String(msg.spec.sink.type), specVersion: msg.spec.version });
+          c.epoch = claimed.epoch;
+          c.checkpoint = claimed.row.checkpoint;
+          c.status = claimed.row.status ?? 'starting';
+          c.dedup = new DedupWindow(msg.spec.options.dedupWindow ?? tierSettings(msg.spec.app.size).dedupWindow);
+          c.writer = new StateWriter(node.state, {
+            integrationId: id,
+            epoch: claimed.epoch,
+            onFenced: () => {
+              log.warn('fenced: another node owns this integration now; stopping it here');
+              dispatch(self, { type: 'stop' });
+            },
+            onError: (err) => log.warn({ err: errorMessage(err) }, 'state flush failed'),
+          });
+          await ensureIntegrationTopics(node, msg.spec);
+          log.info({ epoch: c.epoch, checkpoint: c.checkpoint, state: msg.spec.state }, 'integration starting');
+          await run(self);
+          return null;
+        }
+        case 'update': {
+          const old = c.spec!;
+          c.spec = msg.spec;
+          const sourceChanged = JSON.stringify([old.app, old.connect, old.options]) !== JSON.stringify([msg.spec.app, msg.spec.connect, msg.spec.options]);
+          const sinkChanged = JSON.stringify([old.sink, old.options]) !== JSON.stringify([msg.spec.sink, msg.spec.options]);
+          if (msg.spec.state === 'paused') {
+            await drain();
+            await setStatus('paused', 'paused by its spec');
+            return null;
+          }
+          // Restart only what changed: a sink change does not touch the source.
+          if (sourceChanged) await stopWorker('source');
+          if (sinkChanged) await stopWorker('sink');
+          if (sourceChanged || sinkChanged) c.faulted.clear();
+          await ensureIntegrationTopics(node, msg.spec);
+          await run(self);
+          return null;
+        }
+        case 'replay': {
+          try {
+            const partitions = await replaySink(node, id, msg.from, () => stopWorker('sink'));
+            c.dedup?.clear();
+            await node.state.update(id, { lastReplay: { from: 'timestamp' in msg.from ? new Date(msg.from.timestamp).toISOString() : 'earliest', at: new Date().toISOString(), node: node.nodeId } });
+            if (c.spec?.state === 'running' && c.status !== 'misconfigured') startWorker(self, 'sink');
+            dispatch(msg.ack, { ok: true, partitions });
+          } catch (err) {
+            if (c.spec?.state === 'running' && !c.workers.sink) startWorker(self, 'sink');
+            dispatch(msg.ack, { ok: false, error: errorMessage(err) });
+          }
+          return null;
+        }
+        case 'probe':
+          delete c.probes[msg.role];
+          if (!c.stopped && c.spec?.state === 'running' && !c.workers[msg.role]) startWorker(self, msg.role);
+          return null;
+        case 'workerReport':
+          await onReport(self, msg.role, msg.report);
+          return null;
+        case 'status':
+          dispatch(msg.ack, {
+            integrationId: id,
+            appKey: c.spec?.app.key ?? '',
+            tier: c.spec?.app.size ?? '',
+            sinkType: String(c.spec?.sink.type ?? ''),
+            status: c.status,
+            statusReason: c.statusReason,
+            checkpoint: c.checkpoint,
+            epoch: c.epoch,
+            source: c.workers.source !== undefined,
+            sink: c.workers.sink !== undefined,
+          });
+          return null;
+        case 'stop': {
+          if (!c.stopped) {
+            c.stopped = true;
+            await drain();
+            await c.writer?.close().catch(() => undefined);
+          }
+          if (msg.ack) dispatch(msg.ack, true);
+          return null;
+        }
+      }
+    },
+    id,
+    {
+      initialState: null,
+      onCrash: (msg, err, ctx) => {
+        // A lifecycle step failed (e.g. Kafka unreachable while creating topics): retry it later.
+        log.error({ err: errorMessage(err), msg: (msg as IntegrationMsg | undefined)?.type }, 'integration lifecycle step failed');
+        const spec = c.spec;
+        if (spec) {
+          node.reportFailure({ integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time: Date.now(), kind: 'failure', errorClass: 'retryable', fingerprint: fingerprintOf(err, ['lifecycle']) });
+        }
+        const m = msg as IntegrationMsg | undefined;
+        if (m && (m.type === 'start' || m.type === 'update') && !c.stopped) {
+          const self = ctx.self;
+          setTimeout(() => dispatch(self, m), node.restartPolicy.initialDelayMs * 5).unref();
+        }
+        return ctx.resume;
+      },
+    },
+  );
+}
+
+/** Moves the sink's consumer group to a timestamp (or the beginning) while the sink is stopped. */
+async function replaySink(node: NodeContext, id: string, from: ReplayFrom, stopSink: () => Promise<void>): Promise<number> {
+  const topic = topics.events(id);
+  const groupId = groups.sink(id);
+  await stopSink();
+  const positions =
+    'timestamp' in from
+      ? await node.admin.fetchTopicOffsetsByTimestamp(topic, from.timestamp)
+      : (await node.admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.low }));
+  // The group must be empty to be moved; the sink just left it, the coordinator may lag a moment.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await node.admin.setOffsets({ groupId, topic, partitions: positions.map((p) => ({ partition: p.partition, offset: p.offset })) });
+      return positions.length;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}

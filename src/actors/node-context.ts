@@ -1,0 +1,27 @@
+// What every actor on a node shares: clients, config, identity, and the guardian's inbox for
+// failure reports. Built once by the node runner; actors never create clients themselves.
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { NodeConfig } from '../config/node-config.js';
+import type { Logger } from '../observability/logger.js';
+import type { StateStore } from '../state/state-store.js';
+import type { FailureReport } from '../supervision/guardian-types.js';
+import type { RestartPolicyConfig } from '../supervision/restart-policy.js';
+
+export interface NodeContext {
+  nodeId: string;
+  config: NodeConfig;
+  logger: Logger;
+  kafka: Kafka;
+  /** Idempotent, acks=all; shared by every source and DLQ write on the node. */
+  producer: Producer;
+  admin: Admin;
+  state: StateStore;
+  /** Where file sinks write. */
+  dataDir: string;
+  restartPolicy: RestartPolicyConfig;
+  /** Slow probe of a halted (misconfigured) integration. */
+  probeIntervalMs: number;
+  /** The guardian's inbox. */
+  reportFailure(report: FailureReport): void;
+  env: NodeJS.ProcessEnv;
+}

@@ -1,0 +1,61 @@
+// Kafka clients for a node: one kafkajs instance with its logs in pino, and topic creation
+// with per-integration partitions and retention (the broker never auto-creates).
+import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import type { NodeConfig } from '../config/node-config.js';
+import { ErrorCode, TributaryError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+export function createKafka(config: NodeConfig['kafka'], logger: Logger, clientId = config.clientId): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: config.brokers,
+    connectionTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log, namespace }: LogEntry) => {
+        const { message, ...extra } = log;
+        // kafkajs logs a warning per retry; they are transient by design and counted elsewhere.
+        logger[levels[level] ?? 'info']({ kafka: namespace, ...extra }, message);
+      },
+  });
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  retentionMs?: number;
+  compacted?: boolean;
+  extraConfig?: Record<string, string>;
+}
+
+/** Creates the topic when missing. Existing topics are left as they are (never shrunk). */
+export async function ensureTopic(admin: Admin, spec: TopicSpec): Promise<void> {
+  const configEntries: ITopicConfig['configEntries'] = [];
+  if (spec.retentionMs !== undefined) configEntries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
+  if (spec.compacted) configEntries.push({ name: 'cleanup.policy', value: 'compact' });
+  for (const [name, value] of Object.entries(spec.extraConfig ?? {})) configEntries.push({ name, value });
+  try {
+    const existing = await admin.fetchTopicMetadata({ topics: [spec.topic] }).catch(() => undefined);
+    if (existing?.topics.some((t) => t.name === spec.topic && t.partitions.length > 0)) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1, configEntries }],
+    });
+  } catch (err) {
+    // Two nodes racing to create the same topic: the loser sees TOPIC_ALREADY_EXISTS.
+    if ((err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return;
+    const errors = (err as { errors?: { type?: string }[] }).errors;
+    if (errors?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) return;
+    throw new TributaryError(ErrorCode.kafkaUnavailable, `cannot create topic ${spec.topic}: ${(err as Error).message}`, { cause: err });
+  }
+}

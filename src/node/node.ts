@@ -1,0 +1,128 @@
+// A Tributary node: builds the shared clients, checks Kafka and DynamoDB at start-up, runs the
+// actor hierarchy for its integrations, serves health endpoints, and drains on SIGTERM within
+// a deadline (stop sources, flush, commit, leave groups, exit).
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { startGuardian, type Guardian } from '../actors/guardian.js';
+import type { NodeContext } from '../actors/node-context.js';
+import { resolveNodeId, type NodeConfig } from '../config/node-config.js';
+import type { IntegrationSpec } from '../control/spec.js';
+import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
+import { createKafka } from '../kafka/kafka.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createDynamoClient, StateStore } from '../state/state-store.js';
+import type { FailureReport } from '../supervision/guardian-types.js';
+import { restartPolicySchema, type RestartPolicyConfig } from '../supervision/restart-policy.js';
+import { startHealthServer } from './health-server.js';
+
+export interface NodeOptions {
+  config: NodeConfig;
+  logger?: Logger;
+  dataDir?: string;
+  restartPolicy?: Partial<RestartPolicyConfig>;
+  probeIntervalMs?: number;
+  onFailure?: (r: FailureReport) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningNode {
+  nodeId: string;
+  url: string;
+  guardian: Guardian;
+  context: NodeContext;
+  apply(spec: IntegrationSpec): void;
+  /** Drains and stops everything; resolves when done or after `timeoutMs` (then false). */
+  shutdown(timeoutMs?: number): Promise<boolean>;
+}
+
+export async function startNode(o: NodeOptions): Promise<RunningNode> {
+  const { config } = o;
+  const nodeId = resolveNodeId(config, o.env);
+  const logger = (o.logger ?? createLogger({ level: config.log.level })).child({ nodeId });
+  const kafka = createKafka(config.kafka, logger, `${config.kafka.clientId}-${nodeId}`);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const admin = kafka.admin();
+  const dynamo = createDynamoClient({ endpoint: config.dynamodb.endpoint, region: config.dynamodb.region });
+  const state = new StateStore(dynamo, config.dynamodb.table);
+  const checks: Record<string, string> = { kafka: 'pending', dynamodb: 'pending' };
+
+  // Start-up checks: a node that cannot reach Kafka or DynamoDB exits, and the orchestrator replaces it.
+  try {
+    await Promise.all([producer.connect(), admin.connect()]);
+    await admin.describeCluster();
+    checks.kafka = 'ok';
+  } catch (err) {
+    throw new TributaryError(ErrorCode.kafkaUnavailable, `start-up check failed: Kafka ${config.kafka.brokers.join(',')} unreachable: ${errorMessage(err)}`, { cause: err });
+  }
+  try {
+    await state.ensureTable();
+    checks.dynamodb = 'ok';
+  } catch (err) {
+    throw new TributaryError(ErrorCode.stateUnavailable, `start-up check failed: DynamoDB table ${config.dynamodb.table} unavailable: ${errorMessage(err)}`, { cause: err });
+  }
+
+  const dataDir = o.dataDir ?? join(process.cwd(), '.tributary', 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const base = {
+    nodeId,
+    config,
+    logger,
+    kafka,
+    producer,
+    admin,
+    state,
+    dataDir,
+    restartPolicy: restartPolicySchema.parse(o.restartPolicy ?? {}),
+    probeIntervalMs: o.probeIntervalMs ?? 60_000,
+    env: o.env ?? process.env,
+  };
+  const guardian = startGuardian(base, (r) => {
+    logger.info({ report: r }, r.kind === 'failure' ? 'failure reported' : 'recovery reported');
+    o.onFailure?.(r);
+  });
+  const context: NodeContext = { ...base, reportFailure: (r) => o.onFailure?.(r) };
+
+  let server: Server | undefined;
+  const health = await startHealthServer(config.http.host, config.http.port, {
+    ready: async () => {
+      const live: Record<string, string> = { ...checks };
+      await admin.describeCluster().then(
+        () => (live.kafka = 'ok'),
+        (err: Error) => (live.kafka = `unreachable: ${err.message}`),
+      );
+      await state.get('__readyz__').then(
+        () => (live.dynamodb = 'ok'),
+        (err: Error) => (live.dynamodb = `unreachable: ${err.message}`),
+      );
+      return { ready: Object.values(live).every((v) => v === 'ok'), checks: live };
+    },
+    status: async () => ({ nodeId, integrations: await guardian.status() }),
+  });
+  server = health.server;
+  logger.info({ url: health.url }, 'node started');
+
+  let shuttingDown: Promise<boolean> | undefined;
+  return {
+    nodeId,
+    url: health.url,
+    guardian,
+    context,
+    apply: (spec) => guardian.apply(spec),
+    shutdown: (timeoutMs = 25_000) => {
+      shuttingDown ??= (async () => {
+        const drained = await Promise.race([
+          guardian.shutdown().then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref()),
+        ]);
+        if (!drained) logger.warn({ timeoutMs }, 'drain did not finish in time; exiting anyway (the uncommitted tail is re-delivered)');
+        await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+        dynamo.destroy();
+        await new Promise<void>((r) => server?.close(() => r()) ?? r());
+        logger.info({ drained }, 'node stopped');
+        return drained;
+      })();
+      return shuttingDown;
+    },
+  };
+}

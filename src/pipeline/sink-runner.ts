@@ -1,0 +1,188 @@
+// The sink side of one integration: a consumer in group `tributary.sink.<id>` reads the events
+// topic, drops duplicates by event id, delivers in sink-sized chunks, DLQs what the sink rejects
+// (awaited), and commits only past records that are delivered or dead-lettered (I2).
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
+import { groups, topics } from '../kafka/topics.js';
+import type { Logger } from '../observability/logger.js';
+import type { StateWriter } from '../state/state-writer.js';
+import type { EventRecord, RecordOutcome, Sink } from '../sinks/types.js';
+import { ContiguousTracker } from './contiguous-tracker.js';
+import type { DedupWindow } from './dedup-window.js';
+import { dlqFromRejected } from './dlq.js';
+import { fromKafkaMessage } from './event-record.js';
+
+export interface SinkRunnerOptions {
+  integrationId: string;
+  kafka: Kafka;
+  /** Idempotent producer shared by the node, for DLQ writes. */
+  producer: Producer;
+  sink: Sink;
+  dedup: DedupWindow;
+  state: StateWriter;
+  logger: Logger;
+  sessionTimeoutMs?: number;
+  /** Observes each delivered chunk (metrics, end-to-end latency). */
+  onDelivered?: (records: readonly EventRecord[], ms: number) => void;
+  onRejected?: (record: EventRecord, outcome: RecordOutcome) => void;
+}
+
+export class SinkRunner {
+  private consumer: Consumer | undefined;
+  private readonly abort = new AbortController();
+  private failure: ((err: unknown) => void) | undefined;
+  private stopping = false;
+  /** Rejects when the runner fails on its own (misconfiguration, bug); never resolves otherwise. */
+  readonly failed: Promise<never>;
+  private readonly lagByPartition = new Map<number, number>();
+
+  constructor(private readonly o: SinkRunnerOptions) {
+    this.failed = new Promise<never>((_, reject) => {
+      this.failure = reject;
+    });
+    this.failed.catch(() => undefined);
+  }
+
+  get topic(): string {
+    return topics.events(this.o.integrationId);
+  }
+
+  get groupId(): string {
+    return groups.sink(this.o.integrationId);
+  }
+
+  async start(): Promise<void> {
+    const consumer = this.o.kafka.consumer({
+      groupId: this.groupId,
+      sessionTimeout: this.o.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      maxWaitTimeInMs: 250,
+      retry: { retries: 10 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!this.stopping && !e.payload.restart) this.fail(e.payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  private fail(err: unknown): void {
+    if (this.stopping) return;
+    this.failure?.(err);
+  }
+
+  private async eachBatch(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    const partition = batch.partition;
+    const tracker = new ContiguousTracker<string>();
+    const tickets = new Map<string, number>();
+    const records: EventRecord[] = [];
+    for (const m of batch.messages) {
+      tickets.set(m.offset, tracker.add(m.offset));
+      try {
+        records.push(fromKafkaMessage(this.o.integrationId, partition, m));
+      } catch (err) {
+        // A record without our envelope cannot be delivered or deduplicated: dead-letter it as is.
+        await this.o.producer.send({
+          topic: topics.dlq(this.o.integrationId),
+          acks: -1,
+          messages: [{ key: m.key, value: m.value, headers: { ...(m.headers ?? {}), 'tributary-reason': errorMessage(err) } }],
+        });
+        tracker.complete(tickets.get(m.offset)!);
+      }
+    }
+    const limits = this.o.sink.limits;
+    let i = 0;
+    while (i < records.length) {
+      if (!p.isRunning() || p.isStale() || this.abort.signal.aborted) return;
+      // A chunk within the sink's limits.
+      const chunk: EventRecord[] = [];
+      let bytes = 0;
+      while (i < records.length && chunk.length < limits.maxBatchEvents) {
+        const r = records[i]!;
+        if (chunk.length > 0 && bytes + r.value.length > limits.maxBatchBytes) break;
+        chunk.push(r);
+        bytes += r.value.length;
+        i += 1;
+      }
+      const ok = await this.deliver(chunk, p);
+      if (!ok) return;
+      for (const r of chunk) tracker.complete(tickets.get(r.offset)!);
+      const done = tracker.watermark;
+      if (done !== undefined && !p.isStale()) {
+        p.resolveOffset(done);
+        await this.consumer!.commitOffsets([{ topic: batch.topic, partition, offset: (BigInt(done) + 1n).toString() }]);
+      }
+      await p.heartbeat();
+    }
+    if (!p.isStale()) {
+      const lag = Number(batch.offsetLag());
+      this.lagByPartition.set(partition, lag);
+      this.o.state.setLag({ consumerLag: [...this.lagByPartition.values()].reduce((a, b) => a + b, 0) });
+    }
+  }
+
+  /** Delivers one chunk; false when the runner is stopping or failed (nothing may be committed). */
+  private async deliver(chunk: EventRecord[], p: EachBatchPayload): Promise<boolean> {
+    const fresh: EventRecord[] = [];
+    const inChunk = new Set<string>();
+    let duplicates = 0;
+    for (const r of chunk) {
+      if (this.o.dedup.has(r.eventId) || inChunk.has(r.eventId)) duplicates += 1;
+      else {
+        inChunk.add(r.eventId);
+        fresh.push(r);
+      }
+    }
+    if (duplicates) this.o.state.count('deduplicated', duplicates);
+    if (fresh.length === 0) return true;
+    // Long retries inside the sink must not cost the group membership.
+    const beat = setInterval(() => void p.heartbeat().catch(() => undefined), 2_000);
+    const started = Date.now();
+    let outcomes: RecordOutcome[];
+    try {
+      ({ outcomes } = await this.o.sink.write(fresh, this.abort.signal));
+    } catch (err) {
+      if (this.abort.signal.aborted || (err as Error)?.name === 'AbortError') return false;
+      this.fail(err instanceof TributaryError ? err : new TributaryError(ErrorCode.bug, `sink write failed: ${errorMessage(err)}`, { cause: err }));
+      return false;
+    } finally {
+      clearInterval(beat);
+    }
+    if (outcomes.length !== fresh.length) {
+      this.fail(new TributaryError(ErrorCode.bug, `sink returned ${outcomes.length} outcomes for ${fresh.length} records`));
+      return false;
+    }
+    const rejected = fresh.flatMap((r, k) => (outcomes[k]!.status === 'rejected' ? [[r, outcomes[k]!] as const] : []));
+    if (rejected.length > 0) {
+      // Awaited before the commit: a DLQ record is as durable as a delivery (I2).
+      await this.o.producer.send({
+        topic: topics.dlq(this.o.integrationId),
+        acks: -1,
+        messages: rejected.map(([r, o]) => dlqFromRejected(r, o as Extract<RecordOutcome, { status: 'rejected' }>)),
+      });
+      for (const [r, o] of rejected) this.o.onRejected?.(r, o);
+      this.o.state.count('dlq', rejected.length);
+    }
+    for (const r of fresh) this.o.dedup.add(r.eventId);
+    const delivered = fresh.filter((_, k) => outcomes[k]!.status === 'delivered');
+    this.o.state.count('delivered', delivered.length);
+    if (delivered.length) this.o.onDelivered?.(delivered, Date.now() - started);
+    return true;
+  }
+
+  /** Stops consuming: aborts an in-flight delivery (nothing past it is committed) and leaves the group. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    await this.consumer?.disconnect().catch((err) => this.o.logger.warn({ err: errorMessage(err) }, 'sink consumer disconnect failed'));
+  }
+}

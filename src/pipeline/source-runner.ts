@@ -1,0 +1,161 @@
+// The source side of one integration: Connect stream → batches → `tributary.events.<id>`.
+// The checkpoint advances only past events Kafka acknowledged, as a contiguous watermark over
+// batches acked in any order (I1). A full in-flight window stops pulling from the stream, which
+// stops the socket reads: memory stays bounded when Kafka is slow or down (I6).
+import { randomUUID } from 'node:crypto';
+import type { Producer } from 'kafkajs';
+import type { ConnectClient, EventItem, PoisonItem, StreamItem } from '../connect/client/index.js';
+import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
+import { topics } from '../kafka/topics.js';
+import type { Logger } from '../observability/logger.js';
+import type { StateWriter } from '../state/state-writer.js';
+import { Batcher, type BatchLimits } from './batcher.js';
+import { ContiguousTracker } from './contiguous-tracker.js';
+import { dlqFromPoisonLine } from './dlq.js';
+import { toKafkaMessage } from './event-record.js';
+
+type Item = EventItem | PoisonItem;
+
+export interface SourceRunnerOptions {
+  integrationId: string;
+  client: ConnectClient;
+  producer: Producer;
+  state: StateWriter;
+  logger: Logger;
+  batch: BatchLimits;
+  /** Batches produced but not yet acknowledged, at most. */
+  maxInFlight?: number;
+  /** Observes each acknowledged batch (metrics, lag). */
+  onProduced?: (events: readonly EventItem[]) => void;
+  onStreamItem?: (item: StreamItem) => void;
+}
+
+export class SourceRunner {
+  private readonly batcher: Batcher<Item>;
+  private readonly tracker = new ContiguousTracker<string | undefined>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private failure: unknown;
+  /** Aborted on a produce failure, so an idle stream does not hide it. */
+  private readonly failed = new AbortController();
+  private lastEventOffset: string | undefined;
+  /** The newest offset confirmed durable in Kafka. */
+  watermark: string | undefined;
+
+  constructor(private readonly o: SourceRunnerOptions) {
+    this.batcher = new Batcher<Item>(o.batch);
+  }
+
+  /**
+   * Reads until `signal` aborts, then produces what is batched, waits for every in-flight batch
+   * and returns. Throws on misconfiguration (from Connect) or when Kafka refuses a batch; the
+   * checkpoint then stays at the last contiguous acknowledged offset.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      for await (const item of this.o.client.stream(AbortSignal.any([signal, this.failed.signal]))) {
+        this.throwIfFailed();
+        this.o.onStreamItem?.(item);
+        if (item.kind === 'event') {
+          this.lastEventOffset = item.offset;
+          this.o.state.count('read');
+          await this.add(item, item.raw.length);
+        } else if (item.kind === 'poison') {
+          this.o.state.count('poison');
+          await this.add(item, item.raw.length);
+        } else if (item.kind === 'reconnecting' && item.error) {
+          this.o.logger.info({ reason: item.reason, delayMs: item.delayMs, attempt: item.attempt, err: item.error.message }, 'connect stream reconnecting');
+        }
+      }
+    } finally {
+      clearTimeout(this.lingerTimer);
+      const rest = this.batcher.flush(Date.now(), true);
+      if (rest && this.failure === undefined) this.produce(rest);
+      await Promise.allSettled([...this.inFlight]);
+    }
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async add(item: Item, size: number): Promise<void> {
+    for (const batch of this.batcher.add(item, size, Date.now())) await this.dispatch(batch);
+    this.armLinger();
+  }
+
+  private armLinger(): void {
+    if (this.lingerTimer !== undefined) return;
+    const due = this.batcher.dueIn(Date.now());
+    if (due === undefined) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      const batch = this.batcher.flush(Date.now());
+      if (batch) this.produce(batch);
+      this.armLinger();
+    }, due);
+  }
+
+  /** Waits for a free in-flight slot (backpressure on the stream), then produces. */
+  private async dispatch(batch: Item[]): Promise<void> {
+    const max = this.o.maxInFlight ?? 4;
+    while (this.inFlight.size >= max) await Promise.race(this.inFlight);
+    this.throwIfFailed();
+    this.produce(batch);
+  }
+
+  private produce(batch: Item[]): void {
+    const events = batch.filter((i): i is EventItem => i.kind === 'event');
+    const poison = batch.filter((i): i is PoisonItem => i.kind === 'poison');
+    // Position of the batch: its last event, or for a poison-only batch the event before it.
+    const position = events.length ? events[events.length - 1]!.offset : (poison[poison.length - 1]?.afterOffset ?? this.lastEventOffset);
+    const ticket = this.tracker.add(position);
+    const correlationId = randomUUID();
+    const ingestedAt = new Date().toISOString();
+    const { integrationId, producer } = this.o;
+    const sends: Promise<unknown>[] = [];
+    if (events.length) {
+      sends.push(
+        producer.send({
+          topic: topics.events(integrationId),
+          acks: -1,
+          messages: events.map((e) => toKafkaMessage(e.event, e.raw, { integrationId, correlationId, ingestedAt })),
+        }),
+      );
+    }
+    if (poison.length) {
+      sends.push(
+        producer.send({
+          topic: topics.dlq(integrationId),
+          acks: -1,
+          messages: poison.map((p) =>
+            dlqFromPoisonLine(integrationId, p.raw, new TributaryError(p.code, p.reason), { afterOffset: p.afterOffset, correlationId }),
+          ),
+        }),
+      );
+    }
+    const done = Promise.all(sends).then(
+      () => {
+        this.o.state.count('produced', events.length);
+        this.o.onProduced?.(events);
+        if (this.tracker.complete(ticket)) {
+          const wm = this.tracker.watermark;
+          if (wm !== undefined && wm !== this.watermark) {
+            this.watermark = wm;
+            this.o.client.confirm(wm);
+            this.o.state.setCheckpoint(wm);
+          }
+        }
+      },
+      (err: unknown) => {
+        this.failure ??= new TributaryError(ErrorCode.kafkaUnavailable, `produce to ${topics.events(integrationId)} failed: ${errorMessage(err)}`, {
+          cause: err,
+        });
+        this.failed.abort();
+      },
+    );
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
+  }
+}
