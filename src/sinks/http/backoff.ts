@@ -44,11 +44,20 @@ export function nextDelay(retry: number, retryAfterMs: number | undefined, optio
   return fullJitter(retry, options, random);
 }
 
-/** The error an aborted operation throws: the signal's own reason when it is an AbortError. */
+/**
+ * What a sink throws when its caller aborts: a real Error (a DOMException is not one to every
+ * tool) named AbortError, with the signal's reason as its cause. `classify` calls it retryable.
+ */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor(reason?: unknown) {
+    super('The operation was aborted', reason === undefined ? undefined : { cause: reason });
+    this.name = 'AbortError';
+  }
+}
+
 export function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  return new DOMException('The operation was aborted', { name: 'AbortError', cause: reason });
+  return new AbortError(signal.reason);
 }
 
 export function isAbortError(err: unknown): boolean {
