@@ -4,6 +4,7 @@ import { ConfigError, TributaryError, errorMessage } from '../errors.js';
 import { registerInfraCommands } from './infra-command.js';
 import { registerLocalCommand } from './local-command.js';
 import { registerConfigCommands } from './config-command.js';
+import { registerEmulateCommand } from './emulate-command.js';
 import { registerNodeCommand } from './node-command.js';
 import { registerSimulateCommands } from './simulate-command.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerInfraCommands(program);
   registerLocalCommand(program);
   registerConfigCommands(program);
+  registerEmulateCommand(program);
   registerNodeCommand(program);
   registerSimulateCommands(program);
   return program;

@@ -1,0 +1,132 @@
+// The admin HTTP API under /_admin on the emulator's own port: app stats, the served record,
+// appends, and fault knobs at run time (JSON in, JSON out; no auth — a local test tool).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ConnectEvent } from '../event.js';
+import { ConfigError } from '../../errors.js';
+import { allApps } from './faults.js';
+import { parseFault, type Fault } from './options.js';
+import type { ServedEvent, ServedSummary } from './served-record.js';
+
+export interface AppStats {
+  key: string;
+  size: string;
+  rate: number | 'max';
+  oldestOffset: string;
+  lastOffset: string | null;
+  retained: number;
+  generated: number;
+  expiredUnseen: number;
+  appended: number;
+  duplicates: number;
+  served: number;
+  servedDropped: number;
+  connections: { active: number; total: number };
+  responses: Record<string, number>;
+  /** How streams ended, by reason (client-closed, close-after-events, truncated …). */
+  streamEnds: Record<string, number>;
+  /** Compressed bytes sent by ended streams. */
+  bytesSent: number;
+}
+
+/** What the admin API needs from the emulator. */
+export interface AdminTarget {
+  hasApp(appKey: string): boolean;
+  stats(): AppStats[];
+  appStats(appKey: string): AppStats;
+  served(appKey: string): ServedEvent[];
+  servedSummary(appKey: string): ServedSummary;
+  events(appKey: string): ConnectEvent[];
+  append(appKey: string, events: readonly Partial<ConnectEvent>[]): ConnectEvent[];
+  setFault(appKey: string, fault: Fault): void;
+  clearFaults(appKey?: string): void;
+  faults(): Record<string, Fault>;
+}
+
+const maxAdminBody = 10 * 1024 * 1024;
+
+export async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, target: AdminTarget): Promise<void> {
+  const parts = path.split('/').filter(Boolean).slice(1).map(decodeURIComponent); // drop "_admin"
+  const method = req.method ?? 'GET';
+  const [section, key, sub] = parts;
+
+  if (section === 'apps' && key === undefined && method === 'GET') return json(res, 200, { apps: target.stats() });
+  if (section === 'apps' && key !== undefined) {
+    if (!target.hasApp(key)) return json(res, 404, { ok: false, error: `no app with key "${key}"` });
+    if (sub === undefined && method === 'GET') return json(res, 200, target.appStats(key));
+    if (sub === 'served' && method === 'GET') {
+      const after = query.get('afterOffset');
+      const limit = Number(query.get('limit') ?? Number.POSITIVE_INFINITY);
+      let served = target.served(key);
+      if (after !== null && /^\d+$/.test(after)) served = served.filter((s) => BigInt(s.offset) > BigInt(after));
+      if (Number.isFinite(limit) && limit >= 0) served = served.slice(0, limit);
+      return json(res, 200, { ...target.servedSummary(key), events: served });
+    }
+    if (sub === 'events' && method === 'GET') {
+      const limit = Number(query.get('limit') ?? 1_000);
+      const events = target.events(key);
+      return json(res, 200, { events: Number.isFinite(limit) && limit >= 0 ? events.slice(-limit) : events });
+    }
+    if (sub === 'events' && method === 'POST') {
+      const body = await readJson(req, res);
+      if (body === undefined) return;
+      const list = Array.isArray(body) ? body : (body as { events?: unknown }).events;
+      if (!Array.isArray(list) || !list.every((e) => typeof e === 'object' && e !== null && !Array.isArray(e))) {
+        return json(res, 400, { ok: false, error: 'expected an array of event objects, or {"events":[…]}' });
+      }
+      return json(res, 200, { ok: true, events: target.append(key, list as Partial<ConnectEvent>[]) });
+    }
+  }
+  if (section === 'faults') {
+    if (key === undefined && method === 'GET') return json(res, 200, { faults: target.faults() });
+    if (key === undefined && method === 'DELETE') {
+      target.clearFaults();
+      return json(res, 200, { ok: true, faults: target.faults() });
+    }
+    if (key !== undefined) {
+      if (key !== allApps && !target.hasApp(key)) return json(res, 404, { ok: false, error: `no app with key "${key}" (use "*" for every app)` });
+      if (method === 'GET') return json(res, 200, { fault: target.faults()[key] ?? {} });
+      if (method === 'DELETE') {
+        target.clearFaults(key);
+        return json(res, 200, { ok: true, faults: target.faults() });
+      }
+      if (method === 'PUT' || method === 'POST') {
+        const body = await readJson(req, res);
+        if (body === undefined) return;
+        try {
+          target.setFault(key, parseFault(body));
+        } catch (err) {
+          if (err instanceof ConfigError) return json(res, 400, { ok: false, error: 'invalid fault', issues: err.issues });
+          throw err;
+        }
+        return json(res, 200, { ok: true, faults: target.faults() });
+      }
+    }
+  }
+  json(res, 404, { ok: false, error: `no admin route ${method} ${path}` });
+}
+
+async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxAdminBody) {
+      json(res, 413, { ok: false, error: 'body too large' });
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return text.trim() === '' ? {} : JSON.parse(text);
+  } catch (err) {
+    json(res, 400, { ok: false, error: `invalid JSON: ${(err as Error).message}` });
+    return undefined;
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
