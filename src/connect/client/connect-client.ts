@@ -157,7 +157,7 @@ export class ConnectClient {
             yield { kind: 'connected', attempt, resumeFrom };
             const connectedAt = this.now();
             try {
-              for await (const batch of readSession(res, this.opts, this.session)) {
+              for await (const batch of readSession(res, this.opts, this.session, conn.signal)) {
                 for (const item of batch) {
                   if (item.kind === 'event') {
                     const offset = BigInt(item.offset);

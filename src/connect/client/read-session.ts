@@ -35,6 +35,7 @@ export async function* readSession(
   res: Extract<TransportResponse, { kind: 'stream' }>,
   options: SessionOptions,
   ctx: SessionContext,
+  signal: AbortSignal,
 ): AsyncGenerator<SessionItem[], void, undefined> {
   const { counters } = ctx;
   const source: Readable = res.body instanceof Readable ? res.body : Readable.from(res.body, { objectMode: false });
@@ -56,7 +57,11 @@ export async function* readSession(
   // holding an item is not idleness: under backpressure we are simply not reading.
   let idleMs = 0;
   let badInRow = 0;
+  // Leaving must not depend on the transport noticing the abort: tear the pipeline down here.
+  const onAbort = () => decoded.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
+    if (signal.aborted) onAbort();
     for (;;) {
       const waitStart = performance.now();
       const timer = setTimeout(() => {
@@ -114,6 +119,7 @@ export async function* readSession(
       if (out.length > 0) yield out;
     }
   } finally {
+    signal.removeEventListener('abort', onAbort);
     // A partial line at the end (EOF, error, or the caller leaving) is never parsed (S1).
     if (splitter.end() > 0) counters.partialTailsDiscarded++;
     decoded.destroy();

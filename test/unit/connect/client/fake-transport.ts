@@ -34,7 +34,7 @@ export async function gzipFlushed(lines: readonly string[]): Promise<Buffer> {
 
 /** How one connection goes. */
 export type Script =
-  | { kind: 'serve'; events?: number; cutAtByte?: number; cut?: 'truncate' | 'reset'; chunkSizes?: number[]; lines?: (offset: number) => string[] | undefined }
+  | { kind: 'serve'; events?: number; cutAtByte?: number; cut?: 'truncate' | 'reset'; chunkSizes?: number[]; lines?: (offset: number) => string[] | undefined; resetAfter?: Promise<unknown> }
   | { kind: 'status'; error: TributaryError }
   | { kind: 'redirect'; setCookie: string[] }
   | { kind: 'hang' };
@@ -71,7 +71,8 @@ export class FakeConnect implements ConnectTransport {
     let bytes = await gzipFlushed(lines);
     const cut = script.cutAtByte !== undefined && script.cutAtByte < bytes.length;
     if (cut) bytes = bytes.subarray(0, script.cutAtByte);
-    return { kind: 'stream', gzip: true, body: chunked(bytes, script.chunkSizes ?? [4096], cut && script.cut === 'reset', req.signal) };
+    // 'reset' ends the body with ECONNRESET (after the cut, or after everything when nothing is cut).
+    return { kind: 'stream', gzip: true, body: chunked(bytes, script.chunkSizes ?? [4096], script.cut === 'reset', req.signal, script.resetAfter) };
   }
 
   async close(): Promise<void> {
@@ -79,7 +80,7 @@ export class FakeConnect implements ConnectTransport {
   }
 }
 
-async function* chunked(bytes: Buffer, sizes: number[], reset: boolean, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+async function* chunked(bytes: Buffer, sizes: number[], reset: boolean, signal: AbortSignal, resetAfter?: Promise<unknown>): AsyncGenerator<Uint8Array> {
   let pos = 0;
   let i = 0;
   while (pos < bytes.length) {
@@ -89,7 +90,11 @@ async function* chunked(bytes: Buffer, sizes: number[], reset: boolean, signal: 
     pos += n;
     await Promise.resolve();
   }
-  if (reset) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+  if (reset) {
+    // A reset arrives after the bytes (as on a real socket), so what was sent can be decoded first.
+    await (resetAfter ?? new Promise((r) => setTimeout(r, 5)));
+    throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+  }
 }
 
 /** A body that never sends a byte until aborted: the idle timer's case. */
