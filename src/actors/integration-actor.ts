@@ -147,6 +147,10 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     }
     c.faulted.add(role);
     const message = errorMessage(r.error).slice(0, 500);
+    const mtags = { tier: spec.app.size, role };
+    node.metrics.count('supervision.crashes', 1, { ...mtags, class: r.kind });
+    if (r.decision.type === 'restart') node.metrics.count('supervision.restarts', 1, mtags);
+    if (r.decision.type === 'halt') node.metrics.count('supervision.halts', 1, mtags);
     node.reportFailure({ ...base, kind: 'failure', errorClass: r.kind as never, fingerprint: r.fingerprint, message });
     log.warn({ role, kind: r.kind, decision: r.decision.type, err: message }, 'worker faulted');
     const error = { class: r.kind, code: String((r.error as { code?: unknown })?.code ?? 'unknown'), message, fingerprint: r.fingerprint, at: new Date().toISOString(), stage: role };

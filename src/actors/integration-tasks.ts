@@ -2,6 +2,7 @@
 // Kafka) and the sink (Kafka → third party). Plain functions over the node's shared clients;
 // the actors decide when they run.
 import { ConnectClient, type StreamItem } from '../connect/client/index.js';
+import { eventTypeTag, type Tags } from '../observability/metrics.js';
 import { resolveSecret } from '../control/secrets.js';
 import type { IntegrationSpec } from '../control/spec.js';
 import { tierSettings } from '../control/spec.js';
@@ -39,6 +40,7 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
   const token = await resolveSecret(spec.connect.token, node.env);
   const url = new URL(spec.connect.url);
   const resumeOffset = o.resumeOffset();
+  const tags = node.metrics.integrationTags(spec.id, spec.app.size);
   const client = new ConnectClient(
     {
       baseUrl: url.origin,
@@ -62,11 +64,21 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
     state: o.state,
     logger: node.logger.child({ integrationId: spec.id, role: 'source' }),
     batch: { maxCount: spec.options.batch.maxEvents, maxBytes: spec.options.batch.maxBytes, lingerMs: spec.options.batch.lingerMs },
-    onProduced: (events) => {
-      if (events.length) o.healthy();
+    onProduced: (events, ackMs) => {
+      if (events.length === 0) return;
+      o.healthy();
+      const m = node.metrics;
+      m.count('source.events_produced', events.length, tags);
+      m.timing('source.batch_events', events.length, tags);
+      m.timing('source.produce_ms', ackMs, tags);
+      for (const [type, n] of countBy(events, (e) => e.event.type)) m.count('source.events_read', n, { ...tags, event_type: type });
+      const newest = Date.parse(events[events.length - 1]!.event.processed);
+      if (Number.isFinite(newest)) m.gauge('source.lag_ms', Math.max(0, Date.now() - newest), tags);
     },
     onStreamItem: (item) => {
       if (item.kind === 'connected') o.healthy();
+      else if (item.kind === 'reconnecting') node.metrics.count('source.reconnects', 1, { ...tags, reason: item.reason });
+      else if (item.kind === 'poison') node.metrics.count('source.poison_lines', 1, { ...tags, code: item.code });
       o.onStreamItem?.(item);
     },
   });
@@ -102,6 +114,7 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
   const { spec, node } = o;
   const config = validateSinkConfig(spec.sink, { local: node.config.local });
   const logger = node.logger.child({ integrationId: spec.id, role: 'sink', sinkType: config.type });
+  const tags: Tags = node.metrics.integrationTags(spec.id, spec.app.size, config.type);
   const sink = await buildSink(config, {
     integrationId: spec.id,
     appKey: spec.app.key,
@@ -119,7 +132,20 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
     dedup: o.dedup,
     state: o.state,
     logger,
-    onDelivered: () => o.healthy(),
+    onDelivered: (records, ms, result) => {
+      const m = node.metrics;
+      if (records.length) o.healthy();
+      for (const [type, n] of countBy(records, (r) => r.type)) m.count('sink.events_delivered', n, { ...tags, event_type: type });
+      m.count('sink.requests', result.requests, tags);
+      if (result.retries) m.count('sink.retries', result.retries, tags);
+      if (result.bytesSent) m.count('sink.bytes_sent', result.bytesSent, tags);
+      m.timing('sink.latency_ms', ms, tags);
+      const oldest = Math.min(...records.map((r) => Date.parse(r.processed)).filter(Number.isFinite));
+      if (Number.isFinite(oldest)) m.timing('sink.end_to_end_ms', Math.max(0, Date.now() - oldest), tags);
+    },
+    onRejected: (_record, outcome) => node.metrics.count('sink.events_dlq', 1, { ...tags, code: outcome.status === 'rejected' ? outcome.error.code : 'unknown' }),
+    onDuplicates: (n) => node.metrics.count('sink.events_deduplicated', n, tags),
+    onLag: (lag) => node.metrics.gauge('sink.consumer_lag', lag, tags),
   });
   try {
     await runner.start();
@@ -144,4 +170,14 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
       await done.catch(() => undefined);
     },
   };
+}
+
+/** Counts items by a key, so per-type metrics cost one call per type per batch, not per event. */
+function countBy<T>(items: readonly T[], key: (t: T) => string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const item of items) {
+    const k = eventTypeTag(key(item));
+    out.set(k, (out.get(k) ?? 0) + 1);
+  }
+  return out;
 }

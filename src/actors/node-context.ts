@@ -3,6 +3,7 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { StateStore } from '../state/state-store.js';
 import type { FailureReport } from '../supervision/guardian-types.js';
 import type { RestartPolicyConfig } from '../supervision/restart-policy.js';
@@ -19,6 +20,7 @@ export interface NodeContext {
   /** Where file sinks write. */
   dataDir: string;
   restartPolicy: RestartPolicyConfig;
+  metrics: Metrics;
   /** Slow probe of a halted (misconfigured) integration. */
   probeIntervalMs: number;
   /** The guardian's inbox. */

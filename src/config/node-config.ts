@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError, ErrorCode } from '../errors.js';
 import { zodIssues } from './zod-issues.js';
+import { metricsConfigSchema } from '../observability/metrics.js';
 
 const brokerList = z
   .array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'must be host:port'))
@@ -41,6 +42,16 @@ export const nodeConfigSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
+  metrics: metricsConfigSchema.prefault({}),
+  sentry: z
+    .strictObject({
+      /** Sentry DSN; unset disables Sentry. Usually from SENTRY_DSN. */
+      dsn: z.url().optional(),
+      environment: z.string().min(1).default('production'),
+      /** At most this many events per fingerprint per minute reach Sentry. */
+      maxEventsPerFingerprintPerMinute: z.number().int().min(1).default(5),
+    })
+    .prefault({}),
   infra: z
     .strictObject({
       /** Where downloaded jars and local server data live; outside the repository. */
@@ -67,6 +78,11 @@ const envOverrides: readonly { name: string; path: readonly string[]; parse: (v:
   { name: 'TRIBUTARY_HTTP_HOST', path: ['http', 'host'], parse: (v) => v },
   { name: 'TRIBUTARY_LOG_LEVEL', path: ['log', 'level'], parse: (v) => v },
   { name: 'TRIBUTARY_CACHE_DIR', path: ['infra', 'cacheDir'], parse: (v) => v },
+  { name: 'STATSD_HOST', path: ['metrics', 'host'], parse: (v) => v },
+  { name: 'STATSD_PORT', path: ['metrics', 'port'], parse: parseIntStrict },
+  { name: 'TRIBUTARY_METRICS', path: ['metrics', 'enabled'], parse: parseBool },
+  { name: 'SENTRY_DSN', path: ['sentry', 'dsn'], parse: (v) => v },
+  { name: 'SENTRY_ENVIRONMENT', path: ['sentry', 'environment'], parse: (v) => v },
 ];
 
 function parseBool(v: string): unknown {

@@ -11,6 +11,7 @@ import type { IntegrationSpec } from '../control/spec.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { createKafka } from '../kafka/kafka.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createDynamoClient, StateStore } from '../state/state-store.js';
 import type { FailureReport } from '../supervision/guardian-types.js';
 import { restartPolicySchema, type RestartPolicyConfig } from '../supervision/restart-policy.js';
@@ -24,6 +25,7 @@ export interface NodeOptions {
   probeIntervalMs?: number;
   onFailure?: (r: FailureReport) => void;
   env?: NodeJS.ProcessEnv;
+  metrics?: Metrics;
 }
 
 export interface RunningNode {
@@ -46,6 +48,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const dynamo = createDynamoClient({ endpoint: config.dynamodb.endpoint, region: config.dynamodb.region });
   const state = new StateStore(dynamo, config.dynamodb.table);
   const checks: Record<string, string> = { kafka: 'pending', dynamodb: 'pending' };
+  const metrics = o.metrics ?? createMetrics(config.metrics, (err) => logger.warn({ err: err.message }, 'statsd send failed'));
 
   // Start-up checks: a node that cannot reach Kafka or DynamoDB exits, and the orchestrator replaces it.
   try {
@@ -74,6 +77,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     state,
     dataDir,
     restartPolicy: restartPolicySchema.parse(o.restartPolicy ?? {}),
+    metrics,
     probeIntervalMs: o.probeIntervalMs ?? 60_000,
     env: o.env ?? process.env,
   };
@@ -95,6 +99,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         () => (live.dynamodb = 'ok'),
         (err: Error) => (live.dynamodb = `unreachable: ${err.message}`),
       );
+      metrics.gauge('node.kafka_up', live.kafka === 'ok' ? 1 : 0);
+      metrics.gauge('node.dynamodb_up', live.dynamodb === 'ok' ? 1 : 0);
       return { ready: Object.values(live).every((v) => v === 'ok'), checks: live };
     },
     status: async () => ({ nodeId, integrations: await guardian.status() }),
@@ -116,7 +122,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
           new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref()),
         ]);
         if (!drained) logger.warn({ timeoutMs }, 'drain did not finish in time; exiting anyway (the uncommitted tail is re-delivered)');
-        await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+        await Promise.allSettled([producer.disconnect(), admin.disconnect(), metrics.close()]);
         dynamo.destroy();
         await new Promise<void>((r) => server?.close(() => r()) ?? r());
         logger.info({ drained }, 'node stopped');

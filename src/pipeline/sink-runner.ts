@@ -6,7 +6,7 @@ import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { groups, topics } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import type { StateWriter } from '../state/state-writer.js';
-import type { EventRecord, RecordOutcome, Sink } from '../sinks/types.js';
+import type { EventRecord, RecordOutcome, Sink, WriteResult } from '../sinks/types.js';
 import { ContiguousTracker } from './contiguous-tracker.js';
 import type { DedupWindow } from './dedup-window.js';
 import { dlqFromRejected } from './dlq.js';
@@ -23,7 +23,9 @@ export interface SinkRunnerOptions {
   logger: Logger;
   sessionTimeoutMs?: number;
   /** Observes each delivered chunk (metrics, end-to-end latency). */
-  onDelivered?: (records: readonly EventRecord[], ms: number) => void;
+  onDelivered?: (records: readonly EventRecord[], ms: number, result: WriteResult) => void;
+  onDuplicates?: (n: number) => void;
+  onLag?: (lag: number) => void;
   onRejected?: (record: EventRecord, outcome: RecordOutcome) => void;
 }
 
@@ -126,7 +128,9 @@ export class SinkRunner {
     if (!p.isStale()) {
       const lag = Number(batch.offsetLag());
       this.lagByPartition.set(partition, lag);
-      this.o.state.setLag({ consumerLag: [...this.lagByPartition.values()].reduce((a, b) => a + b, 0) });
+      const total = [...this.lagByPartition.values()].reduce((a, b) => a + b, 0);
+      this.o.state.setLag({ consumerLag: total });
+      this.o.onLag?.(total);
     }
   }
 
@@ -142,14 +146,17 @@ export class SinkRunner {
         fresh.push(r);
       }
     }
-    if (duplicates) this.o.state.count('deduplicated', duplicates);
+    if (duplicates) {
+      this.o.state.count('deduplicated', duplicates);
+      this.o.onDuplicates?.(duplicates);
+    }
     if (fresh.length === 0) return true;
     // Long retries inside the sink must not cost the group membership.
     const beat = setInterval(() => void p.heartbeat().catch(() => undefined), 2_000);
     const started = Date.now();
-    let outcomes: RecordOutcome[];
+    let result: WriteResult;
     try {
-      ({ outcomes } = await this.o.sink.write(fresh, this.abort.signal));
+      result = await this.o.sink.write(fresh, this.abort.signal);
     } catch (err) {
       if (this.abort.signal.aborted || (err as Error)?.name === 'AbortError') return false;
       this.fail(err instanceof TributaryError ? err : new TributaryError(ErrorCode.bug, `sink write failed: ${errorMessage(err)}`, { cause: err }));
@@ -157,6 +164,7 @@ export class SinkRunner {
     } finally {
       clearInterval(beat);
     }
+    const { outcomes } = result;
     if (outcomes.length !== fresh.length) {
       this.fail(new TributaryError(ErrorCode.bug, `sink returned ${outcomes.length} outcomes for ${fresh.length} records`));
       return false;
@@ -175,7 +183,7 @@ export class SinkRunner {
     for (const r of fresh) this.o.dedup.add(r.eventId);
     const delivered = fresh.filter((_, k) => outcomes[k]!.status === 'delivered');
     this.o.state.count('delivered', delivered.length);
-    if (delivered.length) this.o.onDelivered?.(delivered, Date.now() - started);
+    this.o.onDelivered?.(delivered, Date.now() - started, result);
     return true;
   }
 

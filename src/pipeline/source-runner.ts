@@ -26,7 +26,7 @@ export interface SourceRunnerOptions {
   /** Batches produced but not yet acknowledged, at most. */
   maxInFlight?: number;
   /** Observes each acknowledged batch (metrics, lag). */
-  onProduced?: (events: readonly EventItem[]) => void;
+  onProduced?: (events: readonly EventItem[], ackMs: number) => void;
   onStreamItem?: (item: StreamItem) => void;
 }
 
@@ -115,6 +115,7 @@ export class SourceRunner {
     const ingestedAt = new Date().toISOString();
     const { integrationId, producer } = this.o;
     const sends: Promise<unknown>[] = [];
+    const sentAt = Date.now();
     if (events.length) {
       sends.push(
         producer.send({
@@ -138,7 +139,7 @@ export class SourceRunner {
     const done = Promise.all(sends).then(
       () => {
         this.o.state.count('produced', events.length);
-        this.o.onProduced?.(events);
+        this.o.onProduced?.(events, Date.now() - sentAt);
         if (this.tracker.complete(ticket)) {
           const wm = this.tracker.watermark;
           if (wm !== undefined && wm !== this.watermark) {

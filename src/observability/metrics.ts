@@ -1,0 +1,133 @@
+// StatsD metrics (hot-shots, buffered) with a closed catalogue: every metric Tributary emits is
+// declared here with its type, tags and meaning, and docs/metrics.md is checked against it.
+// Tags are bounded (tier, sink type, event type, error class); integration ids only on opt-in.
+import { StatsD } from 'hot-shots';
+import { z } from 'zod';
+import { knownEventTypes } from '../connect/event.js';
+
+export const metricTypes = ['counter', 'gauge', 'timing'] as const;
+type MetricType = (typeof metricTypes)[number];
+
+interface MetricDef {
+  type: MetricType;
+  tags: readonly string[];
+  description: string;
+}
+
+/** The catalogue: name (without the `tributary.` prefix) → definition. */
+export const catalogue = {
+  'source.events_read': { type: 'counter', tags: ['tier', 'event_type'], description: 'Connect events read (parsed, envelope valid)' },
+  'source.events_produced': { type: 'counter', tags: ['tier'], description: 'events acknowledged by Kafka (acks=all)' },
+  'source.batch_events': { type: 'timing', tags: ['tier'], description: 'events per produced batch (a distribution; StatsD timing type)' },
+  'source.poison_lines': { type: 'counter', tags: ['tier', 'code'], description: 'Connect lines that could not become events (sent to the DLQ)' },
+  'source.reconnects': { type: 'counter', tags: ['tier', 'reason'], description: 'Connect stream reconnects by reason' },
+  'source.lag_ms': { type: 'gauge', tags: ['tier'], description: 'now − processed of the newest event read (source lag)' },
+  'source.produce_ms': { type: 'timing', tags: ['tier'], description: 'time from batch produce to Kafka acknowledgement' },
+  'sink.events_delivered': { type: 'counter', tags: ['tier', 'sink', 'event_type'], description: 'events the sink accepted' },
+  'sink.events_deduplicated': { type: 'counter', tags: ['tier', 'sink'], description: 'duplicate events dropped before delivery' },
+  'sink.events_dlq': { type: 'counter', tags: ['tier', 'sink', 'code'], description: 'events dead-lettered by the sink stage' },
+  'sink.bytes_sent': { type: 'counter', tags: ['tier', 'sink'], description: 'bytes sent to the third party' },
+  'sink.requests': { type: 'counter', tags: ['tier', 'sink'], description: 'requests made to the third party' },
+  'sink.retries': { type: 'counter', tags: ['tier', 'sink'], description: 'retries after transient failures' },
+  'sink.latency_ms': { type: 'timing', tags: ['tier', 'sink'], description: 'time to deliver one chunk, retries included' },
+  'sink.end_to_end_ms': { type: 'timing', tags: ['tier', 'sink'], description: 'Connect processed → delivered, per chunk (oldest event)' },
+  'sink.consumer_lag': { type: 'gauge', tags: ['tier', 'sink'], description: 'records in Kafka not yet delivered (consumer lag)' },
+  'supervision.crashes': { type: 'counter', tags: ['tier', 'role', 'class'], description: 'supervised worker faults by error class' },
+  'supervision.restarts': { type: 'counter', tags: ['tier', 'role'], description: 'worker restarts decided by the restart policy' },
+  'supervision.halts': { type: 'counter', tags: ['tier', 'role'], description: 'integrations halted as misconfigured' },
+  'alerting.pages': { type: 'counter', tags: ['action', 'rule'], description: 'pages triggered and resolved' },
+  'alerting.notifications': { type: 'counter', tags: ['tier'], description: 'customer notifications for misconfiguration' },
+  'node.integrations': { type: 'gauge', tags: ['status'], description: 'integrations on this node by status' },
+  'node.kafka_up': { type: 'gauge', tags: [], description: '1 when Kafka answered the last health check' },
+  'node.dynamodb_up': { type: 'gauge', tags: [], description: '1 when DynamoDB answered the last health check' },
+} as const satisfies Record<string, MetricDef>;
+
+export type MetricName = keyof typeof catalogue;
+
+/** Event types outside the known set are reported as `other`, so the tag stays bounded. */
+const knownTypes = new Set<string>(knownEventTypes);
+export function eventTypeTag(type: string): string {
+  return knownTypes.has(type) ? type : 'other';
+}
+
+export const metricsConfigSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65_535).default(8125),
+  prefix: z.string().default('tributary.'),
+  /** dogstatsd / telegraf carry tags; `none` folds tag values into the name (plain StatsD → Graphite). */
+  tagFormat: z.enum(['dogstatsd', 'telegraf', 'none']).default('dogstatsd'),
+  /** Adds an `integration` tag: hundreds of series per integration, so off unless asked for. */
+  perIntegrationTags: z.boolean().default(false),
+  globalTags: z.record(z.string(), z.string()).default({}),
+  bufferFlushIntervalMs: z.number().int().min(10).default(1_000),
+});
+export type MetricsConfig = z.infer<typeof metricsConfigSchema>;
+
+export type Tags = Record<string, string | number | undefined>;
+
+export interface Metrics {
+  count(name: MetricName, value?: number, tags?: Tags): void;
+  gauge(name: MetricName, value: number, tags?: Tags): void;
+  timing(name: MetricName, ms: number, tags?: Tags): void;
+  /** Tags to add for one integration (its id only when per-integration tags are on). */
+  integrationTags(integrationId: string, tier: string, sink?: string): Tags;
+  close(): Promise<void>;
+}
+
+export function createMetrics(config: MetricsConfig, onError?: (err: Error) => void): Metrics {
+  if (!config.enabled) return noMetrics(config);
+  const client = new StatsD({
+    host: config.host,
+    port: config.port,
+    prefix: config.prefix,
+    maxBufferSize: 1400,
+    bufferFlushInterval: config.bufferFlushIntervalMs,
+    telegraf: config.tagFormat === 'telegraf',
+    globalTags: config.tagFormat === 'none' ? {} : config.globalTags,
+    errorHandler: (err: Error) => onError?.(err),
+  });
+  const emit = (name: MetricName, tags: Tags | undefined): [string, string[]] => {
+    const pairs = Object.entries(tags ?? {}).filter(([, v]) => v !== undefined && v !== '') as [string, string | number][];
+    if (config.tagFormat === 'none') {
+      // Graphite paths: tag values appended in the catalogue's order.
+      const ordered = (catalogue[name].tags as readonly string[]).map((k) => pairs.find(([p]) => p === k)?.[1]).filter((v) => v !== undefined);
+      return [[name, ...ordered.map((v) => sanitise(String(v)))].join('.'), []];
+    }
+    return [name, pairs.map(([k, v]) => `${k}:${sanitise(String(v))}`)];
+  };
+  return {
+    count: (name, value = 1, tags) => {
+      const [n, t] = emit(name, tags);
+      client.increment(n, value, t);
+    },
+    gauge: (name, value, tags) => {
+      const [n, t] = emit(name, tags);
+      client.gauge(n, value, t);
+    },
+    timing: (name, ms, tags) => {
+      const [n, t] = emit(name, tags);
+      client.timing(n, ms, t);
+    },
+    integrationTags: (integrationId, tier, sink) => tagsFor(config, integrationId, tier, sink),
+    close: () => new Promise<void>((resolve) => client.close(() => resolve())),
+  };
+}
+
+function tagsFor(config: MetricsConfig, integrationId: string, tier: string, sink?: string): Tags {
+  return { tier, ...(sink ? { sink } : {}), ...(config.perIntegrationTags ? { integration: integrationId } : {}) };
+}
+
+function sanitise(v: string): string {
+  return v.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100);
+}
+
+function noMetrics(config: MetricsConfig): Metrics {
+  return {
+    count: () => undefined,
+    gauge: () => undefined,
+    timing: () => undefined,
+    integrationTags: (id, tier, sink) => tagsFor(config, id, tier, sink),
+    close: async () => undefined,
+  };
+}
