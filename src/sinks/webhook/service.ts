@@ -1,6 +1,6 @@
 // The webhook Sink: POSTs batches through the shared send loop, splits on 413 and bisects on
 // 400/422 so one poison record goes to the DLQ while its neighbours are delivered.
-import { ErrorCode, TributaryError } from '../../errors.js';
+import { TributaryError } from '../../errors.js';
 import { safeUrl } from '../../observability/logger.js';
 import { abortError, systemClock, type BackoffOptions, type Clock } from '../http/backoff.js';
 import { defaultRetryLogic, type RetryLogic } from '../http/retry-logic.js';
