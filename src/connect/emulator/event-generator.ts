@@ -125,7 +125,10 @@ function pad(event: ConnectEvent, eventBytes: number, pool: string, prng: Prng):
   const body = event.body as { properties: Record<string, unknown> };
   body.properties.padding = '';
   const missing = eventBytes - Buffer.byteLength(JSON.stringify(event));
-  if (missing <= 0) return;
+  if (missing < 0) {
+    delete body.properties.padding; // already larger than asked: padding cannot shrink it
+    return;
+  }
   let text = '';
   while (text.length < missing) {
     const start = prng.int(0, pool.length - 1);
