@@ -2,10 +2,12 @@
 // name the bad key (`apps.2.rate: …`). Fault knobs share the schema used by the admin API.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { knownEventTypes } from '../event.js';
 import { ConfigError, ErrorCode } from '../../errors.js';
 import { zodIssues } from '../../config/zod-issues.js';
+import { eventTypeSpecs } from './event-bodies.js';
 import { sizeTiers } from './event-generator.js';
+
+const generatableTypes = new Set(eventTypeSpecs.map((s) => s.type));
 
 const count = z.number().int().min(0);
 const probability = z.number().min(0).max(1);
@@ -120,8 +122,8 @@ export const emulatorOptionsSchema = z
       if (seen.has(a.key)) ctx.addIssue({ code: 'custom', path: ['apps', i, 'key'], message: `duplicate app key "${a.key}"` });
       seen.add(a.key);
       for (const [j, t] of (a.eventTypes ?? []).entries()) {
-        if (!(knownEventTypes as readonly string[]).includes(t) || t === 'OFFSET_UPDATE') {
-          ctx.addIssue({ code: 'custom', path: ['apps', i, 'eventTypes', j], message: `"${t}" is not a type the generator produces` });
+        if (!generatableTypes.has(t)) {
+          ctx.addIssue({ code: 'custom', path: ['apps', i, 'eventTypes', j], message: `"${t}" is not a type the generator produces (${[...generatableTypes].join(', ')})` });
         }
       }
       if (a.eventTypes?.includes('COMPLIANCE') && !a.masterSecret) {

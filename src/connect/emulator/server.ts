@@ -206,6 +206,10 @@ class Emulator implements ConnectEmulator {
     this.server.closeIdleConnections();
     const grace = new Promise<void>((resolve) => setTimeout(resolve, closeGraceMs).unref());
     await Promise.race([Promise.allSettled([...this.sessions]), grace]);
+    // Streams that finished their gzip leave idle keep-alive sockets; close those first so the
+    // final bytes are not cut off, then cut whatever still hangs (a trickling stream).
+    this.server.closeIdleConnections();
+    await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 200).unref())]);
     this.server.closeAllConnections();
     await closed;
     await this.record.close();
