@@ -1,0 +1,207 @@
+// Connect client throughput: ~1 KB events from the emulator (a child process, so it does not share
+// the client's event loop) over loopback, next to the raw limit of gunzip + split + JSON.parse.
+// Also: the client over the same captured bytes without HTTP, and the emulator's own serve rate.
+// Usage: npm run bench:connect [-- --events 100000 --runs 3]; prints a markdown table.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { request } from 'undici';
+import { ConnectClient, connectAccept, type ConnectTransport, type StreamItem } from '../src/connect/client/index.js';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+const totalEvents = Number(args.get('events') ?? 100_000);
+const runs = Number(args.get('runs') ?? 3);
+const eventBytes = 1024;
+const appKey = 'bench';
+const token = 'bench-token';
+
+interface Sample {
+  ms: number;
+  events: number;
+  bytes: number;
+}
+
+async function startEmulator(dir: string): Promise<{ url: string; child: ChildProcess }> {
+  const apps = join(dir, 'apps.json');
+  // gzip level 1: the emulator compresses every stream afresh, and at level 6 its single-threaded
+  // deflate, not the client, would be what the benchmark measures.
+  writeFileSync(
+    apps,
+    JSON.stringify({
+      gzipLevel: 1,
+      apps: [{ key: appKey, token, size: 'large', rate: 'max', eventBytes, eventTypes: ['CUSTOM'], totalEvents, retainEvents: totalEvents }],
+    }),
+  );
+  const child = spawn(process.execPath, ['bin/tributary.js', 'emulate', 'connect', '--apps', apps, '--port', '0', '--json'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TRIBUTARY_FROM_SOURCE: '1' },
+  });
+  const first = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', (line) => resolve(line));
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+  return { url: (JSON.parse(first) as { url: string }).url, child };
+}
+
+/** The exact compressed body a client gets for the whole app (EARLIEST), kept in memory. */
+async function captureBody(url: string): Promise<Buffer[]> {
+  const body = Buffer.from(JSON.stringify({ start: 'EARLIEST' }));
+  const ac = new AbortController();
+  const res = await request(`${url}/api/events`, {
+    method: 'POST',
+    signal: ac.signal,
+    headers: { authorization: `Bearer ${token}`, 'x-ua-appkey': appKey, accept: connectAccept, 'content-type': 'application/json', 'content-length': String(body.length) },
+    body,
+  });
+  const parts: Buffer[] = [];
+  const gunzip = createGunzip();
+  // Count newlines on the side, only to know when the whole app has arrived (the stream never ends).
+  let lines = 0;
+  gunzip.on('data', (c: Buffer) => {
+    for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, i + 1)) lines++;
+  });
+  for await (const chunk of res.body) {
+    parts.push(chunk as Buffer);
+    gunzip.write(chunk);
+    await new Promise((r) => setImmediate(r));
+    if (lines >= totalEvents) break;
+  }
+  ac.abort();
+  gunzip.destroy();
+  return parts;
+}
+
+/** The raw limit: the same bytes through createGunzip, an indexOf splitter and JSON.parse, in one process. */
+async function rawPass(parts: Buffer[]): Promise<Sample> {
+  const started = performance.now();
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  Readable.from(parts, { objectMode: false }).pipe(gunzip);
+  let events = 0;
+  let bytes = 0;
+  let tail: Buffer | undefined;
+  for await (const c of gunzip as AsyncIterable<Buffer>) {
+    const chunk = tail ? Buffer.concat([tail, c]) : c;
+    let pos = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, pos)) {
+      if (nl > pos) {
+        const v = JSON.parse(chunk.toString('utf8', pos, nl)) as { offset: string };
+        if (v.offset) events++;
+        bytes += nl - pos + 1;
+      }
+      pos = nl + 1;
+      if (events >= totalEvents) break;
+    }
+    tail = pos < chunk.length ? chunk.subarray(pos) : undefined;
+    if (events >= totalEvents) break;
+  }
+  return { ms: performance.now() - started, events, bytes };
+}
+
+/** The client reading the emulator over HTTP (`batches()`; `perItem` uses `stream()`), or replaying captured bytes. */
+async function clientPass(url: string, { perItem = false, replay }: { perItem?: boolean; replay?: Buffer[] } = {}): Promise<Sample> {
+  const transport: ConnectTransport | undefined = replay && {
+    open: async () => ({ kind: 'stream', gzip: true, body: Readable.from(replay, { objectMode: false }) }),
+    close: async () => undefined,
+  };
+  const client = new ConnectClient({ baseUrl: url, allowAnyHost: true, appKey, token, start: 'EARLIEST' }, transport ? { transport } : {});
+  const ac = new AbortController();
+  const started = performance.now();
+  let events = 0;
+  let bytes = 0;
+  const take = (item: StreamItem) => {
+    if (item.kind === 'reconnecting') throw new Error(`unexpected reconnect: ${item.reason} ${item.error?.message ?? ''}`);
+    if (item.kind !== 'event') return;
+    events++;
+    bytes += item.raw.length + 1;
+    // What the source actor does per event: confirm (here at once; it would after the Kafka ack).
+    client.confirm(item.offset);
+    if (events >= totalEvents) ac.abort();
+  };
+  try {
+    if (perItem) for await (const item of client.stream(ac.signal)) take(item);
+    else for await (const batch of client.batches(ac.signal)) for (const item of batch) take(item);
+  } finally {
+    await client.close();
+  }
+  return { ms: performance.now() - started, events, bytes };
+}
+
+/** The emulator's serve rate: the HTTP body read and dropped, no gunzip (the ceiling of the HTTP rows). */
+async function emulatorPass(url: string, compressedBytes: number, decompressedBytes: number): Promise<Sample> {
+  const body = Buffer.from(JSON.stringify({ start: 'EARLIEST' }));
+  const ac = new AbortController();
+  const started = performance.now();
+  const res = await request(`${url}/api/events`, {
+    method: 'POST',
+    signal: ac.signal,
+    headers: { authorization: `Bearer ${token}`, 'x-ua-appkey': appKey, accept: connectAccept, 'content-length': String(body.length) },
+    body,
+  });
+  let got = 0;
+  for await (const chunk of res.body) {
+    got += (chunk as Buffer).length;
+    if (got >= compressedBytes) break;
+  }
+  ac.abort();
+  return { ms: performance.now() - started, events: totalEvents, bytes: decompressedBytes };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const eps = (s: Sample) => (s.events / s.ms) * 1000;
+const mbps = (s: Sample) => (s.bytes / 1024 / 1024 / s.ms) * 1000;
+
+async function main(): Promise<void> {
+  const deadline = setTimeout(() => {
+    process.stderr.write('benchmark exceeded 2 minutes\n');
+    process.exit(2);
+  }, 120_000);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-connect-'));
+  const { url, child } = await startEmulator(dir);
+  try {
+    // Warm-up: fills the emulator's log and line cache, and JITs both sides.
+    await clientPass(url);
+    const parts = await captureBody(url);
+    const compressed = parts.reduce((n, p) => n + p.length, 0);
+    const rows = { raw: [] as Sample[], replay: [] as Sample[], emulator: [] as Sample[], http: [] as Sample[], httpPerItem: [] as Sample[] };
+    for (let i = 0; i < runs; i++) {
+      const raw = await rawPass(parts);
+      rows.raw.push(raw);
+      rows.replay.push(await clientPass(url, { replay: parts }));
+      rows.emulator.push(await emulatorPass(url, compressed, raw.bytes));
+      rows.http.push(await clientPass(url));
+      rows.httpPerItem.push(await clientPass(url, { perItem: true }));
+    }
+    const rawEps = median(rows.raw.map(eps));
+    const row = (name: string, xs: Sample[]) =>
+      `| ${name} | ${Math.round(median(xs.map(eps))).toLocaleString('en')} | ${median(xs.map(mbps)).toFixed(1)} | ${((median(xs.map(eps)) / rawEps) * 100).toFixed(0)} % | ${xs.map((x) => Math.round(eps(x))).join(', ')} |`;
+    const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+    const avgLine = rows.raw[0]!.bytes / rows.raw[0]!.events;
+    process.stdout.write(
+      [
+        `Connect client benchmark: ${totalEvents} events of ~${Math.round(avgLine)} B (${(compressed / 1024 / 1024).toFixed(1)} MB gzip), median of ${runs} runs`,
+        `machine: ${cpus().length} CPUs, ${cpu}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; emulator in a child process (gzip level 1), loopback`,
+        '',
+        '| path | events/s | MB/s (decompressed) | vs raw | runs (events/s) |',
+        '|---|---:|---:|---:|---|',
+        row('raw limit: gunzip + split + JSON.parse of the captured bytes, in-process', rows.raw),
+        row('ConnectClient.batches() over the same captured bytes (no HTTP)', rows.replay),
+        row('emulator serve rate: HTTP body read and dropped (ceiling of the rows below)', rows.emulator),
+        row('ConnectClient.batches() over HTTP from the emulator', rows.http),
+        row('ConnectClient.stream() (per item) over HTTP from the emulator', rows.httpPerItem),
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+    clearTimeout(deadline);
+  }
+}
+
+await main();
