@@ -60,7 +60,7 @@ export function syntheticDevice(seed: number, index: number): SyntheticDevice {
   if (namedUserId) object.named_user_id = namedUserId;
   const identifiers = identifiersFor(platform, prng);
   if (identifiers) object.identifiers = identifiers;
-  object.attributes = attributesFor(platform, prng);
+  object.attributes = attributeProfile(platform, prng.int(0, profilesPerPlatform - 1));
   return { platform, channel, namedUserId, contactId, object };
 }
 
@@ -75,6 +75,23 @@ function identifiersFor(platform: Platform, prng: Prng): Record<string, string> 
     default:
       return undefined;
   }
+}
+
+/**
+ * Devices share a few hundred attribute profiles (model, OS, locale, carrier …), built once:
+ * real audiences cluster the same way, and building attributes per device dominated generation.
+ */
+const profilesPerPlatform = 64;
+const profiles = new Map<Platform, readonly Record<string, string>[]>();
+
+function attributeProfile(platform: Platform, index: number): Record<string, string> {
+  let list = profiles.get(platform);
+  if (!list) {
+    const prng = createPrng(mixSeed(0xa77, platforms.indexOf(platform)));
+    list = Array.from({ length: profilesPerPlatform }, () => Object.freeze(attributesFor(platform, prng)));
+    profiles.set(platform, list);
+  }
+  return list[index]!;
 }
 
 /** Attribute values are all strings in Connect payloads. */

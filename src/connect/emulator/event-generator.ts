@@ -1,7 +1,7 @@
 // Seeded synthetic Connect events: the same seed and inputs always give the same events, with
 // realistic type mixes, bodies, devices of every platform, and an optional padded size.
 import type { ConnectEvent } from '../event.js';
-import { devicePlatformOf, syntheticDevice, type Platform } from './devices.js';
+import { devicePlatformOf, syntheticDevice, type Platform, type SyntheticDevice } from './devices.js';
 import { eventTypeSpecs, type EventTypeSpec, type RecentPush } from './event-bodies.js';
 import { createPrng, mixSeed, weightedPick, type Prng } from './prng.js';
 
@@ -36,6 +36,7 @@ export interface EventGenerator {
 }
 
 const maxRecentPushes = 8;
+const maxCachedDevices = 20_000;
 const paddingPoolChars = 64 * 1024;
 const paddingWords = ['lorem', 'ipsum', 'dolor', 'sit', 'amet', 'tributary', 'stream', 'offset', 'river', 'delta', 'basin', 'flow'];
 
@@ -49,6 +50,17 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
   const poolSize = devicePoolSize[options.size];
   const recentPushes: RecentPush[] = [];
   const padding = options.eventBytes === undefined ? '' : paddingPool(prng);
+  // Device objects are immutable and shared by every event of the device, so busy devices are built once.
+  const devices = new Map<number, SyntheticDevice>();
+  const deviceAt = (index: number): SyntheticDevice => {
+    let device = devices.get(index);
+    if (!device) {
+      if (devices.size >= maxCachedDevices) devices.clear();
+      device = syntheticDevice(options.seed, index);
+      devices.set(index, device);
+    }
+    return device;
+  };
 
   const newPush = (timeMs: number): RecentPush => {
     const push: RecentPush = { push_id: prng.uuid(), time: new Date(timeMs).toISOString() };
@@ -74,7 +86,7 @@ export function createEventGenerator(options: EventGeneratorOptions): EventGener
         processed: new Date(timing.processedMs).toISOString(),
       };
       if (!spec.deviceless) {
-        const device = syntheticDevice(options.seed, pickDeviceIndex(prng, options.seed, poolSize, spec.platforms));
+        const device = deviceAt(pickDeviceIndex(prng, options.seed, poolSize, spec.platforms));
         event.device = device.object;
         event.user = device.namedUserId ? { contact_id: device.contactId, named_user_id: device.namedUserId } : { contact_id: device.contactId };
       }
@@ -94,12 +106,18 @@ function typicalLatencyMs(prng: Prng, size: SizeTier): number {
   return Math.round(prng.exponential(800)) + 20;
 }
 
+/** Activity is skewed: low-numbered devices are the app's regulars, as in real audiences. */
+function activeDevice(prng: Prng, poolSize: number): number {
+  const r = prng.next();
+  return Math.floor(r * r * poolSize);
+}
+
 function pickDeviceIndex(prng: Prng, seed: number, poolSize: number, allowed: readonly Platform[]): number {
-  const first = prng.int(0, poolSize - 1);
+  const first = activeDevice(prng, poolSize);
   if (allowed.length >= 7) return first;
   // A short random probe, then a bounded scan: rare platforms (open, sms) still exist in small pools.
   for (let i = 0; i < 8; i++) {
-    const index = i === 0 ? first : prng.int(0, poolSize - 1);
+    const index = i === 0 ? first : activeDevice(prng, poolSize);
     if (allowed.includes(devicePlatformOf(seed, index))) return index;
   }
   for (let i = 1; i < Math.min(poolSize, 5_000); i++) {

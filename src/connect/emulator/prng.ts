@@ -41,52 +41,83 @@ export function mixSeed(...parts: readonly number[]): number {
 const hex = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function createPrng(seed: number): Prng {
-  // splitmix32 expands one seed into sfc32's four words; sfc32 passes PractRand and is fast in JS.
-  let s = seed >>> 0;
-  const split = () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = split();
-  let b = split();
-  let c = split();
-  let d = split();
-  const uint32 = (): number => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
+  return new Sfc32(seed);
+}
+
+/**
+ * sfc32 (passes PractRand, fast in JS), its four words expanded from one seed by splitmix32.
+ * A class rather than closures: generators are created per device, so construction must be cheap.
+ */
+class Sfc32 implements Prng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const split = () => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = split();
+    this.b = split();
+    this.c = split();
+    this.d = split();
+    for (let i = 0; i < 12; i++) this.uint32();
+  }
+
+  uint32(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
     return t >>> 0;
-  };
-  for (let i = 0; i < 12; i++) uint32();
-  const next = () => uint32() / 4_294_967_296;
-  const byteHex = (n: number, shift: number) => hex[(n >>> shift) & 0xff]!;
-  const word = (n: number) => byteHex(n, 24) + byteHex(n, 16) + byteHex(n, 8) + byteHex(n, 0);
-  return {
-    next,
-    uint32,
-    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
-    chance: (p) => p > 0 && next() < p,
-    pick: <T>(items: readonly T[]): T => {
-      if (items.length === 0) throw new RangeError('pick from an empty list');
-      return items[Math.floor(next() * items.length)]!;
-    },
-    exponential: (mean) => -Math.log(1 - next()) * mean,
-    uuid: () => {
-      const w1 = word(uint32());
-      const w2 = uint32();
-      const w3 = uint32();
-      const w4 = word(uint32());
-      const version = (0x4000 | (w2 & 0x0fff)).toString(16).padStart(4, '0');
-      const variant = (0x8000 | (w3 >>> 16 & 0x3fff)).toString(16).padStart(4, '0');
-      return `${w1}-${word(w2).slice(0, 4)}-${version}-${variant}-${byteHex(w3, 8)}${byteHex(w3, 0)}${w4}`;
-    },
-  };
+  }
+
+  next(): number {
+    return this.uint32() / 4_294_967_296;
+  }
+
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+
+  chance(p: number): boolean {
+    return p > 0 && this.next() < p;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new RangeError('pick from an empty list');
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+
+  exponential(mean: number): number {
+    return -Math.log(1 - this.next()) * mean;
+  }
+
+  uuid(): string {
+    const w1 = word(this.uint32());
+    const w2 = this.uint32();
+    const w3 = this.uint32();
+    const w4 = word(this.uint32());
+    const version = (0x4000 | (w2 & 0x0fff)).toString(16).padStart(4, '0');
+    const variant = (0x8000 | ((w3 >>> 16) & 0x3fff)).toString(16).padStart(4, '0');
+    return `${w1}-${word(w2).slice(0, 4)}-${version}-${variant}-${byteHex(w3, 8)}${byteHex(w3, 0)}${w4}`;
+  }
+}
+
+function byteHex(n: number, shift: number): string {
+  return hex[(n >>> shift) & 0xff]!;
+}
+
+function word(n: number): string {
+  return byteHex(n, 24) + byteHex(n, 16) + byteHex(n, 8) + byteHex(n, 0);
 }
 
 /** Draws an item by weight; `weights` must be non-empty with a positive total. */
