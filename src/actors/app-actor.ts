@@ -62,7 +62,7 @@ export function spawnApp(parent: Ref<unknown>, node: NodeContext, appKey: string
           return null;
       }
     },
-    `app:${appKey}`,
+    `app-${appKey}`,
     { initialState: null, onCrash: (_m, err, ctx) => (node.logger.error({ appKey, err: errorMessage(err) }, 'app actor step failed'), ctx.resume) },
   );
 }

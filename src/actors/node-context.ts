@@ -1,6 +1,7 @@
 // What every actor on a node shares: clients, config, identity, and the guardian's inbox for
 // failure reports. Built once by the node runner; actors never create clients themselves.
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import type { RecordProducer } from '../kafka/produce-queue.js';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -13,8 +14,8 @@ export interface NodeContext {
   config: NodeConfig;
   logger: Logger;
   kafka: Kafka;
-  /** Idempotent, acks=all; shared by every source and DLQ write on the node. */
-  producer: Producer;
+  /** Idempotent, acks=all, one request in flight; shared by every source and DLQ write on the node. */
+  producer: RecordProducer;
   admin: Admin;
   state: StateStore;
   /** Where file sinks write. */

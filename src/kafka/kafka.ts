@@ -38,24 +38,41 @@ export interface TopicSpec {
   extraConfig?: Record<string, string>;
 }
 
-/** Creates the topic when missing. Existing topics are left as they are (never shrunk). */
-export async function ensureTopic(admin: Admin, spec: TopicSpec): Promise<void> {
+/**
+ * Creates the topic when missing and waits until every partition has a leader. Existing topics
+ * are left as they are (never shrunk). Two nodes racing to create it is fine.
+ */
+export async function ensureTopic(admin: Admin, spec: TopicSpec, timeoutMs = 30_000): Promise<void> {
   const configEntries: ITopicConfig['configEntries'] = [];
   if (spec.retentionMs !== undefined) configEntries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
   if (spec.compacted) configEntries.push({ name: 'cleanup.policy', value: 'compact' });
   for (const [name, value] of Object.entries(spec.extraConfig ?? {})) configEntries.push({ name, value });
-  try {
-    const existing = await admin.fetchTopicMetadata({ topics: [spec.topic] }).catch(() => undefined);
-    if (existing?.topics.some((t) => t.name === spec.topic && t.partitions.length > 0)) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1, configEntries }],
-    });
-  } catch (err) {
-    // Two nodes racing to create the same topic: the loser sees TOPIC_ALREADY_EXISTS.
-    if ((err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return;
-    const errors = (err as { errors?: { type?: string }[] }).errors;
-    if (errors?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) return;
-    throw new TributaryError(ErrorCode.kafkaUnavailable, `cannot create topic ${spec.topic}: ${(err as Error).message}`, { cause: err });
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const existing = await admin.listTopics();
+      if (!existing.includes(spec.topic)) {
+        await admin.createTopics({
+          waitForLeaders: false,
+          topics: [{ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1, configEntries }],
+        });
+      }
+      const meta = await admin.fetchTopicMetadata({ topics: [spec.topic] });
+      const partitions = meta.topics.find((t) => t.name === spec.topic)?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+    } catch (err) {
+      if (!alreadyExists(err)) lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
+  throw new TributaryError(ErrorCode.kafkaUnavailable, `cannot create topic ${spec.topic}: ${(lastError as Error)?.message ?? 'no leader in time'}`, {
+    cause: lastError,
+  });
+}
+
+function alreadyExists(err: unknown): boolean {
+  if ((err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return true;
+  const errors = (err as { errors?: { type?: string }[] }).errors;
+  return Array.isArray(errors) && errors.length > 0 && errors.every((e) => e.type === 'TOPIC_ALREADY_EXISTS');
 }

@@ -10,6 +10,7 @@ import { resolveNodeId, type NodeConfig } from '../config/node-config.js';
 import type { IntegrationSpec } from '../control/spec.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { createKafka } from '../kafka/kafka.js';
+import { ProduceQueue } from '../kafka/produce-queue.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createDynamoClient, StateStore } from '../state/state-store.js';
@@ -43,7 +44,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const nodeId = resolveNodeId(config, o.env);
   const logger = (o.logger ?? createLogger({ level: config.log.level })).child({ nodeId });
   const kafka = createKafka(config.kafka, logger, `${config.kafka.clientId}-${nodeId}`);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // Idempotent producers must retry without limit (kafkajs warns otherwise); a broker that stays down
+  // stalls the sources (backpressure) until the node's health check gives up on it.
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
   const admin = kafka.admin();
   const dynamo = createDynamoClient({ endpoint: config.dynamodb.endpoint, region: config.dynamodb.region });
   const state = new StateStore(dynamo, config.dynamodb.table);
@@ -72,7 +80,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     config,
     logger,
     kafka,
-    producer,
+    producer: new ProduceQueue(producer),
     admin,
     state,
     dataDir,

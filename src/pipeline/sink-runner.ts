@@ -1,7 +1,8 @@
 // The sink side of one integration: a consumer in group `tributary.sink.<id>` reads the events
 // topic, drops duplicates by event id, delivers in sink-sized chunks, DLQs what the sink rejects
 // (awaited), and commits only past records that are delivered or dead-lettered (I2).
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { RecordProducer } from '../kafka/produce-queue.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { groups, topics } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,8 +16,8 @@ import { fromKafkaMessage } from './event-record.js';
 export interface SinkRunnerOptions {
   integrationId: string;
   kafka: Kafka;
-  /** Idempotent producer shared by the node, for DLQ writes. */
-  producer: Producer;
+  /** The node's produce queue, for DLQ writes. */
+  producer: RecordProducer;
   sink: Sink;
   dedup: DedupWindow;
   state: StateWriter;
@@ -93,11 +94,9 @@ export class SinkRunner {
         records.push(fromKafkaMessage(this.o.integrationId, partition, m));
       } catch (err) {
         // A record without our envelope cannot be delivered or deduplicated: dead-letter it as is.
-        await this.o.producer.send({
-          topic: topics.dlq(this.o.integrationId),
-          acks: -1,
-          messages: [{ key: m.key, value: m.value, headers: { ...(m.headers ?? {}), 'tributary-reason': errorMessage(err) } }],
-        });
+        await this.o.producer.send(topics.dlq(this.o.integrationId), [
+          { key: m.key, value: m.value, headers: { ...(m.headers ?? {}), 'tributary-reason': errorMessage(err) } },
+        ]);
         tracker.complete(tickets.get(m.offset)!);
       }
     }
@@ -172,11 +171,10 @@ export class SinkRunner {
     const rejected = fresh.flatMap((r, k) => (outcomes[k]!.status === 'rejected' ? [[r, outcomes[k]!] as const] : []));
     if (rejected.length > 0) {
       // Awaited before the commit: a DLQ record is as durable as a delivery (I2).
-      await this.o.producer.send({
-        topic: topics.dlq(this.o.integrationId),
-        acks: -1,
-        messages: rejected.map(([r, o]) => dlqFromRejected(r, o as Extract<RecordOutcome, { status: 'rejected' }>)),
-      });
+      await this.o.producer.send(
+        topics.dlq(this.o.integrationId),
+        rejected.map(([r, o]) => dlqFromRejected(r, o as Extract<RecordOutcome, { status: 'rejected' }>)),
+      );
       for (const [r, o] of rejected) this.o.onRejected?.(r, o);
       this.o.state.count('dlq', rejected.length);
     }

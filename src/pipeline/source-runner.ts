@@ -3,9 +3,9 @@
 // batches acked in any order (I1). A full in-flight window stops pulling from the stream, which
 // stops the socket reads: memory stays bounded when Kafka is slow or down (I6).
 import { randomUUID } from 'node:crypto';
-import type { Producer } from 'kafkajs';
 import type { ConnectClient, EventItem, PoisonItem, StreamItem } from '../connect/client/index.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
+import type { RecordProducer } from '../kafka/produce-queue.js';
 import { topics } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import type { StateWriter } from '../state/state-writer.js';
@@ -19,7 +19,7 @@ type Item = EventItem | PoisonItem;
 export interface SourceRunnerOptions {
   integrationId: string;
   client: ConnectClient;
-  producer: Producer;
+  producer: RecordProducer;
   state: StateWriter;
   logger: Logger;
   batch: BatchLimits;
@@ -118,22 +118,18 @@ export class SourceRunner {
     const sentAt = Date.now();
     if (events.length) {
       sends.push(
-        producer.send({
-          topic: topics.events(integrationId),
-          acks: -1,
-          messages: events.map((e) => toKafkaMessage(e.event, e.raw, { integrationId, correlationId, ingestedAt })),
-        }),
+        producer.send(
+          topics.events(integrationId),
+          events.map((e) => toKafkaMessage(e.event, e.raw, { integrationId, correlationId, ingestedAt })),
+        ),
       );
     }
     if (poison.length) {
       sends.push(
-        producer.send({
-          topic: topics.dlq(integrationId),
-          acks: -1,
-          messages: poison.map((p) =>
-            dlqFromPoisonLine(integrationId, p.raw, new TributaryError(p.code, p.reason), { afterOffset: p.afterOffset, correlationId }),
-          ),
-        }),
+        producer.send(
+          topics.dlq(integrationId),
+          poison.map((p) => dlqFromPoisonLine(integrationId, p.raw, new TributaryError(p.code, p.reason), { afterOffset: p.afterOffset, correlationId })),
+        ),
       );
     }
     const done = Promise.all(sends).then(
