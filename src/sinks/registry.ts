@@ -2,12 +2,18 @@
 // spec's `sink` object: its `type` picks the definition, whose pure `validate` does the rest.
 import { ConfigError, ErrorCode } from '../errors.js';
 import { fileSink } from './file/index.js';
+import { firehoseSink } from './firehose/index.js';
+import { kinesisSink } from './kinesis/index.js';
+import { s3Sink } from './s3/index.js';
 import type { Sink, SinkContext, SinkDefinition, ValidateContext } from './types.js';
 import { webhookSink } from './webhook/index.js';
 
 export const sinkDefinitions = {
   webhook: webhookSink,
   file: fileSink,
+  s3: s3Sink,
+  firehose: firehoseSink,
+  kinesis: kinesisSink,
 } as const satisfies Readonly<Record<string, SinkDefinition<{ type: string }>>>;
 
 export type SinkType = keyof typeof sinkDefinitions;
