@@ -54,6 +54,10 @@ export const ErrorCode = {
   sinkStorage: 'sink_storage',
   /** A record stayed undeliverable for the whole retry budget (maxRetryAgeMs): DLQ it. */
   sinkRetriesExhausted: 'sink_retries_exhausted',
+  /** An event the vendor's model cannot hold (no user or device id, unparsable, over the vendor's per-event size): DLQ it. */
+  sinkUnmappable: 'sink_unmappable',
+  /** The vendor refuses this user's or device's events until its quota resets (Amplitude daily quota): DLQ it. */
+  sinkQuotaExceeded: 'sink_quota_exceeded',
   ssrfBlocked: 'ssrf_blocked',
   bug: 'bug',
 } as const;
@@ -94,6 +98,8 @@ const kindOfCode: Record<ErrorCode, ErrorKind> = {
   sink_misconfigured: 'misconfiguration',
   sink_storage: 'retryable',
   sink_retries_exhausted: 'permanent',
+  sink_unmappable: 'permanent',
+  sink_quota_exceeded: 'permanent',
   ssrf_blocked: 'misconfiguration',
   bug: 'fatal',
 };

@@ -1,10 +1,13 @@
 // Every sink type Tributary knows, and the one entry point the spec schema uses to validate a
 // spec's `sink` object: its `type` picks the definition, whose pure `validate` does the rest.
 import { ConfigError, ErrorCode } from '../errors.js';
+import { amplitudeSink } from './amplitude/index.js';
 import { fileSink } from './file/index.js';
 import { firehoseSink } from './firehose/index.js';
 import { kinesisSink } from './kinesis/index.js';
+import { mixpanelSink } from './mixpanel/index.js';
 import { s3Sink } from './s3/index.js';
+import { segmentSink } from './segment/index.js';
 import type { Sink, SinkContext, SinkDefinition, ValidateContext } from './types.js';
 import { webhookSink } from './webhook/index.js';
 
@@ -14,6 +17,9 @@ export const sinkDefinitions = {
   s3: s3Sink,
   firehose: firehoseSink,
   kinesis: kinesisSink,
+  amplitude: amplitudeSink,
+  mixpanel: mixpanelSink,
+  segment: segmentSink,
 } as const satisfies Readonly<Record<string, SinkDefinition<{ type: string }>>>;
 
 export type SinkType = keyof typeof sinkDefinitions;
