@@ -6,6 +6,9 @@ import { createLogger } from '../observability/logger.js';
 import { startNode } from '../node/node.js';
 import { parseDurationMs } from './parse.js';
 
+/** Exit status after a node fault (sysexits EX_UNAVAILABLE): the orchestrator replaces the node. */
+export const nodeFaultExitCode = 69;
+
 export function registerNodeCommand(program: Command): void {
   program
     .command('node')
@@ -19,13 +22,27 @@ export function registerNodeCommand(program: Command): void {
       const logger = createLogger({ level: config.log.level });
       const { specs, rejected } = loadSpecFiles(opts.specs, config.local);
       for (const r of rejected) logger.error({ source: r.source }, `spec rejected: ${r.error}`);
-      const node = await startNode({ config, logger, dataDir: opts.dataDir });
-      for (const spec of specs) node.apply(spec);
-      logger.info({ integrations: specs.length, rejected: rejected.length, url: node.url }, 'node running');
-      await new Promise<void>((resolve) => {
+      let fatal: string | undefined;
+      let stop!: () => void;
+      const stopped = new Promise<void>((resolve) => {
+        stop = resolve;
         process.once('SIGTERM', () => resolve());
         process.once('SIGINT', () => resolve());
       });
+      // Cattle, not pets: a node that lost Kafka or DynamoDB past the grace period exits non-zero.
+      const node = await startNode({ config, logger, dataDir: opts.dataDir, onFatal: (reason) => ((fatal = reason), stop()) });
+      for (const spec of specs) node.apply(spec);
+      logger.info({ integrations: specs.length, rejected: rejected.length, url: node.url }, 'node running');
+      await stopped;
+      if (fatal !== undefined) {
+        // Drain what can be drained, briefly: with a dependency gone the drain may never finish.
+        const drainMs = Math.min(opts.drainTimeout, 10_000);
+        setTimeout(() => process.exit(nodeFaultExitCode), drainMs + 5_000).unref();
+        await node.shutdown(drainMs).catch(() => false);
+        logger.fatal({ reason: fatal, exitCode: nodeFaultExitCode }, 'exiting after a node fault');
+        logger.flush();
+        process.exit(nodeFaultExitCode);
+      }
       const drained = await node.shutdown(opts.drainTimeout);
       process.exitCode = drained ? 0 : 1;
     });

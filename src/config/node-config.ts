@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { ConfigError, ErrorCode } from '../errors.js';
 import { zodIssues } from './zod-issues.js';
 import { metricsConfigSchema } from '../observability/metrics.js';
+import { alertingConfigSchema } from '../supervision/alerting-config.js';
+import { nodeHealthConfigSchema } from '../node/node-health.js';
 
 const brokerList = z
   .array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'must be host:port'))
@@ -52,6 +54,10 @@ export const nodeConfigSchema = z.strictObject({
       maxEventsPerFingerprintPerMinute: z.number().int().min(1).default(5),
     })
     .prefault({}),
+  /** Paging, customer notifications, fleet scan (docs/alerting.md). */
+  alerting: alertingConfigSchema.prefault({}),
+  /** The node watchdog: Kafka/DynamoDB unreachable past `graceMs` ⇒ exit non-zero (docs/runbook.md). */
+  health: nodeHealthConfigSchema.prefault({}),
   infra: z
     .strictObject({
       /** Where downloaded jars and local server data live; outside the repository. */

@@ -7,16 +7,22 @@ import { join } from 'node:path';
 import { startGuardian, type Guardian } from '../actors/guardian.js';
 import type { NodeContext } from '../actors/node-context.js';
 import { resolveNodeId, type NodeConfig } from '../config/node-config.js';
+import { ControlPlane } from '../control/control-plane.js';
+import { ensureControlTopics } from '../control/control-topic.js';
 import type { IntegrationSpec } from '../control/spec.js';
+import { validateSinkConfig } from '../sinks/registry.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { createKafka } from '../kafka/kafka.js';
 import { ProduceQueue } from '../kafka/produce-queue.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { createFaultReporter } from '../observability/sentry.js';
 import { createDynamoClient, StateStore } from '../state/state-store.js';
+import { AlertingService } from '../supervision/alerting-service.js';
 import type { FailureReport } from '../supervision/guardian-types.js';
 import { restartPolicySchema, type RestartPolicyConfig } from '../supervision/restart-policy.js';
 import { startHealthServer } from './health-server.js';
+import { NodeWatchdog, nodeProbes } from './node-health.js';
 
 export interface NodeOptions {
   config: NodeConfig;
@@ -27,6 +33,10 @@ export interface NodeOptions {
   onFailure?: (r: FailureReport) => void;
   env?: NodeJS.ProcessEnv;
   metrics?: Metrics;
+  /** Run the integrations the control topic assigns to this node (docs/clustering.md). */
+  control?: boolean;
+  /** A node fault (Kafka/DynamoDB unreachable past `health.graceMs`): the runner should exit non-zero. */
+  onFatal?: (reason: string) => void;
 }
 
 export interface RunningNode {
@@ -34,7 +44,11 @@ export interface RunningNode {
   url: string;
   guardian: Guardian;
   context: NodeContext;
+  alerting: AlertingService;
+  watchdog: NodeWatchdog;
   apply(spec: IntegrationSpec): void;
+  /** The control plane, when the node runs with `control`. */
+  control: ControlPlane | undefined;
   /** Drains and stops everything; resolves when done or after `timeoutMs` (then false). */
   shutdown(timeoutMs?: number): Promise<boolean>;
 }
@@ -89,29 +103,57 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     probeIntervalMs: o.probeIntervalMs ?? 60_000,
     env: o.env ?? process.env,
   };
+  const faults = createFaultReporter(config.sentry, { logger, env: base.env, serverName: nodeId });
+  const alerting = await AlertingService.create({ config: config.alerting, nodeId, logger, metrics, state, producer: base.producer, admin, faults, env: base.env });
+  await alerting.start();
+  const watchdog = new NodeWatchdog({
+    config: config.health,
+    probes: nodeProbes({ admin, brokers: config.kafka.brokers, dynamo, table: config.dynamodb.table }),
+    logger,
+    metrics,
+    onFatal: (reason) => o.onFatal?.(reason),
+  });
+  watchdog.start();
+  const onReport = (r: FailureReport) => {
+    alerting.report(r);
+    o.onFailure?.(r);
+  };
   const guardian = startGuardian(base, (r) => {
     logger.info({ report: r }, r.kind === 'failure' ? 'failure reported' : 'recovery reported');
-    o.onFailure?.(r);
+    onReport(r);
   });
-  const context: NodeContext = { ...base, reportFailure: (r) => o.onFailure?.(r) };
+  const context: NodeContext = { ...base, reportFailure: onReport };
+
+  let control: ControlPlane | undefined;
+  if (o.control) {
+    await ensureControlTopics(admin, config.control.partitions);
+    control = new ControlPlane({
+      kafka,
+      admin,
+      producer: base.producer,
+      state,
+      logger,
+      nodeId,
+      clientIdPrefix: config.kafka.clientId,
+      config: config.control,
+      validation: { local: config.local, validateSink: validateSinkConfig },
+      runner: {
+        apply: (spec) => guardian.apply(spec),
+        remove: (ids) => guardian.removeMany(ids),
+        replay: (id, from) => guardian.replay(id, from),
+        status: () => guardian.status(),
+      },
+      // Without its group consumer the node cannot know what it owns: exit and be replaced.
+      onFatal: (err) => o.onFatal?.(`control-group consumer failed: ${errorMessage(err)}`),
+    });
+    await control.start();
+  }
 
   let server: Server | undefined;
   const health = await startHealthServer(config.http.host, config.http.port, {
-    ready: async () => {
-      const live: Record<string, string> = { ...checks };
-      await admin.describeCluster().then(
-        () => (live.kafka = 'ok'),
-        (err: Error) => (live.kafka = `unreachable: ${err.message}`),
-      );
-      await state.get('__readyz__').then(
-        () => (live.dynamodb = 'ok'),
-        (err: Error) => (live.dynamodb = `unreachable: ${err.message}`),
-      );
-      metrics.gauge('node.kafka_up', live.kafka === 'ok' ? 1 : 0);
-      metrics.gauge('node.dynamodb_up', live.dynamodb === 'ok' ? 1 : 0);
-      return { ready: Object.values(live).every((v) => v === 'ok'), checks: live };
-    },
-    status: async () => ({ nodeId, integrations: await guardian.status() }),
+    // Start-up checks passed (else no server) and the watchdog's last probe of each dependency.
+    ready: async () => ({ ready: watchdog.ready(), checks: { ...checks, ...watchdog.checks() } }),
+    status: async () => ({ nodeId, ...(control ? { control: control.describe() } : {}), integrations: await guardian.status(), alerting: alerting.status() }),
   });
   server = health.server;
   logger.info({ url: health.url }, 'node started');
@@ -122,15 +164,25 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     url: health.url,
     guardian,
     context,
+    alerting,
+    watchdog,
     apply: (spec) => guardian.apply(spec),
+    control,
     shutdown: (timeoutMs = 25_000) => {
       shuttingDown ??= (async () => {
+        // Drain while still a group member (nobody takes the integrations over meanwhile), then
+        // leave the group so their partitions move at once rather than after the session timeout.
+        control?.quiesce();
+        watchdog.stop();
         const drained = await Promise.race([
           guardian.shutdown().then(() => true),
           new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref()),
         ]);
         if (!drained) logger.warn({ timeoutMs }, 'drain did not finish in time; exiting anyway (the uncommitted tail is re-delivered)');
-        await Promise.allSettled([producer.disconnect(), admin.disconnect(), metrics.close()]);
+        await control?.stop();
+        // Pending page actions (resolves above all) get a last chance before the producer goes.
+        await alerting.stop(Math.min(5_000, timeoutMs));
+        await Promise.allSettled([producer.disconnect(), admin.disconnect(), metrics.close(), faults.close(2_000)]);
         dynamo.destroy();
         await new Promise<void>((r) => server?.close(() => r()) ?? r());
         logger.info({ drained }, 'node stopped');
