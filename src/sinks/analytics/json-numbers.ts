@@ -51,9 +51,11 @@ export function quoteUnsafeNumbers(text: string): string {
 export function isExactDouble(literal: string): boolean {
   const value = Number(literal);
   if (!Number.isFinite(value)) return false;
-  // Fast path: short integers and ordinary decimals.
+  if (value === 0) return true; // 0, -0, 0.000: JSON.parse keeps them
+  // Fast path: short integers.
   if (/^-?\d{1,15}$/.test(literal)) return true;
-  if (/^-?\d+$/.test(literal)) return Number.isSafeInteger(value) && String(value) === literal.replace(/^(-?)0+(?=\d)/, '$1');
+  // Long integers: exact when the double prints back as the same digits (2^53 does, 2^53 + 1 does not).
+  if (/^-?\d+$/.test(literal)) return String(value) === literal.replace(/^(-?)0+(?=\d)/, '$1');
   // Decimals and exponents: exact when the shortest round-trip form names the same decimal value.
   return sameDecimal(literal, String(value));
 }
