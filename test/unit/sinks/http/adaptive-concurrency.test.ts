@@ -32,18 +32,20 @@ const optionsArb: fc.Arbitrary<AimdOptions> = fc
     ewmaAlpha: o.ewmaAlpha,
   }));
 
-const obsArb: fc.Arbitrary<Omit<AimdObservation, 'nowMs'> & { dt: number }> = fc.oneof(
+type Step = { kind: 'ok'; rttMs: number; inFlight: number; dt: number } | { kind: 'backpressure'; dt: number };
+
+const obsArb: fc.Arbitrary<Step> = fc.oneof<[fc.Arbitrary<Step>, fc.Arbitrary<Step>]>(
   fc.record({ kind: fc.constant('ok' as const), rttMs: fc.double({ min: 0, max: 10_000, noNaN: true }), inFlight: fc.integer({ min: 0, max: 80 }), dt: fc.integer({ min: 0, max: 5_000 }) }),
   fc.record({ kind: fc.constant('backpressure' as const), dt: fc.integer({ min: 0, max: 5_000 }) }),
 );
 
-const run = (o: AimdOptions, seq: readonly (Omit<AimdObservation, 'nowMs'> & { dt: number })[]) => {
+const run = (o: AimdOptions, seq: readonly Step[]) => {
   let state = initialAimdState(o);
   let now = 0;
   const states = [state];
   for (const s of seq) {
     now += s.dt;
-    const obs = (s.kind === 'ok' ? { kind: 'ok', rttMs: s.rttMs, inFlight: s.inFlight, nowMs: now } : { kind: 'backpressure', nowMs: now }) as AimdObservation;
+    const obs: AimdObservation = s.kind === 'ok' ? { kind: 'ok', rttMs: s.rttMs, inFlight: s.inFlight, nowMs: now } : { kind: 'backpressure', nowMs: now };
     state = observe(state, obs, o);
     states.push(state);
   }
