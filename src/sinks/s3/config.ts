@@ -35,7 +35,7 @@ export const s3ConfigSchema = z.strictObject({
   serverSideEncryption: encryptionSchema.optional(),
   /** At most this many events per object: the caller batches up to it. */
   maxBatchEvents: z.number().int().min(1).max(1_000_000).default(10_000),
-  /** At most this many uncompressed bytes per object. */
+  /** At most this many event bytes (JSON, newlines not counted) per object. */
   maxBatchBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(8 * 1024 * 1024),
   /** An object is written once its first record has waited this long, even if no more arrive. */
   maxBatchAgeMs: z.number().int().min(100).max(3_600_000).default(300_000),

@@ -61,8 +61,9 @@ export interface ObjectLimits {
 
 /**
  * Groups a batch into objects: records of one Kafka partition together (keys name one
- * partition), input order kept, each object within the limits by count and by NDJSON bytes. One
+ * partition), input order kept, each object within the limits by count and by event bytes. One
  * object per partition when the caller batched within the limits, as the sink runner does.
+ * Bytes are event bytes (newlines not counted), as the runner counts them.
  */
 export function planObjects(records: readonly Pick<EventRecord, 'partition' | 'value'>[], limits: ObjectLimits): number[][] {
   const byPartition = new Map<number, number[]>();
@@ -76,7 +77,8 @@ export function planObjects(records: readonly Pick<EventRecord, 'partition' | 'v
     let current: number[] = [];
     let bytes = 0;
     for (const i of indices) {
-      const size = records[i]!.value.length + 1;
+      // Event bytes, as the sink runner counts them, so a batch it cut to maxBatchBytes stays one object.
+      const size = records[i]!.value.length;
       if (current.length > 0 && (current.length >= limits.maxBatchEvents || bytes + size > limits.maxBatchBytes)) {
         objects.push(current);
         current = [];

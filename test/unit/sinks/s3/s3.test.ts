@@ -98,7 +98,7 @@ test('s3 objects: every record in exactly one object, one partition per object, 
             o.length <= maxBatchEvents &&
             new Set(o.map((i) => records[i]!.partition)).size === 1 &&
             o.every((v, k) => k === 0 || v > o[k - 1]!) &&
-            (o.length === 1 || o.reduce((n, i) => n + records[i]!.value.length + 1, 0) <= maxBatchBytes),
+            (o.length === 1 || o.reduce((n, i) => n + records[i]!.value.length, 0) <= maxBatchBytes),
         );
       },
     ),
