@@ -45,6 +45,14 @@ const subsetSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('PARTITION'), count: z.number().int().min(1), selection: z.number().int().min(0) }),
 ]);
 
+export const replaySchema = z.strictObject({
+  /** Unique per request (the CLI uses a timestamp and random suffix). */
+  requestId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 chars of A-Z, a-z, 0-9, ".", "_", ":" or "-"'),
+  /** `earliest`, or an ISO 8601 time with a zone (e.g. 2025-01-31T12:00:00Z). */
+  from: z.union([z.literal('earliest'), z.iso.datetime({ offset: true })]),
+});
+export type ReplayRequest = z.infer<typeof replaySchema>;
+
 const tierDefaults: Record<Tier, { partitions: number; retentionMs: number; dedupWindow: number }> = {
   small: { partitions: 1, retentionMs: 3 * 86_400_000, dedupWindow: 10_000 },
   medium: { partitions: 3, retentionMs: 5 * 86_400_000, dedupWindow: 50_000 },
@@ -60,6 +68,8 @@ export function makeSpecSchema(opts: { local: boolean }) {
     .strictObject({
       version: z.literal(1),
       id: integrationIdSchema,
+      /** The customer account the integration belongs to; once set, an update naming another tenant is rejected. */
+      tenantId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 chars of A-Z, a-z, 0-9, ".", "_", ":" or "-"').optional(),
       app: z.strictObject({
         key: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an Airship app key'),
         size: z.enum(tiers),
@@ -78,6 +88,11 @@ export function makeSpecSchema(opts: { local: boolean }) {
       /** Sink config: `type` picks the sink; the rest is validated by that sink's own schema. */
       sink: z.looseObject({ type: z.string().min(1) }),
       state: z.enum(['running', 'paused']).default('running'),
+      /**
+       * A replay request: the owning node moves the sink's consumer group back to `from` once per
+       * `requestId` (recorded in the state row), so re-reading the spec never replays twice.
+       */
+      replay: replaySchema.optional(),
       options: z
         .strictObject({
           partitions: z.number().int().min(1).max(64).optional(),
