@@ -11,6 +11,7 @@ import type { NodeContext } from './node-context.js';
 export type GuardianMsg =
   | { type: 'apply'; spec: IntegrationSpec }
   | { type: 'remove'; integrationId: string; ack?: Ref<boolean> }
+  | { type: 'removeMany'; integrationIds: readonly string[]; ack: Ref<boolean> }
   | { type: 'replay'; integrationId: string; from: ReplayFrom; ack: Ref<{ ok: boolean; error?: string; partitions?: number }> }
   | { type: 'status'; ack: Ref<IntegrationSnapshot[]> }
   | { type: 'stopAll'; ack: Ref<boolean> }
@@ -22,6 +23,8 @@ export interface Guardian {
   ref: Ref<GuardianMsg>;
   apply(spec: IntegrationSpec): void;
   remove(integrationId: string): Promise<void>;
+  /** Stops several integrations at once (drains run in parallel across apps). */
+  removeMany(integrationIds: readonly string[]): Promise<void>;
   replay(integrationId: string, from: ReplayFrom): Promise<{ ok: boolean; error?: string; partitions?: number }>;
   status(): Promise<IntegrationSnapshot[]>;
   /** Drains every integration (sources first within each) and stops the actor system. */
@@ -64,6 +67,20 @@ export function startGuardian(node: Omit<NodeContext, 'reportFailure'>, onFailur
           if (msg.ack) dispatch(msg.ack, true);
           return null;
         }
+        case 'removeMany': {
+          await Promise.all(
+            msg.integrationIds.map(async (id) => {
+              const key = appOf.get(id);
+              if (!key) return;
+              await query(apps.get(key)!, (ack: Ref<boolean>) => ({ type: 'remove', integrationId: id, ack }), ACK_MS).catch((err) =>
+                node.logger.warn({ integrationId: id, err: errorMessage(err) }, 'integration did not stop in time'),
+              );
+              appOf.delete(id);
+            }),
+          );
+          dispatch(msg.ack, true);
+          return null;
+        }
         case 'replay': {
           const key = appOf.get(msg.integrationId);
           if (!key) dispatch(msg.ack, { ok: false, error: `integration ${msg.integrationId} does not run on this node` });
@@ -96,6 +113,10 @@ export function startGuardian(node: Omit<NodeContext, 'reportFailure'>, onFailur
     apply: (spec) => dispatch(ref, { type: 'apply', spec }),
     remove: async (integrationId) => {
       await query(ref, (ack: Ref<boolean>) => ({ type: 'remove', integrationId, ack }), ACK_MS);
+    },
+    removeMany: async (integrationIds) => {
+      if (integrationIds.length === 0) return;
+      await query(ref, (ack: Ref<boolean>) => ({ type: 'removeMany', integrationIds, ack }), ACK_MS);
     },
     replay: (integrationId, from) => query(ref, (ack: Ref<{ ok: boolean; error?: string; partitions?: number }>) => ({ type: 'replay', integrationId, from, ack }), ACK_MS),
     status: () => query(ref, (ack: Ref<IntegrationSnapshot[]>) => ({ type: 'status', ack }), 20_000),

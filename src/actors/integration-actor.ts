@@ -263,6 +263,12 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
             c.stopped = true;
             await drain();
             await c.writer?.close().catch(() => undefined);
+            // Tells a node waiting to take over that nothing runs here any more (fenced: a no-op).
+            if (c.epoch !== undefined && !c.writer?.isFenced) {
+              await node.state
+                .update(id, { epoch: c.epoch, history: { node: node.nodeId, event: 'released', at: new Date().toISOString(), epoch: c.epoch } })
+                .catch((err) => log.warn({ err: errorMessage(err) }, 'release not recorded'));
+            }
           }
           if (msg.ack) dispatch(msg.ack, true);
           return null;

@@ -14,13 +14,15 @@ export function registerNodeCommand(program: Command): void {
     .command('node')
     .description('run a Tributary node: source and sink actors for each integration, /healthz /readyz /status; SIGTERM drains')
     .option('--config <file>', 'node config file (JSON; environment overrides it)')
-    .requiredOption('--specs <path>', 'integration spec file (one spec or an array) or directory of *.json specs')
+    .option('--specs <path>', 'static mode: run these integration specs (a file with one spec or an array, or a directory of *.json)')
+    .option('--control', 'run the integrations the control topic assigns to this node (the default without --specs)')
     .option('--data-dir <dir>', 'where file sinks write', '.tributary/data')
     .option('--drain-timeout <duration>', 'how long SIGTERM may take to drain', parseDurationMs, 25_000)
-    .action(async (opts: { config?: string; specs: string; dataDir: string; drainTimeout: number }) => {
+    .action(async (opts: { config?: string; specs?: string; control?: boolean; dataDir: string; drainTimeout: number }) => {
       const config = loadNodeConfig({ file: opts.config });
       const logger = createLogger({ level: config.log.level });
-      const { specs, rejected } = loadSpecFiles(opts.specs, config.local);
+      const control = opts.control ?? opts.specs === undefined;
+      const { specs, rejected } = opts.specs ? loadSpecFiles(opts.specs, config.local) : { specs: [], rejected: [] };
       for (const r of rejected) logger.error({ source: r.source }, `spec rejected: ${r.error}`);
       let fatal: string | undefined;
       let stop!: () => void;
@@ -30,9 +32,9 @@ export function registerNodeCommand(program: Command): void {
         process.once('SIGINT', () => resolve());
       });
       // Cattle, not pets: a node that lost Kafka or DynamoDB past the grace period exits non-zero.
-      const node = await startNode({ config, logger, dataDir: opts.dataDir, onFatal: (reason) => ((fatal = reason), stop()) });
+      const node = await startNode({ config, logger, dataDir: opts.dataDir, control, onFatal: (reason) => ((fatal = reason), stop()) });
       for (const spec of specs) node.apply(spec);
-      logger.info({ integrations: specs.length, rejected: rejected.length, url: node.url }, 'node running');
+      logger.info({ integrations: specs.length, rejected: rejected.length, control, url: node.url }, 'node running');
       await stopped;
       if (fatal !== undefined) {
         // Drain what can be drained, briefly: with a dependency gone the drain may never finish.

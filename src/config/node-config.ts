@@ -39,6 +39,27 @@ export const nodeConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65_535).default(8080),
     })
     .prefault({}),
+  /** The control plane (docs/clustering.md): the tributary.control topic and the tributary.nodes group. */
+  control: z
+    .strictObject({
+      /** The control topic (default tributary.control) and node group (default tributary.nodes), for several deployments on one cluster. */
+      topic: z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/, 'must be a Kafka topic name').optional(),
+      group: z.string().min(1).max(200).optional(),
+      /** Partitions of the control topic when a node creates it: the unit of spreading integrations over nodes. */
+      partitions: z.number().int().min(1).max(1_000).default(12),
+      /** tributary.nodes group session: how long a dead or paused node keeps its integrations. */
+      sessionTimeoutMs: z.number().int().min(1_000).max(300_000).default(30_000),
+      heartbeatIntervalMs: z.number().int().min(100).max(60_000).default(3_000),
+      /** How long the group waits for members to rejoin during a rebalance. */
+      rebalanceTimeoutMs: z.number().int().min(1_000).max(600_000).default(60_000),
+      /** A gained partition counts as read to its end after this long without a record (compacted tails). */
+      rebuildIdleMs: z.number().int().min(100).max(120_000).default(5_000),
+      /** How long a node waits for a still-live previous owner to release an integration before taking it. */
+      handoverTimeoutMs: z.number().int().min(0).max(600_000).default(30_000),
+      /** How often running integrations are checked against the state table's owner epoch. */
+      auditIntervalMs: z.number().int().min(500).max(600_000).default(10_000),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -82,6 +103,8 @@ const envOverrides: readonly { name: string; path: readonly string[]; parse: (v:
   { name: 'TRIBUTARY_LOCAL', path: ['local'], parse: parseBool },
   { name: 'TRIBUTARY_HTTP_PORT', path: ['http', 'port'], parse: parseIntStrict },
   { name: 'TRIBUTARY_HTTP_HOST', path: ['http', 'host'], parse: (v) => v },
+  { name: 'TRIBUTARY_CONTROL_PARTITIONS', path: ['control', 'partitions'], parse: parseIntStrict },
+  { name: 'TRIBUTARY_CONTROL_SESSION_TIMEOUT_MS', path: ['control', 'sessionTimeoutMs'], parse: parseIntStrict },
   { name: 'TRIBUTARY_LOG_LEVEL', path: ['log', 'level'], parse: (v) => v },
   { name: 'TRIBUTARY_CACHE_DIR', path: ['infra', 'cacheDir'], parse: (v) => v },
   { name: 'STATSD_HOST', path: ['metrics', 'host'], parse: (v) => v },

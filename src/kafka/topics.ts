@@ -18,9 +18,26 @@ export const topics = {
 export const groups = {
   /** Every node joins this group on the control topic; its partitions decide who runs what. */
   nodes: 'tributary.nodes',
+  /** A throwaway group for one read of the whole control topic (the CLI); deleted afterwards. */
+  controlReader: (suffix: string) => `tributary.control-reader.${suffix}`,
   sink: (integrationId: string) => `tributary.sink.${integrationId}`,
   dlqReplay: (integrationId: string) => `tributary.dlq-replay.${integrationId}`,
 } as const;
+
+/**
+ * The control plane's names. One cluster may host several Tributary deployments (or test runs):
+ * `control.topic` and `control.group` in the node config override the defaults above.
+ */
+export interface ControlNames {
+  topic: string;
+  rejected: string;
+  group: string;
+}
+
+export function controlNames(o: { topic?: string | undefined; group?: string | undefined } = {}): ControlNames {
+  const topic = o.topic ?? topics.control;
+  return { topic, rejected: topic === topics.control ? topics.controlRejected : `${topic}.rejected`, group: o.group ?? groups.nodes };
+}
 
 /** Header names on events and DLQ records (RELIABILITY.md I3: id, offset and integration travel with every record). */
 export const headers = {

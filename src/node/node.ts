@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { startGuardian, type Guardian } from '../actors/guardian.js';
 import type { NodeContext } from '../actors/node-context.js';
 import { resolveNodeId, type NodeConfig } from '../config/node-config.js';
+import { controlNames } from '../kafka/topics.js';
+import { ControlPlane } from '../control/control-plane.js';
+import { ensureControlTopics } from '../control/control-topic.js';
 import type { IntegrationSpec } from '../control/spec.js';
+import { validateSinkConfig } from '../sinks/registry.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { createKafka } from '../kafka/kafka.js';
 import { ProduceQueue } from '../kafka/produce-queue.js';
@@ -30,6 +34,8 @@ export interface NodeOptions {
   onFailure?: (r: FailureReport) => void;
   env?: NodeJS.ProcessEnv;
   metrics?: Metrics;
+  /** Run the integrations the control topic assigns to this node (docs/clustering.md). */
+  control?: boolean;
   /** A node fault (Kafka/DynamoDB unreachable past `health.graceMs`): the runner should exit non-zero. */
   onFatal?: (reason: string) => void;
 }
@@ -42,6 +48,8 @@ export interface RunningNode {
   alerting: AlertingService;
   watchdog: NodeWatchdog;
   apply(spec: IntegrationSpec): void;
+  /** The control plane, when the node runs with `control`. */
+  control: ControlPlane | undefined;
   /** Drains and stops everything; resolves when done or after `timeoutMs` (then false). */
   shutdown(timeoutMs?: number): Promise<boolean>;
 }
@@ -117,11 +125,36 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   });
   const context: NodeContext = { ...base, reportFailure: onReport };
 
+  let control: ControlPlane | undefined;
+  if (o.control) {
+    await ensureControlTopics(admin, controlNames(config.control), config.control.partitions);
+    control = new ControlPlane({
+      kafka,
+      admin,
+      producer: base.producer,
+      state,
+      logger,
+      nodeId,
+      clientIdPrefix: config.kafka.clientId,
+      config: config.control,
+      validation: { local: config.local, validateSink: validateSinkConfig },
+      runner: {
+        apply: (spec) => guardian.apply(spec),
+        remove: (ids) => guardian.removeMany(ids),
+        replay: (id, from) => guardian.replay(id, from),
+        status: () => guardian.status(),
+      },
+      // Without its group consumer the node cannot know what it owns: exit and be replaced.
+      onFatal: (err) => o.onFatal?.(`control-group consumer failed: ${errorMessage(err)}`),
+    });
+    await control.start();
+  }
+
   let server: Server | undefined;
   const health = await startHealthServer(config.http.host, config.http.port, {
     // Start-up checks passed (else no server) and the watchdog's last probe of each dependency.
     ready: async () => ({ ready: watchdog.ready(), checks: { ...checks, ...watchdog.checks() } }),
-    status: async () => ({ nodeId, integrations: await guardian.status(), alerting: alerting.status() }),
+    status: async () => ({ nodeId, ...(control ? { control: control.describe() } : {}), integrations: await guardian.status(), alerting: alerting.status() }),
   });
   server = health.server;
   logger.info({ url: health.url }, 'node started');
@@ -135,14 +168,19 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     alerting,
     watchdog,
     apply: (spec) => guardian.apply(spec),
+    control,
     shutdown: (timeoutMs = 25_000) => {
       shuttingDown ??= (async () => {
+        // Drain while still a group member (nobody takes the integrations over meanwhile), then
+        // leave the group so their partitions move at once rather than after the session timeout.
+        control?.quiesce();
         watchdog.stop();
         const drained = await Promise.race([
           guardian.shutdown().then(() => true),
           new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref()),
         ]);
         if (!drained) logger.warn({ timeoutMs }, 'drain did not finish in time; exiting anyway (the uncommitted tail is re-delivered)');
+        await control?.stop();
         // Pending page actions (resolves above all) get a last chance before the producer goes.
         await alerting.stop(Math.min(5_000, timeoutMs));
         await Promise.allSettled([producer.disconnect(), admin.disconnect(), metrics.close(), faults.close(2_000)]);
