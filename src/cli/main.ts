@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, TributaryError, errorMessage } from '../errors.js';
 import { registerInfraCommands } from './infra-command.js';
+import { registerIntegrationsCommands } from './integrations-command.js';
 import { registerLocalCommand } from './local-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerEmulateCommand } from './emulate-command.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerEmulateCommand(program);
   registerNodeCommand(program);
+  registerIntegrationsCommands(program);
   registerSimulateCommands(program);
   return program;
 }
