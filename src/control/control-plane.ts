@@ -160,6 +160,8 @@ export class ControlPlane {
         if (generation !== this.generation || this.stopping) return;
         for (const r of records) await this.execute(this.ledger.record(r, Date.now()), generation);
       });
+      // In-memory position only (autoCommit is off): without it kafkajs fetches the batch again.
+      if (records.length && !p.isStale()) p.resolveOffset(records[records.length - 1]!.offset);
     } finally {
       clearInterval(beat);
     }

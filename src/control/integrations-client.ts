@@ -3,6 +3,7 @@
 // actual state from the state table. The control topic is the truth for "does it exist": the
 // newest record of the id (a spec, not a tombstone) — the state row may lag or outlive it.
 import { randomBytes } from 'node:crypto';
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { NodeConfig } from '../config/node-config.js';
 import { ConfigError, ErrorCode, TributaryError } from '../errors.js';
@@ -104,12 +105,13 @@ export class IntegrationsClient {
     return { id, spec, ...(record ? { specPosition: positionOf(record) } : {}), ...(specProblem ? { specProblem } : {}), state: row };
   }
 
-  row(id: string): Promise<StateRow | undefined> {
-    return this.state.get(id) as Promise<StateRow | undefined>;
+  /** The state row; none while no node has created the table yet. */
+  async row(id: string): Promise<StateRow | undefined> {
+    return ((await this.state.get(id).catch(noTable(undefined))) ?? undefined) as StateRow | undefined;
   }
 
   async list(): Promise<StateRow[]> {
-    const rows = (await this.state.list()) as StateRow[];
+    const rows = (await this.state.list().catch(noTable([]))) as StateRow[];
     return rows.filter((r) => r.integrationId !== '__readyz__').sort((a, b) => a.integrationId.localeCompare(b.integrationId));
   }
 
@@ -175,6 +177,13 @@ export class IntegrationsClient {
     const at = await writeControlRecord(this.producer, this.names, id, value);
     return { id, action, ...at };
   }
+}
+
+function noTable<T>(fallback: T): (err: unknown) => T {
+  return (err) => {
+    if ((err as { cause?: unknown })?.cause instanceof ResourceNotFoundException) return fallback;
+    throw err;
+  };
 }
 
 /** The document as written by the customer (compact JSON), without defaults filled in. */
