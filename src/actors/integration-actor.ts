@@ -10,7 +10,7 @@ import { DedupWindow } from '../pipeline/dedup-window.js';
 import type { IntegrationStatus } from '../state/state-store.js';
 import { StateWriter } from '../state/state-writer.js';
 import { spawnWorker, type WorkerMsg, type WorkerReport } from '../supervision/nact-adapter.js';
-import { ensureIntegrationTopics, startSinkTask, startSourceTask } from './integration-tasks.js';
+import { ensureIntegrationTopics, probeSink, startSinkTask, startSourceTask } from './integration-tasks.js';
 import type { NodeContext } from './node-context.js';
 
 export type ReplayFrom = { timestamp: number } | { earliest: true };
@@ -88,6 +88,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
       policy: node.restartPolicy,
       report,
       fingerprintParts: [role === 'sink' ? String(spec.sink.type) : 'connect'],
+      initiallyFaulted: c.faulted.has(role),
       start: (healthy) =>
         role === 'source'
           ? startSourceTask({
@@ -237,10 +238,23 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           }
           return null;
         }
-        case 'probe':
+        case 'probe': {
           delete c.probes[msg.role];
-          if (!c.stopped && c.spec?.state === 'running' && !c.workers[msg.role]) startWorker(self, msg.role);
+          if (c.stopped || c.spec?.state !== 'running' || c.workers[msg.role]) return null;
+          // A halted sink is probed with its healthcheck (one request, no data) before its
+          // consumer restarts, so a still-broken endpoint sees one request per probe interval.
+          if (msg.role === 'sink' && c.status === 'misconfigured') {
+            const problem = await probeSink(node, c.spec);
+            if (problem) {
+              log.info({ problem }, 'sink probe failed; still misconfigured');
+              c.probes.sink = setTimeout(() => dispatch(self, { type: 'probe', role: 'sink' }), node.probeIntervalMs);
+              c.probes.sink.unref();
+              return null;
+            }
+          }
+          startWorker(self, msg.role);
           return null;
+        }
         case 'workerReport':
           await onReport(self, msg.role, msg.report);
           return null;

@@ -7,7 +7,10 @@ import { resolveSecret } from '../control/secrets.js';
 import type { IntegrationSpec } from '../control/spec.js';
 import { tierSettings } from '../control/spec.js';
 import { ensureTopic } from '../kafka/kafka.js';
-import { topics } from '../kafka/topics.js';
+import { headers, topics } from '../kafka/topics.js';
+import { watermarkInKafka } from '../kafka/tail-reader.js';
+import { compareOffsets } from '../connect/event.js';
+import { errorMessage } from '../errors.js';
 import type { DedupWindow } from '../pipeline/dedup-window.js';
 import { SinkRunner } from '../pipeline/sink-runner.js';
 import { SourceRunner } from '../pipeline/source-runner.js';
@@ -39,7 +42,11 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
   const { spec, node } = o;
   const token = await resolveSecret(spec.connect.token, node.env);
   const url = new URL(spec.connect.url);
-  const resumeOffset = o.resumeOffset();
+  // Kafka is the record of truth for what reached it; the state row may lag by a flush interval.
+  const fromState = o.resumeOffset();
+  const fromKafka = await watermarkInKafka(node.kafka, node.admin, topics.events(spec.id), headers.watermark);
+  const resumeOffset = fromKafka !== undefined && (fromState === undefined || compareOffsets(fromKafka, fromState) > 0) ? fromKafka : fromState;
+  if (resumeOffset !== fromState) node.logger.info({ integrationId: spec.id, fromState, fromKafka }, 'resuming from the watermark recorded in Kafka');
   const tags = node.metrics.integrationTags(spec.id, spec.app.size);
   const client = new ConnectClient(
     {
@@ -102,6 +109,28 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
   };
 }
 
+/** Runs the sink's healthcheck once; returns the problem, or undefined when it passes. */
+export async function probeSink(node: NodeContext, spec: IntegrationSpec): Promise<string | undefined> {
+  let sink: Awaited<ReturnType<typeof buildSink>> | undefined;
+  try {
+    sink = await buildSink(validateSinkConfig(spec.sink, { local: node.config.local }), {
+      integrationId: spec.id,
+      appKey: spec.app.key,
+      tier: spec.app.size,
+      local: node.config.local,
+      logger: node.logger.child({ integrationId: spec.id, role: 'probe' }),
+      resolveSecret: (ref) => resolveSecret(ref, node.env),
+      dataDir: node.dataDir,
+    });
+    await sink.healthcheck(AbortSignal.timeout(30_000));
+    return undefined;
+  } catch (err) {
+    return errorMessage(err);
+  } finally {
+    await sink?.close().catch(() => undefined);
+  }
+}
+
 export interface SinkTaskOptions {
   node: NodeContext;
   spec: IntegrationSpec;
@@ -127,11 +156,13 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
   const runner = new SinkRunner({
     integrationId: spec.id,
     kafka: node.kafka,
+    admin: node.admin,
     producer: node.producer,
     sink,
     dedup: o.dedup,
     state: o.state,
     logger,
+    sessionTimeoutMs: node.config.kafka.sessionTimeoutMs,
     onDelivered: (records, ms, result) => {
       const m = node.metrics;
       if (records.length) o.healthy();

@@ -7,6 +7,7 @@ import { registerLocalCommand } from './local-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerEmulateCommand } from './emulate-command.js';
 import { registerNodeCommand } from './node-command.js';
+import { registerDlqCommands } from './dlq-command.js';
 import { registerSimulateCommands } from './simulate-command.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerEmulateCommand(program);
   registerNodeCommand(program);
   registerIntegrationsCommands(program);
+  registerDlqCommands(program);
   registerSimulateCommands(program);
   return program;
 }

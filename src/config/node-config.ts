@@ -24,6 +24,8 @@ export const nodeConfigSchema = z.strictObject({
       clientId: z.string().min(1).default('tributary'),
       connectionTimeoutMs: z.number().int().positive().default(5_000),
       requestTimeoutMs: z.number().int().positive().default(30_000),
+      /** Sink consumers' group session: how long a dead node holds its partitions before a rebalance. */
+      sessionTimeoutMs: z.number().int().min(1_000).max(300_000).default(30_000),
     })
     .prefault({}),
   dynamodb: z

@@ -11,6 +11,8 @@ export interface ProduceContext {
   integrationId: string;
   correlationId: string;
   ingestedAt: string;
+  /** The source's contiguous watermark when the batch was produced (every event ≤ it is in Kafka). */
+  watermark?: string | undefined;
 }
 
 export function toKafkaMessage(event: ConnectEvent, raw: Buffer | string, ctx: ProduceContext): Message {
@@ -26,6 +28,7 @@ export function toKafkaMessage(event: ConnectEvent, raw: Buffer | string, ctx: P
       [H.processed]: event.processed,
       [H.ingestedAt]: ctx.ingestedAt,
       [H.correlationId]: ctx.correlationId,
+      ...(ctx.watermark === undefined ? {} : { [H.watermark]: ctx.watermark }),
     },
   };
 }

@@ -1,10 +1,11 @@
 // The sink side of one integration: a consumer in group `tributary.sink.<id>` reads the events
 // topic, drops duplicates by event id, delivers in sink-sized chunks, DLQs what the sink rejects
 // (awaited), and commits only past records that are delivered or dead-lettered (I2).
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { readTail } from '../kafka/tail-reader.js';
 import type { RecordProducer } from '../kafka/produce-queue.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
-import { groups, topics } from '../kafka/topics.js';
+import { groups, headers, topics } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import type { StateWriter } from '../state/state-writer.js';
 import type { EventRecord, RecordOutcome, Sink, WriteResult } from '../sinks/types.js';
@@ -16,6 +17,7 @@ import { fromKafkaMessage } from './event-record.js';
 export interface SinkRunnerOptions {
   integrationId: string;
   kafka: Kafka;
+  admin: Admin;
   /** The node's produce queue, for DLQ writes. */
   producer: RecordProducer;
   sink: Sink;
@@ -23,6 +25,8 @@ export interface SinkRunnerOptions {
   state: StateWriter;
   logger: Logger;
   sessionTimeoutMs?: number;
+  /** Records per partition read back before the committed offset to rebuild the dedup window. */
+  dedupSeedPerPartition?: number;
   /** Observes each delivered chunk (metrics, end-to-end latency). */
   onDelivered?: (records: readonly EventRecord[], ms: number, result: WriteResult) => void;
   onDuplicates?: (n: number) => void;
@@ -55,6 +59,7 @@ export class SinkRunner {
   }
 
   async start(): Promise<void> {
+    await this.seedDedup();
     const consumer = this.o.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: this.o.sessionTimeoutMs ?? 30_000,
@@ -64,6 +69,9 @@ export class SinkRunner {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) =>
+      this.o.logger.debug({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'sink consumer joined its group'),
+    );
     consumer.on(consumer.events.CRASH, (e) => {
       if (!this.stopping && !e.payload.restart) this.fail(e.payload.error);
     });
@@ -77,6 +85,34 @@ export class SinkRunner {
     });
   }
 
+  /**
+   * After a restart the in-memory window is empty, but a restarted source re-sends its in-flight
+   * tail: reading back the ids just before the committed offset lets the sink recognise them.
+   */
+  private async seedDedup(): Promise<void> {
+    const perPartition = BigInt(this.o.dedupSeedPerPartition ?? 5_000);
+    const committed = await this.o.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] });
+    const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    let seeded = 0;
+    await readTail({
+      kafka: this.o.kafka,
+      admin: this.o.admin,
+      topic: this.topic,
+      range: ({ partition }) => {
+        const c = at.get(partition);
+        return c === undefined || c <= 0n ? undefined : { from: c - perPartition, to: c };
+      },
+      onMessage: (_partition, m) => {
+        const id = m.headers?.[headers.eventId];
+        if (id) {
+          this.o.dedup.add(id.toString());
+          seeded += 1;
+        }
+      },
+    });
+    if (seeded) this.o.logger.debug({ seeded }, 'dedup window rebuilt from Kafka');
+  }
+
   private fail(err: unknown): void {
     if (this.stopping) return;
     this.failure?.(err);
@@ -84,6 +120,7 @@ export class SinkRunner {
 
   private async eachBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
+    this.o.logger.trace({ partition: batch.partition, records: batch.messages.length, first: batch.firstOffset() }, 'sink batch');
     const partition = batch.partition;
     const tracker = new ContiguousTracker<string>();
     const tickets = new Map<string, number>();

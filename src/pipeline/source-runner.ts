@@ -44,6 +44,7 @@ export class SourceRunner {
 
   constructor(private readonly o: SourceRunnerOptions) {
     this.batcher = new Batcher<Item>(o.batch);
+    this.watermark = o.client.confirmedOffset;
   }
 
   /**
@@ -120,7 +121,7 @@ export class SourceRunner {
       sends.push(
         producer.send(
           topics.events(integrationId),
-          events.map((e) => toKafkaMessage(e.event, e.raw, { integrationId, correlationId, ingestedAt })),
+          events.map((e) => toKafkaMessage(e.event, e.raw, { integrationId, correlationId, ingestedAt, watermark: this.watermark })),
         ),
       );
     }

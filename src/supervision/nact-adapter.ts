@@ -37,13 +37,15 @@ export interface WorkerOptions {
   report: (r: WorkerReport) => void;
   /** Extra fingerprint parts (e.g. sink type), so one bug across many integrations aggregates. */
   fingerprintParts?: readonly string[];
+  /** The worker replaces one that faulted: its first progress is reported as a recovery. */
+  initiallyFaulted?: boolean;
   now?: () => number;
 }
 
 export function spawnWorker(parent: Ref<unknown>, o: WorkerOptions): Ref<WorkerMsg> {
   // The crash history outlives restarts: it belongs to the supervisor, not the task.
   let history: CrashHistory = emptyHistory;
-  let healthyReported = true;
+  let healthyReported = !o.initiallyFaulted;
   // Kept outside the actor state, which nact resets after a crash.
   let runs = 0;
   let stopped = false;

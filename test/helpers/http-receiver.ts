@@ -96,6 +96,9 @@ export interface HttpReceiver {
   /** Waits for `count` distinct delivered ids. */
   waitForDelivered(count: number, timeoutMs?: number): Promise<void>;
   /** Clears recorded requests and every behaviour. */
+  /** Clears every misbehaviour but keeps the record of requests (a third party that got fixed). */
+  heal(): void;
+  /** Clears misbehaviours and the record of requests. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -326,6 +329,14 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
     },
     waitForDelivered(count, timeoutMs) {
       return rx.waitFor((r) => r.deliveredSet().size >= count, timeoutMs, `${count} delivered events`);
+    },
+    heal() {
+      scripts = [];
+      rejectPredicate = undefined;
+      rejectStatus = 400;
+      maxBodyBytes = undefined;
+      delayMs = undefined;
+      rx.hang(false);
     },
     reset() {
       requests.length = 0;

@@ -22,7 +22,9 @@ export interface AppPlan {
 
 export interface Fixture {
   emulator: ConnectEmulator;
+  /** receivers[0]; integration i delivers to receivers[i % receivers.length]. */
   receiver: HttpReceiver;
+  receivers: HttpReceiver[];
   specs: IntegrationSpec[];
   table: string;
   dir: string;
@@ -31,7 +33,10 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(apps: AppPlan[], o: { receiverPath?: string; batchLingerMs?: number } = {}): Promise<Fixture> {
+export async function startFixture(
+  apps: AppPlan[],
+  o: { receiverPath?: string; batchLingerMs?: number; sessionTimeoutMs?: number; receivers?: number } = {},
+): Promise<Fixture> {
   const run = uniq('e2e');
   const appInputs: AppInput[] = apps.map((a, i) => ({
     key: `${run}-app${i}`.replace(/[^A-Za-z0-9_-]/g, '_'),
@@ -44,7 +49,9 @@ export async function startFixture(apps: AppPlan[], o: { receiverPath?: string; 
     seed: 1000 + i,
   }));
   const emulator = await startConnectEmulator({ apps: appInputs, keepAliveMs: 500, servedLimit: 2_000_000 });
-  const receiver = await startHttpReceiver({ path: o.receiverPath ?? '/ingest' });
+  const receivers: HttpReceiver[] = [];
+  for (let i = 0; i < (o.receivers ?? 1); i++) receivers.push(await startHttpReceiver({ path: o.receiverPath ?? '/ingest' }));
+  const receiver = receivers[0]!;
   const specs = appInputs.map((a, i) =>
     parseSpec(
       {
@@ -52,7 +59,7 @@ export async function startFixture(apps: AppPlan[], o: { receiverPath?: string; 
         id: `${run}-i${i}`,
         app: { key: a.key, size: a.size },
         connect: { url: emulator.eventsUrl, token: { value: a.token }, start: 'EARLIEST', idleTimeoutMs: 5_000 },
-        sink: { type: 'webhook', url: receiver.url, timeoutMs: 10_000, retry: { initialMs: 100, maxMs: 2_000 } },
+        sink: { type: 'webhook', url: receivers[i % receivers.length]!.url, timeoutMs: 10_000, retry: { initialMs: 100, maxMs: 2_000 } },
         options: { batch: { maxEvents: 500, maxBytes: 512 * 1024, lingerMs: o.batchLingerMs ?? 50 } },
       },
       { local: true, validateSink: validateSinkConfig },
@@ -62,7 +69,7 @@ export async function startFixture(apps: AppPlan[], o: { receiverPath?: string; 
   const dir = mkdtempSync(join(tmpdir(), 'tributary-e2e-'));
   const nodeConfig = {
     local: true,
-    kafka: { brokers: brokers() },
+    kafka: { brokers: brokers(), sessionTimeoutMs: o.sessionTimeoutMs ?? 6_000 },
     dynamodb: { endpoint: dynamoEndpoint(), table },
     http: { host: '127.0.0.1', port: 0 },
     log: { level: process.env.TRIBUTARY_LOG_LEVEL ?? 'warn' },
@@ -70,12 +77,13 @@ export async function startFixture(apps: AppPlan[], o: { receiverPath?: string; 
   return {
     emulator,
     receiver,
+    receivers,
     specs,
     table,
     dir,
     nodeConfig,
     close: async () => {
-      await receiver.close();
+      for (const r of receivers) await r.close();
       await emulator.close();
     },
   };

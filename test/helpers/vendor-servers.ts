@@ -303,6 +303,16 @@ async function startVendorServer(contract: VendorContract, state: { quotaUsers: 
     waitForDelivered(count, timeoutMs) {
       return srv.waitFor((r) => r.deliveredSet().size >= count, timeoutMs, `${count} delivered events`);
     },
+    heal() {
+      scripts = [];
+      rejectPredicate = undefined;
+      rejectStatus = 400;
+      maxBodyBytes = undefined;
+      delayMs = undefined;
+      state.quotaUsers.clear();
+      state.quotaDevices.clear();
+      srv.hang(false);
+    },
     reset() {
       requests.length = 0;
       ingestedLog.length = 0;
