@@ -15,13 +15,13 @@ const issues = (raw: unknown, ctx: { local: boolean; path?: string } = { local: 
 
 test('every definition is registered under its own type', (t) => {
   for (const [type, def] of Object.entries(sinkDefinitions)) t.is(def.type, type);
-  t.deepEqual([...sinkTypes].sort(), ['file', 'webhook']);
+  t.deepEqual([...sinkTypes].sort(), ['amplitude', 'file', 'firehose', 'kinesis', 'mixpanel', 's3', 'segment', 'webhook']);
 });
 
 test('an unknown or missing type is reported at sink.type with the known types', (t) => {
   const [i] = issues({ type: 'kafka' });
   t.is(i?.path, 'sink.type');
-  t.regex(i!.message, /unknown sink type "kafka"; one of: webhook, file/);
+  t.regex(i!.message, /unknown sink type "kafka"; one of: webhook, file, /);
   t.is(issues({ url: 'https://x.example' })[0]?.path, 'sink.type');
   t.is(issues(null)[0]?.path, 'sink');
   t.is(issues([])[0]?.path, 'sink');
