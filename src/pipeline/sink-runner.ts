@@ -7,6 +7,7 @@ import type { RecordProducer } from '../kafka/produce-queue.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { groups, headers, topics } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
+import { crashpoint } from '../observability/crashpoints.js';
 import type { StateWriter } from '../state/state-writer.js';
 import type { EventRecord, RecordOutcome, Sink, WriteResult } from '../sinks/types.js';
 import { ContiguousTracker } from './contiguous-tracker.js';
@@ -153,6 +154,7 @@ export class SinkRunner {
       }
       const ok = await this.deliver(chunk, p);
       if (!ok) return;
+      crashpoint('sink.afterDelivery');
       for (const r of chunk) tracker.complete(tickets.get(r.offset)!);
       const done = tracker.watermark;
       if (done !== undefined && !p.isStale()) {
@@ -212,6 +214,7 @@ export class SinkRunner {
         topics.dlq(this.o.integrationId),
         rejected.map(([r, o]) => dlqFromRejected(r, o as Extract<RecordOutcome, { status: 'rejected' }>)),
       );
+      crashpoint('sink.duringDlq');
       for (const [r, o] of rejected) this.o.onRejected?.(r, o);
       this.o.state.count('dlq', rejected.length);
     }

@@ -8,6 +8,7 @@ import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import type { RecordProducer } from '../kafka/produce-queue.js';
 import { topics } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
+import { crashpoint } from '../observability/crashpoints.js';
 import type { StateWriter } from '../state/state-writer.js';
 import { Batcher, type BatchLimits } from './batcher.js';
 import { ContiguousTracker } from './contiguous-tracker.js';
@@ -60,6 +61,7 @@ export class SourceRunner {
         if (item.kind === 'event') {
           this.lastEventOffset = item.offset;
           this.o.state.count('read');
+          crashpoint('source.afterRead');
           await this.add(item, item.raw.length);
         } else if (item.kind === 'poison') {
           this.o.state.count('poison');
@@ -135,6 +137,7 @@ export class SourceRunner {
     }
     const done = Promise.all(sends).then(
       () => {
+        crashpoint('source.afterAck');
         this.o.state.count('produced', events.length);
         this.o.onProduced?.(events, Date.now() - sentAt);
         if (this.tracker.complete(ticket)) {
