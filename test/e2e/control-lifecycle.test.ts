@@ -4,7 +4,7 @@ import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { eventually, testKafka } from '../helpers/infra.js';
 import { startControlCluster } from '../helpers/control-cluster.js';
 
-test('create → events flow; update sink URL restarts only the sink; pause stops source and sink; resume continues from the checkpoint; delete stops and marks the row', async (t) => {
+test('create → events flow; update sink URL restarts only the sink; pause stops source and sink; resume continues from the checkpoint; replay re-delivers once per request; delete stops and marks the row', async (t) => {
   // One app streaming ~30 s at 100 events/s, so every step happens mid-stream.
   const cluster = await startControlCluster([{ totalEvents: 3_000, rate: 100 }]);
   t.teardown(() => cluster.close());
@@ -57,6 +57,14 @@ test('create → events flow; update sink URL restarts only the sink; pause stop
   t.is(dups, 0, 'no duplicate delivered across update, pause and resume');
   const row = (await cluster.row(id))!;
   t.true(BigInt(row.checkpoint!) >= BigInt(checkpointPaused ?? '0'));
+
+  // Replay from the earliest retained event: the node runs it once per request id and re-delivers.
+  const beforeReplay = receiver2.delivered().length;
+  const replay = await cluster.client.replay(id, 'earliest');
+  const replayed = await cluster.client.waitFor(id, replay, (r) => r.lastReplay?.requestId === replay.requestId, 60_000);
+  t.true(replayed.lastReplay!.ok, JSON.stringify(replayed.lastReplay));
+  await receiver2.waitFor((rx) => rx.delivered().length >= beforeReplay + 3_000, 60_000, 'every event re-delivered by the replay');
+  t.log(`replay ${replay.requestId}: ${receiver2.delivered().length - beforeReplay} events re-delivered`);
 
   // Delete: the actors stop, the row says deleted, the events topic stays.
   const deleted = await cluster.client.delete(id);
