@@ -4,6 +4,7 @@ import { ConfigError, TributaryError, errorMessage } from '../errors.js';
 import { registerInfraCommands } from './infra-command.js';
 import { registerIntegrationsCommands } from './integrations-command.js';
 import { registerLocalCommand } from './local-command.js';
+import { registerReceiveCommand } from './receive-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerEmulateCommand } from './emulate-command.js';
 import { registerNodeCommand } from './node-command.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerInfraCommands(program);
   registerLocalCommand(program);
+  registerReceiveCommand(program);
   registerConfigCommands(program);
   registerEmulateCommand(program);
   registerNodeCommand(program);
