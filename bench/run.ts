@@ -1,0 +1,796 @@
+// The pipeline benchmark suite (`npm run bench`, `npm run bench:quick`): Connect emulator →
+// `tributary node` (static mode) → Kafka → webhook → a minimal receiver, each in its own
+// process, Kafka and DynamoDB from infraUp (or KAFKA_BROKERS / DYNAMODB_ENDPOINT). Peak RSS and
+// CPU of every process sampled from /proc every 250 ms. Results: bench/results/*.json, and a
+// "Pipeline benchmarks" run appended to BENCHMARKS.md (full runs only).
+//
+// Usage: npm run bench [-- --only s1,s2,s3,s4,s5 --tenants 200 --backlog 1000000 --no-append]
+//        npm run bench:quick      (scenario 1 small + scenario 2 for 10 s; writes JSON only)
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { infraDown, infraEnv, infraUp, type InfraState } from '../src/infra/local-infra.js';
+import { byArea, hotSpots, type HotSpot } from './pipeline/cpu-profile.js';
+import { captureBody, legHttp, legKafka, legParse, linesOf, type LegResult } from './pipeline/legs.js';
+import { freePort, getJson, postJson, ProcSampler, round1, sleep, spawnChild, stopChild, waitFor, type Child, type ProcSummary } from './pipeline/proc.js';
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const opt = (name: string, dflt: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
+};
+const quick = flag('quick');
+const only = new Set(opt('only', quick ? 's1,s2' : 'profile,s1,s2,s3,s4,s5').split(','));
+const cfg = {
+  s1Events: Number(opt('events', quick ? '20000' : '150000')),
+  legEvents: quick ? 10_000 : 50_000,
+  s2Seconds: quick ? 10 : 30,
+  tenants: Number(opt('tenants', '200')),
+  busy: 10,
+  busyEvents: 30_000,
+  backlog: Number(opt('backlog', '1000000')),
+  backlogFillMs: 120_000,
+  profileEvents: 60_000,
+};
+const append = !quick && !flag('no-append');
+const suiteDeadlineMs = quick ? 240_000 : 15 * 60_000;
+
+const root = process.cwd();
+const runId = `b${Date.now().toString(36)}`;
+const work = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
+const resultsDir = join(root, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const t0 = Date.now();
+const log = (msg: string) => process.stdout.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
+const rpcBin = join(process.env.HOME ?? '/root', '.cache', 'tributary', 'bin', 'redpanda-connect');
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+interface Infra {
+  brokers: string[];
+  dynamo: string;
+  kafkaPid?: number | undefined;
+  state?: InfraState;
+}
+
+let infra!: Infra;
+const children = new Set<Child>();
+const sampler = new ProcSampler(250);
+
+async function startInfra(): Promise<Infra> {
+  if (process.env.KAFKA_BROKERS && process.env.DYNAMODB_ENDPOINT) {
+    const kafkaPid = kafkaPidFromPort(process.env.KAFKA_BROKERS.split(',')[0]!);
+    return { brokers: process.env.KAFKA_BROKERS.split(','), dynamo: process.env.DYNAMODB_ENDPOINT, kafkaPid };
+  }
+  const state = await infraUp({ instance: `bench-${process.pid}`, ownerPid: process.pid, persistent: false, quiet: true });
+  const env = infraEnv(state);
+  return {
+    brokers: env.KAFKA_BROKERS!.split(','),
+    dynamo: env.DYNAMODB_ENDPOINT!,
+    kafkaPid: state.servers.find((s) => s.name === 'kafka')?.pid,
+    state,
+  };
+}
+
+/** The pid listening on a broker's port (for an external broker on this machine), if ss can tell. */
+function kafkaPidFromPort(broker: string): number | undefined {
+  try {
+    const port = broker.split(':')[1];
+    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+    return Number(/pid=(\d+)/.exec(out)?.[1]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface EmuApp {
+  key: string;
+  token: string;
+  size: 'small' | 'medium' | 'large';
+  rate?: number | 'max';
+  totalEvents?: number;
+  retainEvents?: number;
+  initialEvents?: number;
+  eventBytes?: number;
+  eventTypes?: string[];
+}
+
+async function startEmulator(name: string, apps: EmuApp[]): Promise<{ child: Child; eventsUrl: string; url: string }> {
+  const file = join(work, `${name}-apps.json`);
+  writeFileSync(file, JSON.stringify({ gzipLevel: 1, keepAliveMs: 1000, servedLimit: 1000, apps }));
+  const { child, line } = await spawnChild(name, ['bin/tributary.js', 'emulate', 'connect', '--apps', file, '--port', '0', '--json'], {
+    env: { TRIBUTARY_FROM_SOURCE: '1' },
+    logFile: join(work, `${name}.log`),
+    firstLine: true,
+  });
+  children.add(child);
+  const j = JSON.parse(line!) as { url: string; eventsUrl: string };
+  return { child, eventsUrl: j.eventsUrl, url: j.url };
+}
+
+async function startReceiver(name: string, port = 0): Promise<{ child: Child; url: string; base: string; port: number }> {
+  const { child, line } = await spawnChild(name, ['--import', 'tsx', 'bench/pipeline/receiver.ts', '--port', String(port)], {
+    logFile: join(work, `${name}.log`),
+    firstLine: true,
+  });
+  children.add(child);
+  const j = JSON.parse(line!) as { url: string; port: number };
+  return { child, url: j.url, base: `http://127.0.0.1:${j.port}`, port: j.port };
+}
+
+interface RxStats {
+  events: number;
+  bytes: number;
+  requests: number;
+  firstAt: number;
+  lastAt: number;
+  latency: { samples: number; p50: number | null; p99: number | null; max: number | null };
+}
+const rxStats = (base: string) => getJson<RxStats>(`${base}/_stats`);
+
+function spec(id: string, app: EmuApp, eventsUrl: string, sinkUrl: string, start: 'EARLIEST' | 'LATEST' = 'EARLIEST'): Record<string, unknown> {
+  return {
+    version: 1,
+    id,
+    app: { key: app.key, size: app.size },
+    connect: { url: eventsUrl, token: { value: app.token }, start },
+    sink: { type: 'webhook', url: sinkUrl, timeoutMs: 10_000, retry: { initialMs: 100, maxMs: 1_000 } },
+  };
+}
+
+async function startNodeProc(name: string, specs: Record<string, unknown>[], nodeArgs: string[] = []): Promise<{ child: Child; base: string }> {
+  const port = await freePort();
+  const configFile = join(work, `${name}-config.json`);
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      nodeId: `${runId}-${name}`,
+      local: true,
+      kafka: { brokers: infra.brokers, sessionTimeoutMs: 10_000 },
+      dynamodb: { endpoint: infra.dynamo, table: `tributary-bench-${runId}` },
+      http: { host: '127.0.0.1', port },
+      log: { level: 'warn' },
+    }),
+  );
+  const specsFile = join(work, `${name}-specs.json`);
+  writeFileSync(specsFile, JSON.stringify(specs));
+  const { child } = await spawnChild(name, [...nodeArgs, 'bin/tributary.js', 'node', '--config', configFile, '--specs', specsFile, '--data-dir', join(work, 'data')], {
+    env: { TRIBUTARY_FROM_SOURCE: '1' },
+    logFile: join(work, `${name}.log`),
+  });
+  children.add(child);
+  const base = `http://127.0.0.1:${port}`;
+  const up = await waitFor(async () => ((await getJson<unknown>(`${base}/healthz`)) ? true : undefined), 60_000, 250);
+  if (!up) throw new Error(`${name} did not answer /healthz within 60 s (see ${join(work, `${name}.log`)})`);
+  return { child, base };
+}
+
+interface NodeStatus {
+  integrations: { integrationId: string; status: string; statusReason: string }[];
+}
+
+async function stop(c: Child | undefined, graceMs = 20_000): Promise<void> {
+  if (!c) return;
+  sampler.untrack(c.name);
+  await stopChild(c, graceMs);
+  children.delete(c);
+}
+
+function trackCommon(extra: Record<string, Child | undefined>): void {
+  for (const [name, c] of Object.entries(extra)) if (c) sampler.track(name, c.pid);
+  sampler.track('kafka', infra.kafkaPid);
+}
+
+/** Waits until the receiver has `target` events or `timeoutMs` passed, printing progress. */
+async function waitDelivered(base: string, target: number, timeoutMs: number, label: string): Promise<RxStats & { steady?: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 0;
+  let mark: { t: number; events: number } | undefined;
+  for (;;) {
+    const s = await rxStats(base);
+    // Steady state: from the moment 10 % had arrived (start-up, group join and JIT left out).
+    if (!mark && s.events >= target * 0.1) mark = { t: Date.now(), events: s.events };
+    if (s.events >= target || Date.now() > deadline) {
+      const steady = mark && s.lastAt - mark.t > 1_000 ? Math.round(((s.events - mark.events) / (s.lastAt - mark.t)) * 1000) : undefined;
+      return { ...s, ...(steady !== undefined ? { steady } : {}) };
+    }
+    if (Date.now() - last > 5_000) {
+      log(`  ${label}: ${s.events.toLocaleString('en')} / ${target.toLocaleString('en')} delivered`);
+      last = Date.now();
+    }
+    await sleep(250);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+interface PipelineResult {
+  events: number;
+  /** Events/s after the first 10 % arrived (start-up excluded); the headline figure. */
+  steadyEventsPerSec: number | null;
+  seconds: number;
+  eventsPerSec: number;
+  mbPerSec: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  complete: boolean;
+}
+
+function pipelineResult(s: RxStats & { steady?: number }, target: number): PipelineResult {
+  const ms = Math.max(1, s.lastAt - s.firstAt);
+  return {
+    events: s.events,
+    steadyEventsPerSec: s.steady ?? null,
+    seconds: round1(ms / 1000),
+    eventsPerSec: Math.round((s.events / ms) * 1000),
+    mbPerSec: round1((s.bytes / 1048576 / ms) * 1000),
+    p50Ms: s.latency.p50,
+    p99Ms: s.latency.p99,
+    maxMs: s.latency.max,
+    complete: s.events >= target,
+  };
+}
+
+const results: Record<string, unknown> = {};
+const md: string[] = [];
+const fmt = (n: number | null | undefined) => (n === null || n === undefined ? '—' : Math.round(n).toLocaleString('en'));
+const procTable = (procs: Record<string, ProcSummary>) => [
+  '| process | peak RSS MiB | avg CPU % of a core | peak CPU % (1 s) |',
+  '|---|---:|---:|---:|',
+  ...Object.entries(procs).map(([k, v]) => `| ${k} | ${v.peakRssMiB} | ${v.avgCpuPct} | ${v.peakCpuPct} |`),
+];
+const ctxLine = (from: number, to: number) => `machine CPU busy (all processes, all cores) ${sampler.machineBusyPct(from, to)} %, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+
+function emuApp(key: string, o: Partial<EmuApp>): EmuApp {
+  return { key, token: `tok-${key}`, size: 'large', eventBytes: 1024, eventTypes: ['CUSTOM'], ...o };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile: the node under scenario 1's load, with --cpu-prof.
+
+async function profileRun(): Promise<void> {
+  log(`profile: node --cpu-prof, ${cfg.profileEvents.toLocaleString('en')} events flat out`);
+  const app = emuApp(`${runId}-prof`, { rate: 'max', totalEvents: cfg.profileEvents, retainEvents: cfg.profileEvents });
+  const emu = await startEmulator('emulator-profile', [app]);
+  const rx = await startReceiver('receiver-profile');
+  const profDir = join(work, 'prof');
+  const node = await startNodeProc('node-profile', [spec(`${runId}-prof`, app, emu.eventsUrl, rx.url)], ['--cpu-prof', '--cpu-prof-dir', profDir]);
+  try {
+    const s = await waitDelivered(rx.base, cfg.profileEvents, 120_000, 'profile');
+    const r = pipelineResult(s, cfg.profileEvents);
+    await stop(node.child);
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('no .cpuprofile written');
+    const dest = join(resultsDir, `${runId}-node-s1.cpuprofile`);
+    writeFileSync(dest, readFileSync(join(profDir, file)));
+    const hs = hotSpots(dest, 20);
+    const areas = byArea(dest).slice(0, 12);
+    results.profile = { pipeline: r, file: dest, ...hs, areas };
+    log(`profile: ${fmt(r.eventsPerSec)} events/s under the profiler; top: ${hs.spots.slice(0, 5).map((h) => `${h.fn} ${h.selfPct}%`).join(', ')}`);
+    md.push(
+      `#### Hot spots of the node (scenario 1 load, \`--cpu-prof\`, ${fmt(r.events)} events at ${fmt(r.eventsPerSec)} events/s under the profiler)`,
+      '',
+      `Profile \`bench/results/${runId}-node-s1.cpuprofile\` (${fmt(hs.totalMs)} ms sampled; idle ${hs.idlePct} %, GC ${hs.gcPct} %). Self time by area: ${areas.map((a) => `${a.area} ${a.pct} %`).join(', ')}.`,
+      '',
+      '| function | where | self % |',
+      '|---|---|---:|',
+      ...hs.spots.map((h: HotSpot) => `| \`${h.fn}\` | ${h.where} | ${h.selfPct} |`),
+      '',
+    );
+  } finally {
+    await stop(node.child);
+    await stop(rx.child);
+    await stop(emu.child);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 1: one large integration flat out, and the limits of each leg.
+
+async function scenario1(): Promise<void> {
+  const n = cfg.s1Events;
+  log(`s1: one large integration flat out, ${n.toLocaleString('en')} events of ~1 KB`);
+  const app = emuApp(`${runId}-s1`, { rate: 'max', totalEvents: n, retainEvents: n });
+  const rawApp = emuApp(`${runId}-s1raw`, { rate: 'max', totalEvents: cfg.legEvents, retainEvents: cfg.legEvents });
+  const emu = await startEmulator('emulator-s1', [app, rawApp]);
+  const rx = await startReceiver('receiver-s1');
+  let node: { child: Child; base: string } | undefined;
+  try {
+    sampler.track('kafka', infra.kafkaPid);
+    const from = performance.now();
+    node = await startNodeProc('node-s1', [spec(`${runId}-s1`, app, emu.eventsUrl, rx.url)]);
+    trackCommon({ emulator: emu.child, node: node.child, receiver: rx.child });
+    const s = await waitDelivered(rx.base, n, quick ? 60_000 : 150_000, 's1');
+    const to = performance.now();
+    const pipe = pipelineResult(s, n);
+    const procs = sampler.summary(from, to);
+    const context = ctxLine(from, to);
+    log(`s1: pipeline ${fmt(pipe.steadyEventsPerSec)} events/s steady (${fmt(pipe.eventsPerSec)} first→last), ${pipe.mbPerSec} MB/s, p50 ${fmt(pipe.p50Ms)} ms, p99 ${fmt(pipe.p99Ms)} ms`);
+    await stop(node.child);
+
+    // The legs, same machine, same run, same bytes.
+    log(`s1 legs: capturing ${cfg.legEvents.toLocaleString('en')} events of the emulator's gzip stream`);
+    const parts = await captureBody(emu.eventsUrl, rawApp.key, rawApp.token, cfg.legEvents);
+    const lines = linesOf(parts, cfg.legEvents);
+    const p1 = await legParse(parts, cfg.legEvents);
+    const p2 = await legParse(parts, cfg.legEvents);
+    const parse = p1.eventsPerSec >= p2.eventsPerSec ? p1 : p2;
+    log(`s1 legs: (a) gunzip+split+parse ${fmt(parse.eventsPerSec)} events/s`);
+    const kafka = await legKafka(infra.brokers, lines, `bench.raw.${runId}`);
+    log(`s1 legs: (b) kafkajs produce ${fmt(kafka.produce.eventsPerSec)} events/s, consume ${fmt(kafka.consume.eventsPerSec)} events/s`);
+    await postJson(`${rx.base}/_reset`);
+    const http = await legHttp(rx.url, lines);
+    const got = await rxStats(rx.base);
+    log(`s1 legs: (c) undici POST ${fmt(http.eventsPerSec)} events/s (receiver counted ${fmt(got.events)})`);
+    const legs: Record<string, LegResult> = { parse, kafkaProduce: kafka.produce, kafkaConsume: kafka.consume, http };
+    const slowest = Object.entries(legs).sort((a, b) => a[1].eventsPerSec - b[1].eventsPerSec)[0]!;
+    const e2e = pipe.steadyEventsPerSec ?? pipe.eventsPerSec;
+    const fraction = e2e / slowest[1].eventsPerSec;
+    results.s1 = { pipeline: pipe, procs, legs, slowestLeg: slowest[0], fractionOfSlowest: round1(fraction * 100), context };
+    const meets50k = e2e >= 50_000;
+    const meets60 = fraction >= 0.6;
+    md.push(
+      `#### 1. One large integration, flat out (${fmt(n)} events of ~${Math.round(lines.reduce((a, l) => a + l.length + 1, 0) / lines.length)} B, tier large: 6 partitions)`,
+      '',
+      `${context}.`,
+      '',
+      '| path | events/s | MB/s | p50 ms | p99 ms | vs slowest leg |',
+      '|---|---:|---:|---:|---:|---:|',
+      `| **pipeline**: emulator → node → Kafka → webhook → receiver, steady state (after the first 10 %) | **${fmt(e2e)}** | | ${fmt(pipe.p50Ms)} | ${fmt(pipe.p99Ms)} | **${round1(fraction * 100)} %** |`,
+      `| pipeline, first to last event delivered (start-up of the sink included) | ${fmt(pipe.eventsPerSec)} | ${pipe.mbPerSec} | | | ${round1((pipe.eventsPerSec / slowest[1].eventsPerSec) * 100)} % |`,
+      `| (a) gunzip + split + JSON.parse, in-process | ${fmt(parse.eventsPerSec)} | ${parse.mbPerSec} | | | ${round1((e2e / parse.eventsPerSec) * 100)} % |`,
+      `| (b) kafkajs produce (idempotent, acks=-1, 500/request, 1 in flight) | ${fmt(kafka.produce.eventsPerSec)} | ${kafka.produce.mbPerSec} | | | ${round1((e2e / kafka.produce.eventsPerSec) * 100)} % |`,
+      `| (b) kafkajs consume (consumer group, from the beginning) | ${fmt(kafka.consume.eventsPerSec)} | ${kafka.consume.mbPerSec} | | | ${round1((e2e / kafka.consume.eventsPerSec) * 100)} % |`,
+      `| (c) undici POST of 500-event NDJSON batches, 4 connections | ${fmt(http.eventsPerSec)} | ${http.mbPerSec} | | | ${round1((e2e / http.eventsPerSec) * 100)} % |`,
+      '',
+      `Targets: ≥ 50,000 events/s end-to-end — **${meets50k ? 'met' : 'not met'}** (${fmt(e2e)}); ≥ 60 % of the slowest leg (${slowest[0]}) — **${meets60 ? 'met' : 'not met'}** (${round1(fraction * 100)} %).${pipe.complete ? '' : ` Incomplete: ${fmt(pipe.events)} of ${fmt(n)} delivered before the deadline.`}`,
+      '',
+      ...procTable(procs),
+      '',
+    );
+  } finally {
+    await stop(node?.child);
+    await stop(rx.child);
+    await stop(emu.child);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 2: latency at 5 000 events/s.
+
+async function scenario2(): Promise<void> {
+  log(`s2: 5,000 events/s for ${cfg.s2Seconds} s (after a 5 s warm-up)`);
+  const app = emuApp(`${runId}-s2`, { rate: 5000, retainEvents: 200_000 });
+  const emu = await startEmulator('emulator-s2', [app]);
+  const rx = await startReceiver('receiver-s2');
+  let node: { child: Child; base: string } | undefined;
+  try {
+    node = await startNodeProc('node-s2', [spec(`${runId}-s2`, app, emu.eventsUrl, rx.url, 'LATEST')]);
+    trackCommon({ emulator: emu.child, node: node.child, receiver: rx.child });
+    await waitFor(async () => ((await rxStats(rx.base)).events > 0 ? true : undefined), 60_000);
+    await sleep(5_000);
+    await postJson(`${rx.base}/_reset`);
+    const from = performance.now();
+    await sleep(cfg.s2Seconds * 1000);
+    const s = await rxStats(rx.base);
+    const to = performance.now();
+    const r = pipelineResult(s, 0);
+    const procs = sampler.summary(from, to);
+    const context = ctxLine(from, to);
+    results.s2 = { pipeline: r, procs, context, seconds: cfg.s2Seconds };
+    log(`s2: ${fmt(r.eventsPerSec)} events/s, p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms, max ${fmt(r.maxMs)} ms`);
+    md.push(
+      `#### 2. Latency at 5,000 events/s (${cfg.s2Seconds} s window after a 5 s warm-up; batch linger 100 ms, the default)`,
+      '',
+      `${context}.`,
+      '',
+      '| delivered events/s | MB/s | p50 ms | p99 ms | max ms | target p99 ≤ 500 ms |',
+      '|---:|---:|---:|---:|---:|---|',
+      `| ${fmt(r.eventsPerSec)} | ${r.mbPerSec} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.maxMs)} | **${r.p99Ms !== null && r.p99Ms <= 500 ? 'met' : 'not met'}** |`,
+      '',
+      ...procTable(procs),
+      '',
+    );
+  } finally {
+    await stop(node?.child);
+    await stop(rx.child);
+    await stop(emu.child);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 3: many tenants on one node.
+
+function sinkConnections(pid: number, brokerPort: string): number {
+  try {
+    const out = execFileSync('ss', ['-tnpH', 'state', 'established', `dport = :${brokerPort}`], { encoding: 'utf8' });
+    return out.split('\n').filter((l) => l.includes(`pid=${pid},`)).length;
+  } catch {
+    return -1;
+  }
+}
+
+async function scenario3(): Promise<void> {
+  const total = cfg.tenants;
+  const busy = cfg.busy;
+  log(`s3: ${total} integrations on one node (${total - busy} small, mostly idle; ${busy} busy, ${fmt(cfg.busyEvents)} events each flat out)`);
+  const apps: EmuApp[] = [];
+  for (let i = 0; i < total - busy; i++) apps.push({ key: `${runId}-t${i}`, token: `tok-t${i}`, size: 'small', rate: 0.02 });
+  for (let i = 0; i < busy; i++) apps.push(emuApp(`${runId}-busy${i}`, { rate: 'max', totalEvents: cfg.busyEvents, retainEvents: cfg.busyEvents }));
+  const emu = await startEmulator('emulator-s3', apps);
+  const rx = await startReceiver('receiver-s3');
+  const specs = apps.map((a, i) => spec(`${runId}-s3-${i}`, a, emu.eventsUrl, rx.url));
+  const profDir = join(work, 'prof-s3');
+  let node: { child: Child; base: string } | undefined;
+  try {
+    const from = performance.now();
+    node = await startNodeProc('node-s3', specs, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '2000']);
+    trackCommon({ emulator: emu.child, node: node.child, receiver: rx.child });
+    // Started: every integration `running` on the node's /status.
+    let allRunningMs: number | undefined;
+    const series: { t: number; events: number }[] = [];
+    const deadline = Date.now() + 180_000;
+    let lastLog = 0;
+    let running = 0;
+    while (Date.now() < deadline) {
+      const st = await getJson<NodeStatus>(`${node.base}/status`).catch(() => undefined);
+      running = st?.integrations.filter((x) => x.status === 'running').length ?? running;
+      const rs = await rxStats(rx.base);
+      series.push({ t: performance.now(), events: rs.events });
+      if (running >= total && allRunningMs === undefined) allRunningMs = performance.now() - from;
+      if (Date.now() - lastLog > 5_000) {
+        log(`  s3: ${running}/${total} running, ${fmt(rs.events)} events delivered, node RSS ${round1((sampler.summary()['node']?.lastRssMiB ?? 0))} MiB`);
+        lastLog = Date.now();
+      }
+      if (allRunningMs !== undefined && rs.events >= busy * cfg.busyEvents) break;
+      await sleep(1_000);
+    }
+    const busyStats = await rxStats(rx.base);
+    const busyEnd = performance.now();
+    const busyRate = pipelineResult(busyStats, busy * cfg.busyEvents);
+    // Throughput once every integration ran (the busy ones alone, the start-up storm over).
+    const t1 = allRunningMs !== undefined ? from + allRunningMs : undefined;
+    const after = t1 !== undefined ? series.filter((s) => s.t >= t1) : [];
+    let busyAfterStart: number | undefined;
+    if (after.length >= 3 && after[after.length - 1]!.events > after[0]!.events) {
+      const growing = after.filter((s, i) => i === 0 || s.events > after[i - 1]!.events);
+      const a = growing[0]!;
+      const b = growing[growing.length - 1]!;
+      if (b.t - a.t > 2_000) busyAfterStart = Math.round(((b.events - a.events) / (b.t - a.t)) * 1000);
+    }
+    const procsAll = sampler.summary(from, busyEnd);
+    log(`s3: all running after ${allRunningMs === undefined ? 'never (deadline)' : `${round1(allRunningMs / 1000)} s`}; busy ${fmt(busyRate.eventsPerSec)} events/s; measuring idle for 20 s`);
+    // Idle: busy apps finished, small ones trickle.
+    await sleep(3_000);
+    const idleFrom = performance.now();
+    await sleep(20_000);
+    const idleTo = performance.now();
+    const idle = sampler.summary(idleFrom, idleTo);
+    const brokerPort = infra.brokers[0]!.split(':')[1]!;
+    const conns = sinkConnections(node.child.pid, brokerPort);
+    const kafka = new Kafka({ clientId: 'bench-s3', brokers: infra.brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const groups = (await admin.listGroups()).groups.filter((g) => g.groupId.includes(`${runId}-s3-`)).length;
+    const topicsN = (await admin.listTopics()).filter((t) => t.includes(`${runId}-s3-`)).length;
+    await admin.disconnect();
+    const stoppedAt = performance.now();
+    await stop(node.child, 60_000);
+    const exitMs = performance.now();
+    let idleProfile: ReturnType<typeof hotSpots> | undefined;
+    let areas: { area: string; pct: number }[] = [];
+    const file = existsSync(profDir) ? readdirSync(profDir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+    if (file) {
+      const dest = join(resultsDir, `${runId}-node-s3.cpuprofile`);
+      writeFileSync(dest, readFileSync(join(profDir, file)));
+      // The idle window, located from the profile's end (the node exited shortly after `exitMs`).
+      idleProfile = hotSpots(dest, 15, { fromEndUs: (exitMs - idleFrom) * 1000, toEndUs: (exitMs - idleTo) * 1000 });
+      areas = byArea(dest).slice(0, 10);
+    }
+    const s1p = (results.s1 as { pipeline: PipelineResult } | undefined)?.pipeline;
+    const single = s1p ? (s1p.steadyEventsPerSec ?? s1p.eventsPerSec) : undefined;
+    const ratio = single && busyAfterStart ? busyAfterStart / single : single ? busyRate.eventsPerSec / single : undefined;
+    results.s3 = {
+      integrations: total,
+      busy,
+      allRunningSec: allRunningMs === undefined ? null : round1(allRunningMs / 1000),
+      runningAtDeadline: running,
+      busyPipeline: busyRate,
+      busyEventsPerSecAfterAllRunning: busyAfterStart ?? null,
+      singleTenantEventsPerSec: single ?? null,
+      busyVsSingle: ratio === undefined ? null : round1(ratio * 100),
+      procs: procsAll,
+      idle,
+      nodeKafkaConnections: conns,
+      consumerGroups: groups,
+      topics: topicsN,
+      idleProfile,
+      areas,
+      shutdownSec: round1((exitMs - stoppedAt) / 1000),
+      context: ctxLine(from, idleTo),
+    };
+    const nodeIdle = idle['node'];
+    const nodeAll = procsAll['node'];
+    const ext = (x: number) => Math.round((x * 1000) / total);
+    md.push(
+      `#### 3. Many tenants: ${total} integrations on one node (${total - busy} small apps at 0.02 events/s, ${busy} busy flat out with ${fmt(cfg.busyEvents)} events each)`,
+      '',
+      `${ctxLine(from, idleTo)}. The node ran with \`--cpu-prof --cpu-prof-interval 2000\` (small overhead).`,
+      '',
+      `| measure | ${total} integrations | target (1,000) | extrapolated to 1,000 (linear, labelled) |`,
+      '|---|---:|---|---:|',
+      `| all \`running\` on /status | ${allRunningMs === undefined ? `not within 180 s (${running} running)` : `${round1(allRunningMs / 1000)} s`} | ≤ 60 s | ${allRunningMs === undefined ? '—' : `~${round1(ext(allRunningMs) / 1000)} s`} |`,
+      `| node peak RSS | ${nodeAll?.peakRssMiB ?? '—'} MiB | ≤ 1,024 MiB | ~${nodeAll ? ext(nodeAll.peakRssMiB) : '—'} MiB |`,
+      `| node RSS when idle | ${nodeIdle?.lastRssMiB ?? '—'} MiB | | ~${nodeIdle ? ext(nodeIdle.lastRssMiB) : '—'} MiB |`,
+      `| node idle CPU (20 s, busy apps done) | ${nodeIdle?.avgCpuPct ?? '—'} % of a core | ≤ 10 % | ~${nodeIdle ? ext(nodeIdle.avgCpuPct) : '—'} % |`,
+      `| Kafka broker idle CPU | ${idle['kafka']?.avgCpuPct ?? '—'} % of a core | | ~${idle['kafka'] ? ext(idle['kafka'].avgCpuPct) : '—'} % |`,
+      `| busy integrations' throughput (sum; after all started) | ${fmt(busyAfterStart ?? busyRate.eventsPerSec)} events/s (whole run ${fmt(busyRate.eventsPerSec)}) | ≥ 80 % of single-tenant | |`,
+      `| … vs single tenant (scenario 1, ${fmt(single)} events/s) | ${ratio === undefined ? '—' : `${round1(ratio * 100)} %`} | ≥ 80 % | |`,
+      `| node's TCP connections to the broker | ${conns} | | ~${ext(conns)} |`,
+      `| consumer groups / topics of these integrations | ${groups} / ${topicsN} | | ${ext(groups)} / ${ext(topicsN)} |`,
+      `| node shutdown (SIGTERM → exit) | ${round1((exitMs - stoppedAt) / 1000)} s | | |`,
+      '',
+      ...procTable(procsAll),
+      '',
+      ...(idleProfile
+        ? [
+            `Node CPU profile of the 20 s idle window (\`bench/results/${runId}-node-s3.cpuprofile\`; idle ${idleProfile.idlePct} %, GC ${idleProfile.gcPct} %); whole run by area: ${areas.map((a) => `${a.area} ${a.pct} %`).join(', ')}.`,
+            '',
+            '| function (idle window) | where | self % |',
+            '|---|---|---:|',
+            ...idleProfile.spots.slice(0, 12).map((h) => `| \`${h.fn}\` | ${h.where} | ${h.selfPct} |`),
+            '',
+          ]
+        : []),
+    );
+  } finally {
+    await stop(node?.child, 60_000);
+    await stop(rx.child);
+    await stop(emu.child);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 4: backlog with the sink down, then the drain.
+
+async function topicEnd(admin: ReturnType<Kafka['admin']>, topic: string): Promise<number> {
+  const offs = await admin.fetchTopicOffsets(topic);
+  return offs.reduce((n, o) => n + Number(o.high), 0);
+}
+
+async function scenario4(): Promise<void> {
+  const n = cfg.backlog;
+  log(`s4: backlog: receiver down while up to ${fmt(n)} events arrive (at most ${cfg.backlogFillMs / 1000} s), then the drain`);
+  const app = emuApp(`${runId}-s4`, { rate: 'max', totalEvents: n, retainEvents: n });
+  const emu = await startEmulator('emulator-s4', [app]);
+  const port = await freePort();
+  const id = `${runId}-s4`;
+  const topic = `tributary.events.${id}`;
+  let node: { child: Child; base: string } | undefined;
+  let rx: Awaited<ReturnType<typeof startReceiver>> | undefined;
+  const kafka = new Kafka({ clientId: 'bench-s4', brokers: infra.brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const from = performance.now();
+    node = await startNodeProc('node-s4', [spec(id, app, emu.eventsUrl, `http://127.0.0.1:${port}/ingest`)]);
+    trackCommon({ emulator: emu.child, node: node.child });
+    let inKafka = 0;
+    let lastLog = 0;
+    let firstRecordAt: number | undefined;
+    const fillDeadline = performance.now() + cfg.backlogFillMs;
+    while (performance.now() < fillDeadline) {
+      inKafka = await topicEnd(admin, topic).catch(() => inKafka);
+      if (inKafka > 0 && firstRecordAt === undefined) firstRecordAt = performance.now();
+      if (inKafka >= n) break;
+      if (Date.now() - lastLog > 10_000) {
+        log(`  s4: ${fmt(inKafka)} events in Kafka, node RSS ${sampler.summary()['node']?.lastRssMiB ?? '—'} MiB`);
+        lastLog = Date.now();
+      }
+      await sleep(500);
+    }
+    const filled = performance.now();
+    const fill = sampler.summary(from, filled);
+    const fillRate = firstRecordAt ? Math.round((inKafka / (filled - firstRecordAt)) * 1000) : 0;
+    log(`s4: ${fmt(inKafka)} events waiting in Kafka (${fmt(fillRate)} events/s in), node peak RSS ${fill['node']?.peakRssMiB} MiB; starting the receiver`);
+    // Let the source finish its last batch so the backlog is fixed.
+    await sleep(2_000);
+    inKafka = await topicEnd(admin, topic);
+    rx = await startReceiver('receiver-s4', port);
+    sampler.track('receiver', rx.child.pid);
+    const d0 = performance.now();
+    const s = await waitDelivered(rx.base, inKafka, 150_000, 's4 drain');
+    const d1 = performance.now();
+    const drain = pipelineResult(s, inKafka);
+    const drainProcs = sampler.summary(d0, d1);
+    results.s4 = { target: n, inKafka, fillSeconds: round1((filled - (firstRecordAt ?? from)) / 1000), fillEventsPerSec: fillRate, fillProcs: fill, drain, drainProcs, untilFirstDeliveryMs: Math.round(s.firstAt ? s.firstAt - (Date.now() - (performance.now() - d0)) : 0), context: ctxLine(from, d1) };
+    log(`s4: drained ${fmt(drain.events)} at ${fmt(drain.eventsPerSec)} events/s; node peak RSS while down ${fill['node']?.peakRssMiB} MiB, while draining ${drainProcs['node']?.peakRssMiB} MiB`);
+    md.push(
+      `#### 4. Backlog: receiver down while ${fmt(inKafka)} events arrive${inKafka < n ? ` (target ${fmt(n)}; what fit in ${cfg.backlogFillMs / 1000} s of this run)` : ''}, then the drain`,
+      '',
+      `${ctxLine(from, d1)}.`,
+      '',
+      '| phase | events | events/s | node peak RSS MiB | node avg CPU % | target |',
+      '|---|---:|---:|---:|---:|---|',
+      `| receiver down: source → Kafka (sink retrying) | ${fmt(inKafka)} | ${fmt(fillRate)} | ${fill['node']?.peakRssMiB ?? '—'} | ${fill['node']?.avgCpuPct ?? '—'} | RSS ≤ 300 MiB: **${(fill['node']?.peakRssMiB ?? 1e9) <= 300 ? 'met' : 'not met'}** |`,
+      `| receiver back: drain Kafka → receiver | ${fmt(drain.events)}${drain.complete ? '' : ' (incomplete at deadline)'} | ${fmt(drain.eventsPerSec)} | ${drainProcs['node']?.peakRssMiB ?? '—'} | ${drainProcs['node']?.avgCpuPct ?? '—'} | |`,
+      '',
+      ...procTable({ ...fill }),
+      '',
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+    await stop(node?.child);
+    await stop(rx?.child);
+    await stop(emu.child);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 5: Redpanda Connect doing the same job.
+
+async function scenario5(): Promise<void> {
+  if (!existsSync(rpcBin)) {
+    const why = 'binary not present: build with bench/redpanda-connect/build.sh (see its header for the exact error on this machine)';
+    log(`s5: skipped, ${why}`);
+    results.s5 = { skipped: why };
+    md.push('#### 5. Redpanda Connect, side by side', '', `Not run: ${why}.`, '');
+    return;
+  }
+  const n = cfg.s1Events;
+  log(`s5: Redpanda Connect, the same job, ${fmt(n)} events`);
+  const app = emuApp(`${runId}-s5`, { rate: 'max', totalEvents: n, retainEvents: n });
+  const emu = await startEmulator('emulator-s5', [app]);
+  const rx = await startReceiver('receiver-s5');
+  const topic = `bench.rpc.${runId}`;
+  const kafka = new Kafka({ clientId: 'bench-s5', brokers: infra.brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6, replicationFactor: 1 }] });
+  await admin.disconnect();
+  const env = {
+    RPC_EVENTS_URL: emu.eventsUrl,
+    RPC_APP_KEY: app.key,
+    RPC_TOKEN: app.token,
+    RPC_BROKERS: infra.brokers.join(','),
+    RPC_TOPIC: topic,
+    RPC_GROUP: `${topic}.sink`,
+    RPC_SINK_URL: rx.url,
+  };
+  let src: Child | undefined;
+  let snk: Child | undefined;
+  try {
+    const from = performance.now();
+    src = (await spawnChild('rpc-source', ['run', '--log.level', 'warn', 'bench/redpanda-connect/source.yaml'], { cmd: rpcBin, env, logFile: join(work, 'rpc-source.log') })).child;
+    snk = (await spawnChild('rpc-sink', ['run', '--log.level', 'warn', 'bench/redpanda-connect/sink.yaml'], { cmd: rpcBin, env, logFile: join(work, 'rpc-sink.log') })).child;
+    children.add(src);
+    children.add(snk);
+    trackCommon({ emulator: emu.child, 'rpc-source': src, 'rpc-sink': snk, receiver: rx.child });
+    const s = await waitDelivered(rx.base, n, 150_000, 's5');
+    const to = performance.now();
+    const r = pipelineResult(s, n);
+    const procs = sampler.summary(from, to);
+    const ours = (results.s1 as { pipeline: PipelineResult; procs: Record<string, ProcSummary> } | undefined);
+    results.s5 = { pipeline: r, procs, tributary: ours?.pipeline ?? null, context: ctxLine(from, to) };
+    log(`s5: Redpanda Connect ${fmt(r.steadyEventsPerSec)} events/s steady (${fmt(r.eventsPerSec)} first→last), p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms`);
+    const rpcRss = (procs['rpc-source']?.peakRssMiB ?? 0) + (procs['rpc-sink']?.peakRssMiB ?? 0);
+    const rpcCpu = (procs['rpc-source']?.avgCpuPct ?? 0) + (procs['rpc-sink']?.avgCpuPct ?? 0);
+    md.push(
+      `#### 5. Redpanda Connect side by side (${fmt(n)} events; \`bench/redpanda-connect/*.yaml\`, two pipelines: http_client stream → kafka_franz, kafka_franz → http_client)`,
+      '',
+      `${ctxLine(from, to)}.`,
+      '',
+      '| | events/s steady (first→last) | MB/s | p50 ms | p99 ms | peak RSS MiB | avg CPU % of a core |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      ...(ours
+        ? [`| Tributary (scenario 1) | ${fmt(ours.pipeline.steadyEventsPerSec)} (${fmt(ours.pipeline.eventsPerSec)}) | ${ours.pipeline.mbPerSec} | ${fmt(ours.pipeline.p50Ms)} | ${fmt(ours.pipeline.p99Ms)} | ${ours.procs['node']?.peakRssMiB ?? '—'} | ${ours.procs['node']?.avgCpuPct ?? '—'} |`]
+        : []),
+      `| Redpanda Connect (source + sink processes) | ${fmt(r.steadyEventsPerSec)} (${fmt(r.eventsPerSec)}) | ${r.mbPerSec} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${round1(rpcRss)} | ${round1(rpcCpu)} |`,
+      '',
+      ...procTable(procs),
+      '',
+    );
+  } finally {
+    await stop(src);
+    await stop(snk);
+    await stop(rx.child);
+    await stop(emu.child);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const deadline = setTimeout(() => {
+    log(`suite exceeded ${suiteDeadlineMs / 60_000} minutes: stopping`);
+    void cleanup().then(() => process.exit(2));
+  }, suiteDeadlineMs);
+  const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const machine = { nproc: cpus().length, cpu, ramGiB: round1(totalmem() / 1024 ** 3), node: process.version, loadAverageAtStart: loadavg().map((l) => round1(l)) };
+  const command = quick ? 'npm run bench:quick' : `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  log(`${command}: ${machine.nproc} CPUs (${cpu}), ${machine.ramGiB} GiB, load ${machine.loadAverageAtStart.join(' ')}; work dir ${work}`);
+  const started = new Date();
+  sampler.start();
+  const failures: string[] = [];
+  try {
+    log('starting Kafka + DynamoDB (infraUp)');
+    infra = await startInfra();
+    log(`infra: Kafka ${infra.brokers.join(',')} (pid ${infra.kafkaPid ?? '?'}), DynamoDB ${infra.dynamo}`);
+    const scenarios: [string, () => Promise<void>][] = [
+      ['profile', profileRun],
+      ['s1', scenario1],
+      ['s2', scenario2],
+      ['s4', scenario4],
+      ['s3', scenario3],
+      ['s5', scenario5],
+    ];
+    for (const [name, fn] of scenarios) {
+      if (!only.has(name)) continue;
+      const s0 = Date.now();
+      try {
+        await fn();
+      } catch (err) {
+        const msg = `${name} failed: ${(err as Error).stack ?? String(err)}`;
+        log(msg);
+        failures.push(`${name}: ${(err as Error).message}`);
+        results[name] = { error: (err as Error).message };
+        md.push(`#### ${name}: failed`, '', `\`${(err as Error).message}\``, '');
+      }
+      log(`${name} took ${Math.round((Date.now() - s0) / 1000)} s`);
+    }
+  } finally {
+    sampler.stop();
+    clearTimeout(deadline);
+    await cleanup();
+  }
+  const took = Math.round((Date.now() - t0) / 1000);
+  const out = { command, date: started.toISOString(), tookSeconds: took, machine: { ...machine, loadAverageAtEnd: loadavg().map((l) => round1(l)) }, config: cfg, results, failures };
+  const file = join(resultsDir, `pipeline-${started.toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  const header = [
+    `### Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC${quick ? ' (quick)' : ''}`,
+    '',
+    '```sh',
+    command,
+    '```',
+    '',
+    `Machine: ${machine.nproc} CPUs (\`nproc\`), ${cpu}, ${machine.ramGiB} GiB RAM, Node ${machine.node}; load average ${machine.loadAverageAtStart.join(' ')} at the start, ${out.machine.loadAverageAtEnd.join(' ')} at the end (other engineers' test suites share these 2 CPUs). Kafka (single broker JVM) and DynamoDB Local co-located. Suite took ${took} s. JSON: \`bench/results/${file.split('/').pop()}\`.`,
+    '',
+  ];
+  const text = [...header, ...md].join('\n');
+  process.stdout.write(`\n${text}\n`);
+  if (append) {
+    const bm = join(root, 'BENCHMARKS.md');
+    const existing = readFileSync(bm, 'utf8');
+    if (!existing.includes('\n## Pipeline benchmarks')) appendFileSync(bm, '\n## Pipeline benchmarks\n\nRuns of `npm run bench` (bench/run.ts), newest last.\n');
+    appendFileSync(bm, `\n${text}`);
+    log('appended to BENCHMARKS.md');
+  }
+  log(`results: ${file}`);
+  rmSync(work, { recursive: true, force: true });
+  if (failures.length) process.exitCode = 1;
+}
+
+let cleaned = false;
+async function cleanup(): Promise<void> {
+  if (cleaned) return;
+  cleaned = true;
+  for (const c of [...children]) await stopChild(c, 10_000).catch(() => undefined);
+  if (infra?.state) {
+    log('stopping Kafka + DynamoDB (infraDown)');
+    await infraDown({ instance: infra.state.instance }).catch((err: unknown) => log(`infraDown: ${(err as Error).message}`));
+  }
+}
+
+process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+await main();
