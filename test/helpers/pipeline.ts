@@ -35,7 +35,14 @@ export interface Fixture {
 
 export async function startFixture(
   apps: AppPlan[],
-  o: { receiverPath?: string; batchLingerMs?: number; sessionTimeoutMs?: number; receivers?: number } = {},
+  o: {
+    receiverPath?: string;
+    batchLingerMs?: number;
+    sessionTimeoutMs?: number;
+    receivers?: number;
+    /** A sink config per integration instead of the webhook to a receiver. */
+    sinkFor?: (i: number) => Record<string, unknown>;
+  } = {},
 ): Promise<Fixture> {
   const run = uniq('e2e');
   const appInputs: AppInput[] = apps.map((a, i) => ({
@@ -59,7 +66,7 @@ export async function startFixture(
         id: `${run}-i${i}`,
         app: { key: a.key, size: a.size },
         connect: { url: emulator.eventsUrl, token: { value: a.token }, start: 'EARLIEST', idleTimeoutMs: 5_000 },
-        sink: { type: 'webhook', url: receivers[i % receivers.length]!.url, timeoutMs: 10_000, retry: { initialMs: 100, maxMs: 2_000 } },
+        sink: o.sinkFor?.(i) ?? { type: 'webhook', url: receivers[i % receivers.length]!.url, timeoutMs: 10_000, retry: { initialMs: 100, maxMs: 2_000 } },
         options: { batch: { maxEvents: 500, maxBytes: 512 * 1024, lingerMs: o.batchLingerMs ?? 50 } },
       },
       { local: true, validateSink: validateSinkConfig },
