@@ -152,6 +152,15 @@ export class SinkRunner {
         bytes += r.value.length;
         i += 1;
       }
+      // A node that was paused (GC, SIGSTOP) may have lost its partitions meanwhile: a heartbeat
+      // before delivering asks the coordinator, so a zombie does not deliver a chunk it no longer owns.
+      try {
+        await p.heartbeat();
+      } catch (err) {
+        this.o.logger.info({ err: errorMessage(err) }, 'group membership lost before delivery; leaving the batch to the new owner');
+        return;
+      }
+      if (p.isStale()) return;
       const ok = await this.deliver(chunk, p);
       if (!ok) return;
       crashpoint('sink.afterDelivery');
