@@ -10,7 +10,9 @@ import { DedupWindow } from '../pipeline/dedup-window.js';
 import type { IntegrationStatus } from '../state/state-store.js';
 import { StateWriter } from '../state/state-writer.js';
 import { spawnWorker, type WorkerMsg, type WorkerReport } from '../supervision/nact-adapter.js';
-import { ensureIntegrationTopics, probeSink, startSinkTask, startSourceTask } from './integration-tasks.js';
+import { changedFlagScopes } from '../control/flags.js';
+import { LagGrowthDetector, lagGrowthFingerprint, lagGrowthMessage, type FlowCounter } from '../supervision/lag-growth.js';
+import { ensureIntegrationTopics, integrationFlags, probeSink, startSinkTask, startSourceTask } from './integration-tasks.js';
 import type { NodeContext } from './node-context.js';
 
 export type ReplayFrom = { timestamp: number } | { earliest: true };
@@ -35,7 +37,8 @@ export type IntegrationMsg =
   | { type: 'stop'; ack?: Ref<boolean> }
   | { type: 'status'; ack: Ref<IntegrationSnapshot> }
   | { type: 'workerReport'; role: Role; report: WorkerReport }
-  | { type: 'probe'; role: Role };
+  | { type: 'probe'; role: Role }
+  | { type: 'lagSample' };
 
 type Role = 'source' | 'sink';
 
@@ -51,6 +54,13 @@ interface Ctx {
   faulted: Set<Role>;
   probes: Partial<Record<Role, NodeJS.Timeout>>;
   stopped: boolean;
+  /** Arrivals and consumption since this actor started, for the lag-growth detector. */
+  flow: FlowCounter;
+  /** Present while the `alerting.lagGrowth` flag is on for this integration and it runs. */
+  lag: LagGrowthDetector | undefined;
+  /** A lag-growth failure is open: the status stays `failing` until its recovery. */
+  lagging: boolean;
+  lagTimer: NodeJS.Timeout | undefined;
 }
 
 const ACK_MS = 120_000;
@@ -68,6 +78,10 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     faulted: new Set(),
     probes: {},
     stopped: false,
+    flow: { produced: 0, consumed: 0 },
+    lag: undefined,
+    lagging: false,
+    lagTimer: undefined,
   };
   const log = node.logger.child({ integrationId: id });
 
@@ -98,8 +112,9 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
               resumeOffset: () => c.checkpoint,
               onCheckpoint: (o) => (c.checkpoint = o),
               healthy,
+              flow: c.flow,
             })
-          : startSinkTask({ node, spec, state: c.writer!, dedup: c.dedup!, healthy }),
+          : startSinkTask({ node, spec, state: c.writer!, dedup: c.dedup!, healthy, flow: c.flow }),
     });
     c.workers[role] = ref;
     dispatch(ref, { type: 'start' });
@@ -141,7 +156,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     const base = { integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time: Date.now() };
     if (r.type === 'workerHealthy') {
       if (!c.faulted.delete(role)) return;
-      if (c.faulted.size === 0) await setStatus('running');
+      if (c.faulted.size === 0 && !c.lagging) await setStatus('running');
       node.reportFailure({ ...base, kind: 'recovery', errorClass: 'retryable', fingerprint: `${role}-recovered` });
       await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), history: { node: node.nodeId, event: `${role} recovered`, at: new Date().toISOString() } }).catch(() => undefined);
       return;
@@ -181,6 +196,50 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     }
   };
 
+  /**
+   * One lag-growth sample (flag `alerting.lagGrowth`). The flag is read from the current spec
+   * on every sample, so flipping it restarts nothing; turning it off (or pausing) ends an open
+   * episode with a recovery, since nothing watches it any more.
+   */
+  const endLagEpisode = async (spec: IntegrationSpec, why: string) => {
+    c.lag = undefined;
+    if (!c.lagging) return;
+    c.lagging = false;
+    node.reportFailure({ integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time: Date.now(), kind: 'recovery', errorClass: 'retryable', fingerprint: lagGrowthFingerprint(String(spec.sink.type)) });
+    log.info({ why }, 'lag growth episode ended');
+    if (c.faulted.size === 0 && c.status === 'failing' && spec.state === 'running') await setStatus('running');
+  };
+
+  const sampleLag = async () => {
+    const spec = c.spec;
+    if (!spec || c.stopped) return;
+    const base = { integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId };
+    const fp = lagGrowthFingerprint(String(spec.sink.type));
+    const endEpisode = (why: string) => endLagEpisode(spec, why);
+    if (!integrationFlags(node, spec)['alerting.lagGrowth'] || spec.state !== 'running') {
+      await endEpisode(spec.state === 'running' ? 'flag alerting.lagGrowth turned off' : 'paused');
+      return;
+    }
+    const cfg = node.config.alerting.lagGrowth;
+    c.lag ??= new LagGrowthDetector({ windowMs: cfg.windowMs, thresholdMs: cfg.thresholdMs[spec.app.size], minGrowthEvents: cfg.minGrowthEvents, minGrowthRatio: cfg.minGrowthRatio });
+    const now = Date.now();
+    const r = c.lag.observe({ time: now, produced: c.flow.produced, consumed: c.flow.consumed });
+    if (r?.type === 'recovery') {
+      log.info({ arrivalRate: r.arrivalRate, deliveryRate: r.deliveryRate }, 'backlog no longer growing');
+      await endEpisode('backlog no longer growing');
+    } else if (r?.type === 'failure') {
+      c.lagging = true;
+      const message = lagGrowthMessage(r, now);
+      log.warn({ arrivalRate: r.arrivalRate, deliveryRate: r.deliveryRate, growth: r.growth, since: new Date(r.time).toISOString() }, 'sink slower than arrivals: backlog growing');
+      // Stamped when the growth began, so the guardian's tier threshold counts from there.
+      node.reportFailure({ ...base, time: r.time, kind: 'failure', errorClass: 'retryable', fingerprint: fp, message });
+      const error = { class: 'retryable', code: 'sink_slower_than_arrivals', message, fingerprint: fp, at: new Date(now).toISOString(), stage: 'sink' };
+      await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), error }).catch(() => undefined);
+      // The row says failing, so every node's fleet view (and reconcile) sees the episode.
+      await setStatus('failing', `sink: ${message}`);
+    }
+  };
+
   return spawn(
     parent as Ref<never>,
     async (_state: null, msg: IntegrationMsg, ctx): Promise<null> => {
@@ -205,13 +264,20 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           await ensureIntegrationTopics(node, msg.spec);
           log.info({ epoch: c.epoch, checkpoint: c.checkpoint, state: msg.spec.state }, 'integration starting');
           await run(self);
+          if (!c.lagTimer) {
+            c.lagTimer = setInterval(() => dispatch(self, { type: 'lagSample' }), node.config.alerting.lagGrowth.sampleMs);
+            c.lagTimer.unref();
+          }
           return null;
         }
         case 'update': {
           const old = c.spec!;
           c.spec = msg.spec;
-          const sourceChanged = JSON.stringify([old.app, old.connect, old.options]) !== JSON.stringify([msg.spec.app, msg.spec.connect, msg.spec.options]);
-          const sinkChanged = JSON.stringify([old.sink, old.options]) !== JSON.stringify([msg.spec.sink, msg.spec.options]);
+          // Flags restart only the part they affect; alerting flags restart nothing (read per sample).
+          const flagScopes = changedFlagScopes(integrationFlags(node, old), integrationFlags(node, msg.spec));
+          const sourceChanged = flagScopes.has('source') || JSON.stringify([old.app, old.connect, old.options]) !== JSON.stringify([msg.spec.app, msg.spec.connect, msg.spec.options]);
+          const sinkChanged = flagScopes.has('sink') || JSON.stringify([old.sink, old.options]) !== JSON.stringify([msg.spec.sink, msg.spec.options]);
+          if (flagScopes.size > 0) log.info({ scopes: [...flagScopes], sourceChanged, sinkChanged }, 'feature flags changed');
           if (msg.spec.state === 'paused') {
             await drain();
             await setStatus('paused', 'paused by its spec');
@@ -220,7 +286,11 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           // Restart only what changed: a sink change does not touch the source.
           if (sourceChanged) await stopWorker('source');
           if (sinkChanged) await stopWorker('sink');
-          if (sourceChanged || sinkChanged) c.faulted.clear();
+          if (sourceChanged || sinkChanged) {
+            c.faulted.clear();
+            // A rebuilt pipeline is judged afresh: its old growth says nothing about the new sink.
+            await endLagEpisode(msg.spec, 'pipeline restarted by an update');
+          }
           await ensureIntegrationTopics(node, msg.spec);
           await run(self);
           return null;
@@ -258,6 +328,9 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
         case 'workerReport':
           await onReport(self, msg.role, msg.report);
           return null;
+        case 'lagSample':
+          await sampleLag();
+          return null;
         case 'status':
           dispatch(msg.ack, {
             integrationId: id,
@@ -275,6 +348,8 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
         case 'stop': {
           if (!c.stopped) {
             c.stopped = true;
+            clearInterval(c.lagTimer);
+            c.lagTimer = undefined;
             await drain();
             await c.writer?.close().catch(() => undefined);
             // Tells a node waiting to take over that nothing runs here any more (fenced: a no-op).

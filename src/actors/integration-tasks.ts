@@ -17,6 +17,8 @@ import { SourceRunner } from '../pipeline/source-runner.js';
 import { buildSink, validateSinkConfig } from '../sinks/registry.js';
 import type { StateWriter } from '../state/state-writer.js';
 import type { TaskHandle } from '../supervision/nact-adapter.js';
+import type { FlowCounter } from '../supervision/lag-growth.js';
+import { resolveFlags, type ResolvedFlags } from '../control/flags.js';
 import type { NodeContext } from './node-context.js';
 
 /** Creates the events and DLQ topics with the spec's (or its tier's) partitions and retention. */
@@ -36,6 +38,8 @@ export interface SourceTaskOptions {
   onCheckpoint: (offset: string) => void;
   healthy: () => void;
   onStreamItem?: (item: StreamItem) => void;
+  /** Arrivals counted for the lag-growth detector (the integration actor samples it). */
+  flow?: FlowCounter;
 }
 
 export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle> {
@@ -74,6 +78,7 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
     onProduced: (events, ackMs) => {
       if (events.length === 0) return;
       o.healthy();
+      if (o.flow) o.flow.produced += events.length;
       const m = node.metrics;
       m.count('source.events_produced', events.length, tags);
       m.timing('source.batch_events', events.length, tags);
@@ -113,7 +118,7 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
 export async function probeSink(node: NodeContext, spec: IntegrationSpec): Promise<string | undefined> {
   let sink: Awaited<ReturnType<typeof buildSink>> | undefined;
   try {
-    sink = await buildSink(validateSinkConfig(spec.sink, { local: node.config.local }), {
+    sink = await buildSink(validateSinkConfig(sinkConfigWithFlags(spec.sink, integrationFlags(node, spec)), { local: node.config.local }), {
       integrationId: spec.id,
       appKey: spec.app.key,
       tier: spec.app.size,
@@ -137,11 +142,27 @@ export interface SinkTaskOptions {
   state: StateWriter;
   dedup: DedupWindow;
   healthy: () => void;
+  /** Consumption (delivered, dead-lettered, deduplicated) counted for the lag-growth detector. */
+  flow?: FlowCounter;
+}
+
+/** The node's flags for one integration: catalogue defaults, node, app, then the spec's own. */
+export function integrationFlags(node: Pick<NodeContext, 'config'>, spec: Pick<IntegrationSpec, 'app' | 'flags'>): ResolvedFlags {
+  return resolveFlags(node.config, spec.app.key, spec.flags);
+}
+
+/**
+ * The sink config with flag-driven defaults applied to the raw spec (before validation, so an
+ * explicit value in the spec always wins over a flag).
+ */
+export function sinkConfigWithFlags(raw: IntegrationSpec['sink'], flags: ResolvedFlags): IntegrationSpec['sink'] {
+  if (raw.type === 'webhook' && flags['sink.webhook.gzipDefault'] && raw.gzip === undefined) return { ...raw, gzip: true };
+  return raw;
 }
 
 export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
   const { spec, node } = o;
-  const config = validateSinkConfig(spec.sink, { local: node.config.local });
+  const config = validateSinkConfig(sinkConfigWithFlags(spec.sink, integrationFlags(node, spec)), { local: node.config.local });
   const logger = node.logger.child({ integrationId: spec.id, role: 'sink', sinkType: config.type });
   const tags: Tags = node.metrics.integrationTags(spec.id, spec.app.size, config.type);
   const sink = await buildSink(config, {
@@ -166,6 +187,7 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
     onDelivered: (records, ms, result) => {
       const m = node.metrics;
       if (records.length) o.healthy();
+      if (o.flow) o.flow.consumed += records.length;
       for (const [type, n] of countBy(records, (r) => r.type)) m.count('sink.events_delivered', n, { ...tags, event_type: type });
       m.count('sink.requests', result.requests, tags);
       if (result.retries) m.count('sink.retries', result.retries, tags);
@@ -174,8 +196,14 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
       const oldest = Math.min(...records.map((r) => Date.parse(r.processed)).filter(Number.isFinite));
       if (Number.isFinite(oldest)) m.timing('sink.end_to_end_ms', Math.max(0, Date.now() - oldest), tags);
     },
-    onRejected: (_record, outcome) => node.metrics.count('sink.events_dlq', 1, { ...tags, code: outcome.status === 'rejected' ? outcome.error.code : 'unknown' }),
-    onDuplicates: (n) => node.metrics.count('sink.events_deduplicated', n, tags),
+    onRejected: (_record, outcome) => {
+      if (o.flow) o.flow.consumed += 1;
+      node.metrics.count('sink.events_dlq', 1, { ...tags, code: outcome.status === 'rejected' ? outcome.error.code : 'unknown' });
+    },
+    onDuplicates: (n) => {
+      if (o.flow) o.flow.consumed += n;
+      node.metrics.count('sink.events_deduplicated', n, tags);
+    },
     onLag: (lag) => node.metrics.gauge('sink.consumer_lag', lag, tags),
   });
   try {

@@ -8,6 +8,7 @@ import { zodIssues } from './zod-issues.js';
 import { metricsConfigSchema } from '../observability/metrics.js';
 import { alertingConfigSchema } from '../supervision/alerting-config.js';
 import { nodeHealthConfigSchema } from '../node/node-health.js';
+import { flagValuesSchema } from '../control/flags.js';
 
 const brokerList = z
   .array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'must be host:port'))
@@ -79,6 +80,10 @@ export const nodeConfigSchema = z.strictObject({
     .prefault({}),
   /** Paging, customer notifications, fleet scan (docs/alerting.md). */
   alerting: alertingConfigSchema.prefault({}),
+  /** Feature flags fleet-wide (docs/flags.md): `{ "alerting.lagGrowth": true }`. */
+  flags: flagValuesSchema.default({}),
+  /** Per-app flag values by Airship app key; above `flags`, below an integration spec's `flags`. */
+  flagsByApp: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an Airship app key'), flagValuesSchema).default({}),
   /** The node watchdog: Kafka/DynamoDB unreachable past `graceMs` ⇒ exit non-zero (docs/runbook.md). */
   health: nodeHealthConfigSchema.prefault({}),
   infra: z

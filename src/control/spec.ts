@@ -6,6 +6,7 @@ import { ConfigError, ErrorCode } from '../errors.js';
 import { integrationIdSchema } from '../kafka/topics.js';
 import { zodIssues } from '../config/zod-issues.js';
 import { secretRefSchema } from './secrets.js';
+import { flagValuesSchema } from './flags.js';
 
 export const MAX_SPEC_BYTES = 64 * 1024;
 
@@ -93,6 +94,8 @@ export function makeSpecSchema(opts: { local: boolean }) {
        * `requestId` (recorded in the state row), so re-reading the spec never replays twice.
        */
       replay: replaySchema.optional(),
+      /** Feature flags for this integration (docs/flags.md); override the node's fleet and per-app values. */
+      flags: flagValuesSchema.optional(),
       options: z
         .strictObject({
           partitions: z.number().int().min(1).max(64).optional(),

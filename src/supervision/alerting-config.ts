@@ -28,6 +28,41 @@ export const alertingConfigSchema = z.strictObject({
       afterMs: z.number().int().min(0).default(120_000),
     })
     .prefault({}),
+  /**
+   * Lag growth (flag `alerting.lagGrowth`, docs/alerting.md): the owning node samples each
+   * integration's arrivals and deliveries; a backlog that grows in every `windowMs` window for
+   * the tier's threshold is a failure report, and a recovery once it stops growing.
+   */
+  lagGrowth: z
+    .strictObject({
+      sampleMs: z.number().int().min(100).max(600_000).default(5_000),
+      windowMs: z.number().int().min(200).max(3_600_000).default(60_000),
+      minGrowthEvents: z.number().int().min(1).default(100),
+      minGrowthRatio: z.number().min(0).max(1).default(0.05),
+      thresholdMs: z
+        .strictObject({
+          large: z.number().int().min(0).default(5 * 60_000),
+          medium: z.number().int().min(0).default(15 * 60_000),
+          small: z.number().int().min(0).default(30 * 60_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /**
+   * Retention risk (docs/alerting.md): an undelivered event older than `ratio` of its events
+   * topic's retention pages (critical, every tier) before Kafka can delete it.
+   */
+  retention: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      ratio: z.number().gt(0).lt(1).default(0.5),
+      severity: z.enum(['critical', 'error', 'warning']).default('critical'),
+      /** How often integrations with a backlog are checked against Kafka (offsets by timestamp). */
+      checkIntervalMs: z.number().int().min(100).default(60_000),
+      /** A topic's retention.ms is re-read this often. */
+      configTtlMs: z.number().int().min(0).default(10 * 60_000),
+    })
+    .prefault({}),
   notifications: z
     .strictObject({
       /** Partitions of `tributary.notifications` when this node creates it. */

@@ -12,8 +12,9 @@ import type { Metrics } from '../observability/metrics.js';
 import { scrubText, type FaultReporter } from '../observability/sentry.js';
 import type { IntegrationRow, StateStore } from '../state/state-store.js';
 import type { AlertingConfig } from './alerting-config.js';
-import { fleetSnapshot, StallDetector } from './alerting-fleet.js';
+import { asTier, fleetSnapshot, StallDetector } from './alerting-fleet.js';
 import { Outbox, type SendResult } from './alerting-outbox.js';
+import { checkRetention, RetentionWatch, topicRetentionMs, type RetentionCheck } from './alerting-retention.js';
 import { GuardianPolicy } from './guardian-policy.js';
 import type { CustomerNotification, FailureReport, PageAction, PolicyOutput, Tier } from './guardian-types.js';
 import { createPager, PagerError, type Pager } from './pager/index.js';
@@ -52,6 +53,8 @@ export interface AlertingStatus {
   openPages: { dedupKey: string; class: string; severity: string; since: string }[];
   outbox: { pages: number; notifications: number; shed: number };
   lastScan: { at: string; total: number; failing: number; stalled: number } | undefined;
+  /** Integrations with an open retention-risk page. */
+  retentionAtRisk: number;
   counters: ReturnType<GuardianPolicy['counters']>;
 }
 
@@ -60,6 +63,9 @@ export class AlertingService {
   private readonly pages: Outbox<PageAction>;
   private readonly notes: Outbox<CustomerNotification>;
   private readonly stalls: StallDetector;
+  private readonly retention: RetentionWatch;
+  private readonly retentionOf = new Map<string, { ms: number | undefined; at: number }>();
+  private lastRetentionCheck = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly sinkTypes = new Map<string, string>();
@@ -81,6 +87,8 @@ export class AlertingService {
     this.pages = new Outbox(o.config.maxOutbox);
     this.notes = new Outbox(o.config.maxOutbox);
     this.stalls = new StallDetector(o.config.stall.afterMs);
+    const r = o.config.retention;
+    this.retention = new RetentionWatch({ source: this.policy.config.source, ratio: r.ratio, severity: r.severity, resolveAfterMs: this.policy.config.resolveAfterMs });
     this.now = o.now ?? Date.now;
     this.log = o.logger.child({ component: 'alerting' });
   }
@@ -141,6 +149,7 @@ export class AlertingService {
       openPages: this.policy.openPages().map((p) => ({ dedupKey: p.dedupKey, class: p.class, severity: p.severity, since: new Date(p.time).toISOString() })),
       outbox: { pages: this.pages.size, notifications: this.notes.size, shed: this.pages.shed + this.notes.shed },
       lastScan: this.lastScan,
+      retentionAtRisk: this.retention.openCount,
       counters: this.policy.counters(),
     };
   }
@@ -191,6 +200,50 @@ export class AlertingService {
     this.lastScan = { at: new Date(now).toISOString(), total: snapshot.total, failing: snapshot.failing.length, stalled: stalled.length };
     this.o.metrics.gauge('alerting.fleet_failing', snapshot.failing.length);
     if (this.o.config.enabled) this.handle(this.policy.observeFleet(snapshot));
+    if (this.o.config.retention.enabled && this.o.admin && now - this.lastRetentionCheck >= this.o.config.retention.checkIntervalMs) {
+      this.lastRetentionCheck = now;
+      await this.checkRetention(this.o.admin, rows, now);
+    }
+  }
+
+  /**
+   * Retention risk, from Kafka itself: only integrations whose row shows a backlog (consumer lag,
+   * or produced beyond consumed) are checked, so a healthy fleet costs no Kafka calls. A check
+   * that fails leaves that integration's page as it was (never resolved by an error).
+   */
+  private async checkRetention(admin: Admin, rows: readonly IntegrationRow[], now: number): Promise<void> {
+    const cfg = this.o.config.retention;
+    const candidates = rows.filter((r) => {
+      if (r.appKey === undefined || r.status === undefined || !['running', 'failing', 'misconfigured', 'starting'].includes(r.status)) return false;
+      const c = r.counters ?? {};
+      const backlog = (c.produced ?? 0) - (c.delivered ?? 0) - (c.dlq ?? 0) - (c.deduplicated ?? 0);
+      return (r.consumerLag ?? 0) > 0 || backlog > 0;
+    });
+    const checks: RetentionCheck[] = [];
+    const failed = new Set<string>();
+    for (const row of candidates) {
+      if (this.stopped) return;
+      try {
+        let ret = this.retentionOf.get(row.integrationId);
+        if (ret === undefined || now - ret.at >= cfg.configTtlMs) {
+          ret = { ms: await topicRetentionMs(admin, row.integrationId), at: now };
+          this.retentionOf.set(row.integrationId, ret);
+        }
+        if (ret.ms === undefined) continue;
+        const { atRisk, backlog } = await checkRetention(admin, row.integrationId, ret.ms, cfg.ratio, now);
+        checks.push({ integrationId: row.integrationId, appKey: row.appKey!, tier: asTier(row.tier), atRisk, backlog, retentionMs: ret.ms });
+        if (atRisk) this.log.warn({ integrationId: row.integrationId, backlog, retentionMs: ret.ms }, 'undelivered events approaching the retention limit');
+      } catch (err) {
+        failed.add(row.integrationId);
+        this.log.warn({ integrationId: row.integrationId, err: errorMessage(err) }, 'retention check failed');
+      }
+    }
+    // An integration whose check failed keeps its page as it is: report it at risk if open.
+    const open = this.retention.openIds();
+    for (const id of failed) if (open.has(id)) checks.push(open.get(id)!);
+    for (const id of this.retentionOf.keys()) if (!rows.some((r) => r.integrationId === id)) this.retentionOf.delete(id);
+    const pages = this.retention.observe(checks, now);
+    if (this.o.config.enabled && pages.length > 0) this.handle({ pages, notifications: [] });
   }
 
   private handle(out: PolicyOutput): void {

@@ -9,6 +9,11 @@ export function integrationDedupKey(source: string, integrationId: string): stri
   return `${source}:integration:${integrationId}`.slice(0, maxKeyLength);
 }
 
+/** Retention risk is its own incident: it pages at any tier and must not merge with a failure page. */
+export function retentionDedupKey(source: string, integrationId: string): string {
+  return `${source}:retention:${integrationId}`.slice(0, maxKeyLength);
+}
+
 export function fleetDedupKey(source: string): string {
   return `${source}:fleet`;
 }

@@ -59,6 +59,8 @@ export const PageRule = {
   smallIntegration: 'integration.small',
   fleet: 'fleet',
   systemic: 'systemic',
+  /** An undelivered event older than a share of its topic's retention (alerting-retention.ts). */
+  retention: 'integration.retention',
 } as const;
 export type PageRule = (typeof PageRule)[keyof typeof PageRule];
 
