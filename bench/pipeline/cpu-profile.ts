@@ -41,7 +41,8 @@ export function hotSpots(file: string, top = 15, window?: { fromEndUs: number; t
   const agg = new Map<string, { fn: string; where: string; us: number }>();
   for (const [id, us] of self) {
     const n = byId.get(id)!;
-    const url = n.callFrame.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'node_modules/').replace(/^.*\/(src|bench)\//, '$1/');
+    const raw = n.callFrame.url.replace(/^file:\/\//, '');
+    const url = /\/node_modules\//.test(raw) ? raw.replace(/^.*\/node_modules\//, 'node_modules/') : raw.replace(/^.*\/(src|bench)\//, '$1/');
     const where = url ? `${url}:${n.callFrame.lineNumber + 1}` : '';
     const fn = n.callFrame.functionName || '(anonymous)';
     const key = `${fn}@${where}`;
