@@ -1,4 +1,4 @@
-// The s3 sink's configuration: gzip NDJSON objects in a customer's bucket, one object per write,
+// The s3 sink's configuration: gzip NDJSON or Parquet objects in a customer's bucket, one object per write,
 // under Hive-style time partitions. Pure validation; the bucket is checked by the healthcheck.
 import { z } from 'zod';
 import { ConfigError, ErrorCode } from '../../errors.js';
@@ -33,6 +33,8 @@ export const s3ConfigSchema = z.strictObject({
   /** Use path-style URLs (`endpoint/bucket/key`): needed by most S3-compatible servers. */
   forcePathStyle: z.boolean().default(false),
   serverSideEncryption: encryptionSchema.optional(),
+  /** Object format: gzip NDJSON (the events byte for byte) or Parquet (snappy, the schema in docs/sinks/s3.md). */
+  format: z.enum(['ndjson.gz', 'parquet']).default('ndjson.gz'),
   /** At most this many events per object: the caller batches up to it. */
   maxBatchEvents: z.number().int().min(1).max(1_000_000).default(10_000),
   /** At most this many event bytes (JSON, newlines not counted) per object. */

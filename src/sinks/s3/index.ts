@@ -1,4 +1,4 @@
-// The s3 sink's definition: gzip NDJSON objects in a customer's bucket, keyed by app,
+// The s3 sink's definition: gzip NDJSON or Parquet objects in a customer's bucket, keyed by app,
 // integration, event hour and Kafka offsets. See docs/sinks/s3.md for the configuration reference.
 import type { SinkDefinition } from '../types.js';
 import { validateS3Config, type S3Config } from './config.js';
@@ -12,4 +12,5 @@ export const s3Sink: SinkDefinition<S3Config> = {
 
 export { s3ConfigSchema, validateS3Config, type S3Config } from './config.js';
 export { createS3Sink, type S3SinkLimits, type S3SinkOptions } from './service.js';
-export { buildObject, keySegment, objectKey, planObjects, timePartition } from './request-builder.js';
+export { buildObject, keySegment, objectKey, planObjects, timePartition, type S3Format } from './request-builder.js';
+export { encodeParquet, parquetColumns, parquetRow, type ParquetRow } from './parquet-encoder.js';

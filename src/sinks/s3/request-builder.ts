@@ -4,6 +4,9 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { encodeEvents } from '../encoding.js';
 import type { EventRecord } from '../types.js';
+import { encodeParquet } from './parquet-encoder.js';
+
+export type S3Format = 'ndjson.gz' | 'parquet';
 
 const gzip = promisify(gzipCb);
 
@@ -38,6 +41,8 @@ export interface ObjectKeyParts {
   firstOffset: string;
   lastOffset: string;
   time: TimePartition;
+  /** The key's suffix; ndjson.gz when omitted. */
+  format?: S3Format;
 }
 
 /** Offsets are zero-padded to 20 digits (any int64) so keys list in offset order. */
@@ -46,11 +51,11 @@ const pad = (offset: string): string => offset.padStart(20, '0');
 /** A Hive-style key value: anything outside [A-Za-z0-9._-] is percent-encoded, so no "/" or "=" slips in. */
 export const keySegment = (value: string): string => encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
-/** `prefix/app=<appKey>/integration=<id>/dt=YYYY-MM-DD/hour=HH/p<partition>-<firstOffset>-<lastOffset>.ndjson.gz` */
+/** `prefix/app=<appKey>/integration=<id>/dt=YYYY-MM-DD/hour=HH/p<partition>-<firstOffset>-<lastOffset>.<ndjson.gz|parquet>` */
 export function objectKey(p: ObjectKeyParts): string {
   return (
     `${p.prefix}app=${keySegment(p.appKey)}/integration=${keySegment(p.integrationId)}/dt=${p.time.dt}/hour=${p.time.hour}/` +
-    `p${String(p.partition).padStart(5, '0')}-${pad(p.firstOffset)}-${pad(p.lastOffset)}.ndjson.gz`
+    `p${String(p.partition).padStart(5, '0')}-${pad(p.firstOffset)}-${pad(p.lastOffset)}.${p.format ?? 'ndjson.gz'}`
   );
 }
 
@@ -94,23 +99,33 @@ export function planObjects(records: readonly Pick<EventRecord, 'partition' | 'v
 
 export interface S3Object {
   key: string;
-  /** gzip of the NDJSON lines. */
+  /** gzip of the NDJSON lines, or the Parquet file. */
   body: Buffer;
-  /** Uncompressed NDJSON bytes. */
+  /** Uncompressed NDJSON bytes (for Parquet: the events' JSON bytes it holds). */
   rawBytes: number;
+  contentType: string;
+  contentEncoding: string | undefined;
   metadata: Record<string, string>;
 }
 
 /** Builds one object from records of a single partition. Async gzip runs on the libuv pool. */
-export async function buildObject(records: readonly EventRecord[], where: { prefix: string; appKey: string; integrationId: string }): Promise<S3Object> {
+export async function buildObject(
+  records: readonly EventRecord[],
+  where: { prefix: string; appKey: string; integrationId: string },
+  format: S3Format = 'ndjson.gz',
+): Promise<S3Object> {
   const first = records[0]!;
   const last = records[records.length - 1]!;
-  const ndjson = encodeEvents(records, 'ndjson');
-  const body = await gzip(ndjson);
+  const key = objectKey({ ...where, partition: first.partition, firstOffset: first.offset, lastOffset: last.offset, time: timePartition(first), format });
+  const parquet = format === 'parquet';
+  const ndjson = parquet ? undefined : encodeEvents(records, 'ndjson');
+  const body = ndjson ? await gzip(ndjson) : encodeParquet(records);
   return {
-    key: objectKey({ ...where, partition: first.partition, firstOffset: first.offset, lastOffset: last.offset, time: timePartition(first) }),
+    key,
     body,
-    rawBytes: ndjson.length,
+    rawBytes: ndjson ? ndjson.length : records.reduce((n, r) => n + r.value.length, 0),
+    contentType: parquet ? 'application/vnd.apache.parquet' : 'application/x-ndjson',
+    contentEncoding: parquet ? undefined : 'gzip',
     metadata: {
       'tributary-events': String(records.length),
       'tributary-kafka-partition': String(first.partition),

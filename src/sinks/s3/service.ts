@@ -1,4 +1,4 @@
-// The s3 Sink: each write() puts its records as one gzip NDJSON object per Kafka partition (more
+// The s3 Sink: each write() puts its records as one gzip NDJSON or Parquet object per Kafka partition (more
 // only past the size limits) and resolves once S3 holds them; it never buffers across writes,
 // because the caller commits offsets when write() resolves. Batching up to big objects is the
 // caller's (limits.maxBatchEvents/maxBatchBytes/maxBatchAgeMs).
@@ -47,13 +47,14 @@ export async function createS3Sink(config: S3Config, ctx: SinkContext, options: 
       const object = await buildObject(
         indices.map((i) => batch[i]!),
         where,
+        config.format,
       );
       const input: PutObjectCommandInput = {
         Bucket: config.bucket,
         Key: object.key,
         Body: object.body,
-        ContentType: 'application/x-ndjson',
-        ContentEncoding: 'gzip',
+        ContentType: object.contentType,
+        ...(object.contentEncoding ? { ContentEncoding: object.contentEncoding } : {}),
         Metadata: object.metadata,
         ...encryption,
       };
