@@ -1,0 +1,105 @@
+// `npm run chaos [-- <name filter>…] [--smoke]`: runs the chaos scenarios of chaos/scenarios.ts one
+// after another against the embedded Kafka and DynamoDB (started here unless KAFKA_BROKERS and
+// DYNAMODB_ENDPOINT name running ones; stopped by pid at the end), writes the JSON results to
+// bench/results/chaos-<timestamp>.json and the table into RELIABILITY.md between the
+// `chaos-results` markers. Exit status 1 when any scenario failed.
+import { execSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { infraDown, infraEnv, infraUp } from '../src/infra/local-infra.js';
+import { scenarios, smokeScenarios, type ScenarioResult } from './scenarios.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+process.env.TRIBUTARY_LOG_LEVEL ??= 'warn';
+
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke');
+const filters = args.filter((a) => !a.startsWith('--')).map((a) => a.toLowerCase());
+const selected = (smoke ? smokeScenarios : scenarios).filter((s) => filters.length === 0 || filters.some((f) => s.name.toLowerCase().includes(f)));
+
+const fmt = (ms: number | undefined) => (ms === undefined ? '–' : ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
+
+export function table(results: ScenarioResult[]): string {
+  const rows = results.map(
+    (r) =>
+      `| ${r.rows} | ${r.name} | ${r.pass ? 'pass' : '**FAIL**'} | ${r.served} | ${r.lost} | ${r.duplicates}${r.duplicates ? (r.dupAllResends ? ' (re-sends)' : ' (**foreign ids**)') : ''} | ${r.dlq} | ${fmt(r.recoveryMs)} | ${fmt(r.drainMs)} | ${r.peakRssMb || '–'} | ${fmt(r.durationMs)} | ${r.notes.join('; ').replace(/\|/g, '\\|')} |`,
+  );
+  return [
+    '| row | scenario | verdict | served | lost | dup delivered | DLQ | recovery | drain | peak RSS MB | time | notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  if (selected.length === 0) {
+    process.stderr.write(`no scenario matches ${filters.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}\n`);
+    return 2;
+  }
+  const instance = `chaos-${process.pid}`;
+  let started = false;
+  const stop = async () => {
+    if (started) {
+      started = false;
+      await infraDown({ instance });
+    }
+  };
+  process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
+  process.once('SIGTERM', () => void stop().finally(() => process.exit(143)));
+  const results: ScenarioResult[] = [];
+  const t0 = Date.now();
+  try {
+    if (!process.env.KAFKA_BROKERS || !process.env.DYNAMODB_ENDPOINT) {
+      started = true;
+      const state = await infraUp({ instance, ownerPid: process.pid, kafkaHeapMb: 768, quiet: true });
+      Object.assign(process.env, infraEnv(state));
+    }
+    for (const s of selected) {
+      process.stderr.write(`\n=== chaos: ${s.name} (${s.rows}) ===\n`);
+      const at = Date.now();
+      try {
+        const r = await s.run();
+        results.push(r);
+        process.stderr.write(`${r.pass ? 'pass' : 'FAIL'}: lost ${r.lost}, dup ${r.duplicates}, recovery ${fmt(r.recoveryMs)}, drain ${fmt(r.drainMs)}, RSS ${r.peakRssMb} MB, ${fmt(r.durationMs)}\n  ${r.notes.join('\n  ')}\n`);
+      } catch (err) {
+        const msg = (err as Error).message;
+        results.push({ name: s.name, rows: s.rows, pass: false, lost: -1, duplicates: 0, dupAllResends: true, peakRssMb: 0, durationMs: Date.now() - at, served: 0, delivered: 0, dlq: 0, notes: [`error: ${msg}`] });
+        process.stderr.write(`FAIL (error): ${msg}\n`);
+      }
+    }
+  } finally {
+    await stop();
+  }
+  const command = `npm run chaos${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  const commit = (() => {
+    try {
+      return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  })();
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const when = new Date().toISOString();
+  mkdirSync('bench/results', { recursive: true });
+  const jsonFile = `bench/results/chaos-${when.replace(/[:.]/g, '-')}.json`;
+  writeFileSync(jsonFile, `${JSON.stringify({ command, commit, machine, when, totalMs: Date.now() - t0, results }, null, 2)}\n`);
+  const section = [
+    '<!-- chaos-results:start (written by chaos/run.ts) -->',
+    `Command: \`${command}\` — ${when}, commit ${commit}, ${machine}; ${selected.length} scenario(s) in ${fmt(Date.now() - t0)}. JSON: \`${jsonFile}\` (gitignored).`,
+    '',
+    table(results),
+    '<!-- chaos-results:end -->',
+  ].join('\n');
+  if (!smoke && filters.length === 0 && existsSync('RELIABILITY.md')) {
+    const doc = readFileSync('RELIABILITY.md', 'utf8');
+    const re = /<!-- chaos-results:start[\s\S]*?<!-- chaos-results:end -->/;
+    if (re.test(doc)) writeFileSync('RELIABILITY.md', doc.replace(re, section));
+  } else {
+    process.stderr.write(`\n(partial run: RELIABILITY.md left as is)\n`);
+  }
+  process.stdout.write(`\n${section}\n`);
+  return results.every((r) => r.pass) ? 0 : 1;
+}
+
+process.exitCode = await main();
