@@ -4,6 +4,7 @@ import type { IHeaders, Message } from 'kafkajs';
 import { classify, type TributaryError } from '../errors.js';
 import { headers as H } from '../kafka/topics.js';
 import type { EventRecord, RecordOutcome } from '../sinks/types.js';
+import { envelopeHeaders } from './event-record.js';
 
 export const MAX_DLQ_BODY = 1024;
 
@@ -16,14 +17,7 @@ function truncate(s: string, n: number): string {
 /** A record the sink rejected: original value and key, plus the sink's verdict. */
 export function dlqFromRejected(record: EventRecord, outcome: Extract<RecordOutcome, { status: 'rejected' }>): Message {
   const h: IHeaders = {
-    [H.integrationId]: record.integrationId,
-    [H.eventId]: record.eventId,
-    [H.connectOffset]: record.connectOffset,
-    [H.eventType]: record.type,
-    [H.occurred]: record.occurred,
-    [H.processed]: record.processed,
-    [H.ingestedAt]: record.ingestedAt,
-    [H.correlationId]: record.correlationId,
+    ...envelopeHeaders(record),
     ...errorHeaders(outcome.error, 'send', outcome.attempts),
     [H.originalPartition]: String(record.partition),
     [H.originalOffset]: record.offset,

@@ -15,19 +15,36 @@ export interface ProduceContext {
   watermark?: string | undefined;
 }
 
+/** The envelope headers every event record carries (I3), in the events topic and the DLQ alike. */
+export function envelopeHeaders(e: {
+  integrationId: string;
+  eventId: string;
+  connectOffset: string;
+  type: string;
+  occurred: string;
+  processed: string;
+  ingestedAt: string;
+  correlationId: string;
+}): IHeaders {
+  return {
+    [H.integrationId]: e.integrationId,
+    [H.eventId]: e.eventId,
+    [H.connectOffset]: e.connectOffset,
+    [H.eventType]: e.type,
+    [H.occurred]: e.occurred,
+    [H.processed]: e.processed,
+    [H.ingestedAt]: e.ingestedAt,
+    [H.correlationId]: e.correlationId,
+  };
+}
+
 export function toKafkaMessage(event: ConnectEvent, raw: Buffer | string, ctx: ProduceContext): Message {
+  const { id: eventId, offset: connectOffset, type, occurred, processed } = event;
   return {
     key: deviceChannel(event),
     value: Buffer.isBuffer(raw) ? raw : Buffer.from(raw),
     headers: {
-      [H.integrationId]: ctx.integrationId,
-      [H.eventId]: event.id,
-      [H.connectOffset]: event.offset,
-      [H.eventType]: event.type,
-      [H.occurred]: event.occurred,
-      [H.processed]: event.processed,
-      [H.ingestedAt]: ctx.ingestedAt,
-      [H.correlationId]: ctx.correlationId,
+      ...envelopeHeaders({ ...ctx, eventId, connectOffset, type, occurred, processed }),
       ...(ctx.watermark === undefined ? {} : { [H.watermark]: ctx.watermark }),
     },
   };
