@@ -33,6 +33,11 @@ export interface TransportOptions {
   dispatcher: Dispatcher;
   /** Whole-exchange deadline: connect, send, headers and the bounded body read. */
   timeoutMs: number;
+  /**
+   * How much of a response to keep (default 1 KiB). Sinks whose partial-failure answers list the
+   * refused records (Amplitude, Mixpanel) keep more; the read limit grows with it.
+   */
+  maxKeptBytes?: number;
 }
 
 export function createHttpTransport(options: TransportOptions): HttpTransport {
@@ -52,7 +57,7 @@ export function createHttpTransport(options: TransportOptions): HttpTransport {
           headersTimeout: options.timeoutMs,
           bodyTimeout: options.timeoutMs,
         });
-        const body = await readBounded(res.body);
+        const body = await readBounded(res.body, options.maxKeptBytes);
         return { status: res.statusCode, headers: res.headers, body };
       } catch (err) {
         if (signal.aborted) throw abortError(signal);
@@ -90,27 +95,29 @@ function findTributaryCause(err: unknown): TributaryError | undefined {
 }
 
 /**
- * Reads at most 64 KiB of a body and keeps its first 1 KiB. A longer body is abandoned
- * (its socket destroyed): a receiver cannot make us buffer its whole answer.
+ * Reads at most 64 KiB of a body (or `keep`, when larger) and keeps its first `keep` bytes
+ * (1 KiB by default). A longer body is abandoned (its socket destroyed): a receiver cannot
+ * make us buffer its whole answer.
  */
-export async function readBounded(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }): Promise<string> {
+export async function readBounded(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, keep = maxResponseKeptBytes): Promise<string> {
+  const readLimit = Math.max(maxResponseReadBytes, keep);
   const kept: Buffer[] = [];
   let keptBytes = 0;
   let read = 0;
   for await (const chunk of body) {
     read += chunk.length;
     // A few bytes past the limit let truncateUtf8 find the last whole character.
-    if (keptBytes < maxResponseKeptBytes + 4) {
-      const part = chunk.subarray(0, maxResponseKeptBytes + 4 - keptBytes);
+    if (keptBytes < keep + 4) {
+      const part = chunk.subarray(0, keep + 4 - keptBytes);
       kept.push(part);
       keptBytes += part.length;
     }
-    if (read >= maxResponseReadBytes) {
+    if (read >= readLimit) {
       body.destroy();
       break;
     }
   }
-  return truncateUtf8(Buffer.concat(kept), maxResponseKeptBytes);
+  return truncateUtf8(Buffer.concat(kept), keep);
 }
 
 /** Cuts UTF-8 bytes to at most `max` without splitting a character. */
