@@ -109,6 +109,7 @@ async function startEmulator(name: string, apps: EmuApp[]): Promise<{ child: Chi
     env: { TRIBUTARY_FROM_SOURCE: '1' },
     logFile: join(work, `${name}.log`),
     firstLine: true,
+    onSpawn: (c) => children.add(c),
   });
   children.add(child);
   const j = JSON.parse(line!) as { url: string; eventsUrl: string };
@@ -119,6 +120,7 @@ async function startReceiver(name: string, port = 0): Promise<{ child: Child; ur
   const { child, line } = await spawnChild(name, ['--import', 'tsx', 'bench/pipeline/receiver.ts', '--port', String(port)], {
     logFile: join(work, `${name}.log`),
     firstLine: true,
+    onSpawn: (c) => children.add(c),
   });
   children.add(child);
   const j = JSON.parse(line!) as { url: string; port: number };
@@ -164,8 +166,8 @@ async function startNodeProc(name: string, specs: Record<string, unknown>[], nod
   const { child } = await spawnChild(name, [...nodeArgs, 'bin/tributary.js', 'node', '--config', configFile, '--specs', specsFile, '--data-dir', join(work, 'data')], {
     env: { TRIBUTARY_FROM_SOURCE: '1' },
     logFile: join(work, `${name}.log`),
+    onSpawn: (c) => children.add(c),
   });
-  children.add(child);
   const base = `http://127.0.0.1:${port}`;
   const up = await waitFor(async () => ((await getJson<unknown>(`${base}/healthz`)) ? true : undefined), 60_000, 250);
   if (!up) throw new Error(`${name} did not answer /healthz within 60 s (see ${join(work, `${name}.log`)})`);

@@ -154,12 +154,15 @@ export interface Child {
 export async function spawnChild(
   name: string,
   args: string[],
-  o: { env?: NodeJS.ProcessEnv; logFile: string; firstLine?: boolean; cmd?: string; timeoutMs?: number },
+  o: { env?: NodeJS.ProcessEnv; logFile: string; firstLine?: boolean; cmd?: string; timeoutMs?: number; onSpawn?: (c: Child) => void },
 ): Promise<{ child: Child; line?: string }> {
   const proc = spawn(o.cmd ?? process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   const log = createWriteStream(o.logFile, { flags: 'a' });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   proc.stderr!.pipe(log);
+  const child: Child = { name, proc, pid: proc.pid!, exited };
+  // Registered before the first line, so a deadline during start-up still stops it.
+  o.onSpawn?.(child);
   let line: string | undefined;
   if (o.firstLine) {
     line = await new Promise<string>((resolve, reject) => {
@@ -177,7 +180,7 @@ export async function spawnChild(
     });
   }
   proc.stdout!.pipe(log);
-  return { child: { name, proc, pid: proc.pid!, exited }, ...(line !== undefined ? { line } : {}) };
+  return { child, ...(line !== undefined ? { line } : {}) };
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; by pid, only our own child. */
