@@ -141,7 +141,8 @@ export class SinkRunner {
     const limits = this.o.sink.limits;
     let i = 0;
     while (i < records.length) {
-      if (!p.isRunning() || p.isStale() || this.abort.signal.aborted) return;
+      // Stopping: no new chunk starts; the one in flight finishes and is committed (drain).
+      if (!p.isRunning() || p.isStale() || this.stopping || this.abort.signal.aborted) return;
       // A chunk within the sink's limits.
       const chunk: EventRecord[] = [];
       let bytes = 0;
@@ -234,10 +235,19 @@ export class SinkRunner {
     return true;
   }
 
-  /** Stops consuming: aborts an in-flight delivery (nothing past it is committed) and leaves the group. */
-  async stop(): Promise<void> {
+  /**
+   * Stops consuming. A drain: the chunk in flight may finish and be committed within `graceMs`
+   * (so a planned stop — update, pause, SIGTERM — delivers nothing twice); past that it is
+   * aborted and nothing past the last commit is assumed delivered. Then the group is left.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
-    this.abort.abort();
-    await this.consumer?.disconnect().catch((err) => this.o.logger.warn({ err: errorMessage(err) }, 'sink consumer disconnect failed'));
+    const deadline = setTimeout(() => this.abort.abort(), graceMs);
+    try {
+      await this.consumer?.disconnect().catch((err) => this.o.logger.warn({ err: errorMessage(err) }, 'sink consumer disconnect failed'));
+    } finally {
+      clearTimeout(deadline);
+      this.abort.abort();
+    }
   }
 }
