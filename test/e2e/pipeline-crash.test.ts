@@ -29,18 +29,24 @@ test('kill -9 of the node 5 times mid-run: nothing lost, re-sends recognised, ch
   const store = new StateStore(testDynamo(), f.table);
   const seen = new Map<string, bigint>();
   let regressions = 0;
-  const watch = setInterval(() => {
-    void Promise.all(
-      f.specs.map(async (s) => {
+  // One round of reads at a time: overlapping rounds could complete out of order and look like a regression.
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      for (const s of f.specs) {
         const c = (await store.get(s.id).catch(() => undefined))?.checkpoint;
-        if (!c) return;
+        if (!c) continue;
         const prev = seen.get(s.id);
         if (prev !== undefined && BigInt(c) < prev) regressions += 1;
         seen.set(s.id, BigInt(c));
-      }),
-    );
-  }, 300);
-  t.teardown(() => clearInterval(watch));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  t.teardown(async () => {
+    watching = false;
+    await watcher;
+  });
 
   // Five kills at pseudo-random points while events flow, each followed by a restart.
   const kills: number[] = [];
@@ -53,6 +59,8 @@ test('kill -9 of the node 5 times mid-run: nothing lost, re-sends recognised, ch
   }
   await f.receiver.waitFor((rx) => rx.deliveredSet().size >= total, 180_000, `all ${total} delivered after the kills`);
 
+  watching = false;
+  await watcher;
   const unique = f.receiver.deliveredSet();
   let lost = 0;
   for (let i = 0; i < f.specs.length; i++) for (const id of f.emulator.served(f.specs[i]!.app.key).map((e) => e.id)) if (!unique.has(id)) lost += 1;

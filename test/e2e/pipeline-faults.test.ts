@@ -58,9 +58,9 @@ test.serial('the receiver down for 60 s: data waits in Kafka, the other integrat
   const row = await state.get(f.specs[0]!.id);
   t.true((row?.consumerLag ?? 0) > 0 || stuck < 4_000, 'data accumulated in Kafka');
   await downRx.start();
-  await downRx.waitFor(() => servedIds(f, 0).size === 4_000 && [...servedIds(f, 0)].every((id) => downRx.deliveredSet().has(id)), 120_000, 'backlog drained');
+  await downRx.waitFor(() => servedIds(f, 0).size === 4_000 && [...servedIds(f, 0)].every((id) => downRx.deliveredSet().has(id)), 180_000, 'backlog drained');
   t.log(`outage ${(Date.now() - downAt) / 1000}s; healthy integration delivered ${healthyDuring} events during it`);
-  await upRx.waitFor(() => servedIds(f, 1).size === 9_000 && [...servedIds(f, 1)].every((id) => upRx.deliveredSet().has(id)), 90_000, 'healthy integration complete');
+  await upRx.waitFor(() => servedIds(f, 1).size === 9_000 && [...servedIds(f, 1)].every((id) => upRx.deliveredSet().has(id)), 180_000, 'healthy integration complete');
   t.is(new Set(deliveredFrom(f, 0)).size, 4_000);
 });
 
