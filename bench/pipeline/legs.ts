@@ -129,7 +129,9 @@ export async function legKafka(brokers: string[], lines: Buffer[], topic: string
       },
     });
   });
-  const end = await Promise.race([done, new Promise<number>((r) => setTimeout(() => r(performance.now()), 120_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  const end = await Promise.race([done, new Promise<number>((r) => (timer = setTimeout(() => r(performance.now()), 120_000)))]);
+  clearTimeout(timer);
   const consume = result(n, cbytes, end - first, `group join excluded (${Math.round(first - c0)} ms)`);
   await consumer.disconnect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);

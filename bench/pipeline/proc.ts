@@ -42,6 +42,7 @@ function readMachine(): { busy: number; total: number } {
 export interface ProcSummary {
   pid: number;
   peakRssMiB: number;
+  firstRssMiB: number;
   lastRssMiB: number;
   /** Average CPU over the sampled window, % of one core. */
   avgCpuPct: number;
@@ -102,11 +103,12 @@ export class ProcSampler {
       for (let i = 0; i < xs.length; i++) {
         while (xs[i]!.t - xs[j]!.t > 1_000) j++;
         const dt = xs[i]!.t - xs[j]!.t;
-        if (dt >= 900) peakCpu = Math.max(peakCpu, ((xs[i]!.cpu - xs[j]!.cpu) / dt) * 1000 * 100);
+        if (dt >= 700) peakCpu = Math.max(peakCpu, ((xs[i]!.cpu - xs[j]!.cpu) / dt) * 1000 * 100);
       }
       out[name] = {
         pid: this.pidOf(name),
         peakRssMiB: round1(Math.max(...xs.map((s) => s.rss)) / 1048576),
+        firstRssMiB: round1(first.rss / 1048576),
         lastRssMiB: round1(last.rss / 1048576),
         avgCpuPct: round1(((last.cpu - first.cpu) / Math.max(1, last.t - first.t)) * 1000 * 100),
         peakCpuPct: round1(peakCpu || ((last.cpu - first.cpu) / Math.max(1, last.t - first.t)) * 1000 * 100),
