@@ -23,8 +23,23 @@ export interface TailOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The admin's offsets, retried: kafkajs throws a TypeError ("Cannot destructure property
+ * 'partitions'") when a just-created topic's metadata is not yet complete.
+ */
+export async function topicOffsets(admin: Admin, topic: string, attempts = 10): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  for (let i = 1; ; i++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 200 * i));
+    }
+  }
+}
+
 export async function readTail(o: TailOptions): Promise<void> {
-  const offsets = await o.admin.fetchTopicOffsets(o.topic);
+  const offsets = await topicOffsets(o.admin, o.topic);
   const ranges = new Map<number, { from: bigint; to: bigint }>();
   for (const p of offsets) {
     const r = o.range({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) });
