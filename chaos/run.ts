@@ -1,10 +1,11 @@
-// `npm run chaos [-- <name filter>…] [--smoke]`: runs the chaos scenarios of chaos/scenarios.ts one
+// `npm run chaos [-- <name filter>…] [--smoke] [--update]`: runs the chaos scenarios of chaos/scenarios.ts one
 // after another against the embedded Kafka and DynamoDB (started here unless KAFKA_BROKERS and
 // DYNAMODB_ENDPOINT name running ones; stopped by pid at the end), writes the JSON results to
 // bench/results/chaos-<timestamp>.json and the table into RELIABILITY.md between the
-// `chaos-results` markers. Exit status 1 when any scenario failed.
+// `chaos-results` markers (a filtered run with --update merges its results into the newest full
+// run's). Exit status 1 when any scenario failed.
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { infraDown, infraEnv, infraUp } from '../src/infra/local-infra.js';
 import { scenarios, smokeScenarios, type ScenarioResult } from './scenarios.js';
@@ -15,6 +16,7 @@ process.env.TRIBUTARY_LOG_LEVEL ??= 'warn';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
+const update = args.includes('--update');
 const filters = args.filter((a) => !a.startsWith('--')).map((a) => a.toLowerCase());
 const selected = (smoke ? smokeScenarios : scenarios).filter((s) => filters.length === 0 || filters.some((f) => s.name.toLowerCase().includes(f)));
 
@@ -83,15 +85,31 @@ async function main(): Promise<number> {
   const when = new Date().toISOString();
   mkdirSync('bench/results', { recursive: true });
   const jsonFile = `bench/results/chaos-${when.replace(/[:.]/g, '-')}.json`;
-  writeFileSync(jsonFile, `${JSON.stringify({ command, commit, machine, when, totalMs: Date.now() - t0, results }, null, 2)}\n`);
+  writeFileSync(jsonFile, `${JSON.stringify({ command, commit, machine, when, totalMs: Date.now() - t0, full: !smoke && filters.length === 0, results }, null, 2)}\n`);
+  // --update: merge these results into the newest full run's (re-running a few scenarios).
+  let merged = results;
+  let base: { command: string; when: string; file: string } | undefined;
+  if (update) {
+    const files = readdirSync('bench/results').filter((n) => /^chaos-.*\.json$/.test(n)).sort();
+    for (const n of files.reverse()) {
+      const doc = JSON.parse(readFileSync(`bench/results/${n}`, 'utf8')) as { command: string; when: string; full?: boolean; results: ScenarioResult[] };
+      if (!doc.full) continue;
+      base = { command: doc.command, when: doc.when, file: `bench/results/${n}` };
+      const byName = new Map(results.map((r) => [r.name, r]));
+      merged = scenarios.map((sc) => byName.get(sc.name) ?? doc.results.find((r) => r.name === sc.name)).filter((r): r is ScenarioResult => r !== undefined);
+      break;
+    }
+  }
   const section = [
     '<!-- chaos-results:start (written by chaos/run.ts) -->',
-    `Command: \`${command}\` — ${when}, commit ${commit}, ${machine}; ${selected.length} scenario(s) in ${fmt(Date.now() - t0)}. JSON: \`${jsonFile}\` (gitignored).`,
+    base
+      ? `Command: \`${base.command}\` (${base.when}, \`${base.file}\`), then \`${command}\` re-ran ${results.length} scenario(s) (${when}, commit ${commit}, \`${jsonFile}\`); ${machine}. JSON files are gitignored.`
+      : `Command: \`${command}\` — ${when}, commit ${commit}, ${machine}; ${selected.length} scenario(s) in ${fmt(Date.now() - t0)}. JSON: \`${jsonFile}\` (gitignored).`,
     '',
-    table(results),
+    table(merged),
     '<!-- chaos-results:end -->',
   ].join('\n');
-  if (!smoke && filters.length === 0 && existsSync('RELIABILITY.md')) {
+  if (!smoke && (filters.length === 0 || base) && existsSync('RELIABILITY.md')) {
     const doc = readFileSync('RELIABILITY.md', 'utf8');
     const re = /<!-- chaos-results:start[\s\S]*?<!-- chaos-results:end -->/;
     if (re.test(doc)) writeFileSync('RELIABILITY.md', doc.replace(re, section));

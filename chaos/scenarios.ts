@@ -21,6 +21,7 @@ import { validateSinkConfig } from '../src/sinks/registry.js';
 import {
   allDelivered,
   chaosKafka,
+  diagnose,
   firstNewDeliveryAfter,
   oracle,
   readTopic,
@@ -83,6 +84,18 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** A scenario that did not complete in its bound: noted here, reported as a failure by result(). */
+let incomplete: string | undefined;
+
+/** Waits like waitUntil but never throws: on timeout the oracle still runs and the scenario fails. */
+async function settle(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  try {
+    await waitUntil(pred, timeoutMs, what);
+  } catch (err) {
+    incomplete = (err as Error).message;
+  }
+}
+
 /** Builds the result from the oracle; `pass` = lost 0, no foreign ids, plus `extraPass`. */
 function result(
   name: string,
@@ -95,10 +108,16 @@ function result(
   const { extraPass, ...rest } = more;
   const notes = rest.notes ?? [];
   if (o.lost) notes.push(`lost sample: ${o.lostSample.join(', ')}`);
+  const timedOut = incomplete;
+  incomplete = undefined;
+  if (timedOut) {
+    notes.unshift(`INCOMPLETE: ${timedOut} (lost counts served events not yet delivered)`);
+    rest.extra = { ...(rest.extra ?? {}), nodeLogTail: node?.lines.slice(-40) };
+  }
   return {
     name,
     rows,
-    pass: o.lost === 0 && o.foreign === 0 && (extraPass ?? true),
+    pass: !timedOut && o.lost === 0 && o.foreign === 0 && (extraPass ?? true),
     lost: o.lost,
     duplicates: o.duplicates,
     dupAllResends: o.foreign === 0,
@@ -149,7 +168,7 @@ function crashpointScenario(point: string, prob: number, o: { smoke?: boolean; m
           envFor: (n) => (node && node.deaths.length >= maxCrashes ? {} : { TRIBUTARY_CRASHPOINTS: `${point}:${prob}`, TRIBUTARY_CRASH_SEED: `chaos-${point}-${n}` }),
         });
         cleanup(() => node.stop(5_000));
-        await waitUntil(() => allDelivered(f, totalsOf(apps), o.reject ? poison : undefined), 240_000, `${name}: all delivered`);
+        await settle(() => allDelivered(f, totalsOf(apps), o.reject ? poison : undefined), 240_000, `${name}: all delivered`);
         const doneAt = Date.now();
         await sleep(1_000);
         await node.stop(25_000);
@@ -198,8 +217,9 @@ const randomKill: Scenario = {
         cycles += 1;
       }
       const lastKill = node.deaths[node.deaths.length - 1]?.at ?? Date.now();
-      await waitUntil(() => allDelivered(f, totalsOf(apps)), 240_000, 'random kill: all delivered');
+      await settle(() => allDelivered(f, totalsOf(apps)), 240_000, 'random kill: all delivered');
       const doneAt = Date.now();
+      const diag = incomplete ? await diagnose(f, totalsOf(apps)) : undefined;
       await node.stop(25_000);
       const rep = await oracle(f);
       const recoveries = node.deaths.slice(0, -1).map((d) => firstNewDeliveryAfter(f.receivers, d.at)).filter((x): x is number => x !== undefined);
@@ -210,7 +230,7 @@ const randomKill: Scenario = {
           `${cycles} kill cycles in ${Math.round((lastKill - started) / 1000)} s${cycles < 50 ? ` (scaled down from 50 to fit the ${budgetMs / 1000} s budget)` : ''}`,
           recoveries.length ? `recovery per kill: median ${recoveries.sort((a, b) => a - b)[Math.floor(recoveries.length / 2)]} ms, max ${Math.max(...recoveries)} ms` : 'no per-kill recovery measured',
         ],
-        extra: { cycles },
+        extra: { cycles, ...(diag ? { diagnosis: diag } : {}) },
       });
     });
   },
@@ -235,7 +255,7 @@ const sigtermDrain: Scenario = {
       await sleep(500);
       node.autoRestart = true;
       node.start();
-      await waitUntil(() => allDelivered(f, totalsOf(apps)), 120_000, 'after restart: all delivered');
+      await settle(() => allDelivered(f, totalsOf(apps)), 120_000, 'after restart: all delivered');
       await node.stop(25_000);
       const rep = await oracle(f);
       return result(sigtermDrain.name, 'P2', started, rep, node, {
@@ -272,7 +292,7 @@ const kafkaRestart: Scenario = {
         await sleep(15_000);
         pid = (await startKafka({ cacheDir: defaultCacheDir(), dir: server.dir!, port, heapMb: 384, quiet: true })).pid;
         const upAt = Date.now();
-        await waitUntil(() => allDelivered(f, totalsOf(apps)), 180_000, 'after the broker restart: all delivered');
+        await settle(() => allDelivered(f, totalsOf(apps)), 180_000, 'after the broker restart: all delivered');
         const doneAt = Date.now();
         await node.stop(25_000);
         const rep = await oracle(f);
@@ -314,7 +334,7 @@ const dynamoStop: Scenario = {
         const during = f.receiver.deliveredSet().size - before;
         pid = (await startDynamo({ cacheDir: defaultCacheDir(), dir: server.dir!, port, heapMb: 256, persistent: true, quiet: true })).pid;
         const upAt = Date.now();
-        await waitUntil(() => allDelivered(f, totalsOf(apps)), 180_000, 'after DynamoDB restart: all delivered');
+        await settle(() => allDelivered(f, totalsOf(apps)), 180_000, 'after DynamoDB restart: all delivered');
         const doneAt = Date.now();
         await node.stop(25_000);
         const rep = await oracle(f);
@@ -349,7 +369,7 @@ const dynamoThrottle: Scenario = {
         await sleep(20_000);
         proxy.setThrottle(0);
         const clearAt = Date.now();
-        await waitUntil(() => allDelivered(f, totalsOf(apps)), 120_000, 'after throttling: all delivered');
+        await settle(() => allDelivered(f, totalsOf(apps)), 120_000, 'after throttling: all delivered');
         const doneAt = Date.now();
         await node.stop(25_000);
         const rep = await oracle(f);
@@ -382,11 +402,14 @@ function connectFault(name: string, rows: string, fault: Record<string, unknown>
         cleanup(() => node.stop(5_000));
         let clearAt = started;
         if (o.clearAfterMs !== undefined) {
+          // The fault lasts clearAfterMs from the node's first request, not from its spawn.
+          const asked = () => Object.values(f.emulator.stats(f.appKeys[0]!).responses).reduce((a, b) => a + b, 0) + f.emulator.stats(f.appKeys[0]!).connections.total;
+          await waitUntil(() => asked() > 0, 60_000, 'the first Connect request');
           await sleep(o.clearAfterMs);
           f.emulator.clearFaults();
           clearAt = Date.now();
         }
-        await waitUntil(() => allDelivered(f, totalsOf(apps)), 150_000, `${name}: all delivered`);
+        await settle(() => allDelivered(f, totalsOf(apps)), 150_000, `${name}: all delivered`);
         const doneAt = Date.now();
         await node.stop(25_000);
         const rep = await oracle(f);
@@ -435,7 +458,7 @@ function sinkFault(name: string, rows: string, inject: (ctx: { f: ChaosFixture; 
         const clearAt = Date.now();
         const expectDlq = o.expectDlq ?? false;
         const dlqIds = new Set<string>();
-        await waitUntil(
+        await settle(
           async () => {
             if (!expectDlq) return allDelivered(f0, totalsOf(apps));
             if (!allDelivered(f0, totalsOf(apps), (id) => dlqIds.has(id))) {
@@ -503,7 +526,7 @@ const retentionAlert: Scenario = {
           const pageMs = pd.events[0]!.at - started;
           f.receiver.heal();
           const clearAt = Date.now();
-          await waitUntil(() => allDelivered(f, totalsOf(apps)), 90_000, 'K5: all delivered');
+          await settle(() => allDelivered(f, totalsOf(apps)), 90_000, 'K5: all delivered');
           await node.stop(25_000);
           const rep = await oracle(f);
           const retentionHalfMs = 1_800_000;
@@ -613,104 +636,104 @@ const ssrf: Scenario = {
 };
 
 function canaryScenario(o: { sink401?: boolean; events?: number } = {}): Scenario {
- const self: Scenario = {
-  name: 'canary secret never leaks',
-  rows: 'security (redaction)',
-  run: async () => {
-    const secret = `CANARY${randomBytes(6).toString('hex')}`;
-    const tokens = { connect: `${secret}connect`, bearer: `${secret}bearer`, hmac: `${secret}hmac` };
-    const statsd = await startStatsdListener();
-    try {
-      const apps: ChaosApp[] = [{ size: 'medium', totalEvents: o.events ?? 3_000, rate: 1_000, token: tokens.connect }];
-      return await withFixture(
-        apps,
-        {
-          receiver: { expectAuthorization: `Bearer ${tokens.bearer}`, signingSecret: tokens.hmac },
-          sink: (_i, rx) => ({
-            type: 'webhook',
-            url: rx.url,
-            timeoutMs: 5_000,
-            auth: { type: 'bearer', token: { value: tokens.bearer } },
-            signing: { secret: { value: tokens.hmac } },
-            retry: { initialMs: 100, maxMs: 1_000 },
-          }),
-          logLevel: 'debug',
-          faults: {},
-          nodeConfig: { metrics: { enabled: true, port: statsd.port, bufferFlushIntervalMs: 100, perIntegrationTags: true } },
-        },
-        async (f, cleanup) => {
-          const started = Date.now();
-          // Every path that writes: deliveries, sink rejections (DLQ with response body), a 401
-          // and a 5xx from the sink (errors logged), a malformed Connect line (source DLQ), a 401
-          // from Connect (error logged), reconnects.
-          const poison = (id: string) => id.endsWith('b');
-          f.receiver.rejectIds(poison, 400);
-          f.emulator.setFault(f.appKeys[0]!, { malformedLineAfterEvents: 100, connections: 1 } as never);
-          const node = superviseNode(f, 'canary');
-          cleanup(() => node.stop(5_000));
-          await waitUntil(() => f.receiver.deliveredSet().size >= 300, 60_000, 'flowing');
-          f.receiver.failNext(500, 3);
-          // A 401 halts the sink until the next probe (60 s in `tributary node`): full suite only.
-          if (o.sink401 ?? true) f.receiver.failNext(401, 1);
-          f.emulator.setFault(f.appKeys[0]!, { closeAfterEvents: 200, connections: 2 } as never);
-          await waitUntil(() => allDelivered(f, totalsOf(apps), poison), 150_000, 'canary: all delivered');
-          await sleep(1_500); // metrics flushed
-          await node.stop(25_000);
-          const rep = await oracle(f);
+  const self: Scenario = {
+    name: 'canary secret never leaks',
+    rows: 'security (redaction)',
+    run: async () => {
+      const secret = `CANARY${randomBytes(6).toString('hex')}`;
+      const tokens = { connect: `${secret}connect`, bearer: `${secret}bearer`, hmac: `${secret}hmac` };
+      const statsd = await startStatsdListener();
+      try {
+        const apps: ChaosApp[] = [{ size: 'medium', totalEvents: o.events ?? 3_000, rate: 1_000, token: tokens.connect }];
+        return await withFixture(
+          apps,
+          {
+            receiver: { expectAuthorization: `Bearer ${tokens.bearer}`, signingSecret: tokens.hmac },
+            sink: (_i, rx) => ({
+              type: 'webhook',
+              url: rx.url,
+              timeoutMs: 5_000,
+              auth: { type: 'bearer', token: { value: tokens.bearer } },
+              signing: { secret: { value: tokens.hmac } },
+              retry: { initialMs: 100, maxMs: 1_000 },
+            }),
+            logLevel: 'debug',
+            faults: {},
+            nodeConfig: { metrics: { enabled: true, port: statsd.port, bufferFlushIntervalMs: 100, perIntegrationTags: true } },
+          },
+          async (f, cleanup) => {
+            const started = Date.now();
+            // Every path that writes: deliveries, sink rejections (DLQ with response body), a 401
+            // and a 5xx from the sink (errors logged), a malformed Connect line (source DLQ), a 401
+            // from Connect (error logged), reconnects.
+            const poison = (id: string) => id.endsWith('b');
+            f.receiver.rejectIds(poison, 400);
+            f.emulator.setFault(f.appKeys[0]!, { malformedLineAfterEvents: 100, connections: 1 } as never);
+            const node = superviseNode(f, 'canary');
+            cleanup(() => node.stop(5_000));
+            await waitUntil(() => f.receiver.deliveredSet().size >= 300, 60_000, 'flowing');
+            f.receiver.failNext(500, 3);
+            // A 401 halts the sink until the next probe (60 s in `tributary node`): full suite only.
+            if (o.sink401 ?? true) f.receiver.failNext(401, 1);
+            f.emulator.setFault(f.appKeys[0]!, { closeAfterEvents: 200, connections: 2 } as never);
+            await settle(() => allDelivered(f, totalsOf(apps), poison), 150_000, 'canary: all delivered');
+            await sleep(1_500); // metrics flushed
+            await node.stop(25_000);
+            const rep = await oracle(f);
 
-          // The control topic: the same spec written through the CLI's client (local mode, inline values).
-          const controlTopic = uniq('chaos.control');
-          const config = parseNodeConfig({ ...f.nodeConfig, control: { topic: controlTopic, group: uniq('chaos.nodes') } });
-          const kafka = new Kafka({ clientId: uniq('chaos-canary'), brokers: f.brokers, logLevel: logLevel.NOTHING });
-          const admin = kafka.admin();
-          await admin.connect();
-          const client = new IntegrationsClient(config, kafka, admin);
-          let controlNote = '';
-          try {
-            await client.create({ ...f.specs[0]!, id: `${f.ids[0]}-ctl` });
-          } catch (err) {
-            controlNote = `control write failed: ${(err as Error).message}`;
-          } finally {
-            await client.close?.();
-            await admin.disconnect();
-          }
-
-          const where: string[] = [];
-          const has = (s: string | Buffer | null | undefined) => s !== null && s !== undefined && s.toString().includes(secret);
-          const logHits = node.lines.filter((l) => has(l));
-          if (logHits.length) where.push(`logs (${logHits.length} lines, e.g. ${logHits[0]!.slice(0, 200)})`);
-          if (has(JSON.stringify(statsd.samples))) where.push('metrics');
-          const k = chaosKafka(f);
-          const readTopics = [topics.events(f.ids[0]!), topics.dlq(f.ids[0]!), topics.notifications, topics.control, topics.controlRejected];
-          let records = 0;
-          const controlHits: string[] = [];
-          for (const t of [...readTopics, controlTopic]) {
-            for (const m of await readTopic(k, t, 60_000)) {
-              records += 1;
-              const hit = has(m.value) || has(m.key) || Object.values(m.headers ?? {}).some((v) => has(v as Buffer));
-              if (hit) (t === controlTopic ? controlHits : where).push(`kafka ${t}`);
+            // The control topic: the same spec written through the CLI's client (local mode, inline values).
+            const controlTopic = uniq('chaos.control');
+            const config = parseNodeConfig({ ...f.nodeConfig, control: { topic: controlTopic, group: uniq('chaos.nodes') } });
+            const kafka = new Kafka({ clientId: uniq('chaos-canary'), brokers: f.brokers, logLevel: logLevel.NOTHING });
+            const admin = kafka.admin();
+            await admin.connect();
+            const client = new IntegrationsClient(config, kafka, admin);
+            let controlNote = '';
+            try {
+              await client.create({ ...f.specs[0]!, id: `${f.ids[0]}-ctl` });
+            } catch (err) {
+              controlNote = `control write failed: ${(err as Error).message}`;
+            } finally {
+              await client.close?.();
+              await admin.disconnect();
             }
-          }
-          const leaks = [...new Set(where)];
-          return result(self.name, 'security', started, rep, node, {
-            extraPass: leaks.length === 0 && statsd.samples.length > 0 && node.lines.length > 0,
-            notes: [
-              `canary checked in ${node.lines.length} log lines (debug level), ${statsd.samples.length} StatsD samples, ${records} Kafka records (events, DLQ, notifications, control)`,
-              leaks.length ? `LEAKS: ${leaks.join('; ')}` : 'no leak in logs, metrics, DLQ or Kafka',
-              controlHits.length
-                ? `FINDING (local mode only): a spec with inline secret values written through \`tributary integrations create\` stores them verbatim in the control topic (${controlHits.length} record); non-local mode refuses inline values, so production control records hold references only`
-                : controlNote || 'control topic: no inline value',
-            ],
-            extra: { leaks, controlHits: controlHits.length },
-          });
-        },
-      );
-    } finally {
-      await statsd.close();
-    }
-  },
- };
- return self;
+
+            const where: string[] = [];
+            const has = (s: string | Buffer | null | undefined) => s !== null && s !== undefined && s.toString().includes(secret);
+            const logHits = node.lines.filter((l) => has(l));
+            if (logHits.length) where.push(`logs (${logHits.length} lines, e.g. ${logHits[0]!.slice(0, 200)})`);
+            if (has(JSON.stringify(statsd.samples))) where.push('metrics');
+            const k = chaosKafka(f);
+            const readTopics = [topics.events(f.ids[0]!), topics.dlq(f.ids[0]!), topics.notifications, topics.control, topics.controlRejected];
+            let records = 0;
+            const controlHits: string[] = [];
+            for (const t of [...readTopics, controlTopic]) {
+              for (const m of await readTopic(k, t, 60_000)) {
+                records += 1;
+                const hit = has(m.value) || has(m.key) || Object.values(m.headers ?? {}).some((v) => has(v as Buffer));
+                if (hit) (t === controlTopic ? controlHits : where).push(`kafka ${t}`);
+              }
+            }
+            const leaks = [...new Set(where)];
+            return result(self.name, 'security', started, rep, node, {
+              extraPass: leaks.length === 0 && statsd.samples.length > 0 && node.lines.length > 0,
+              notes: [
+                `canary checked in ${node.lines.length} log lines (debug level), ${statsd.samples.length} StatsD samples, ${records} Kafka records (events, DLQ, notifications, control)`,
+                leaks.length ? `LEAKS: ${leaks.join('; ')}` : 'no leak in logs, metrics, DLQ or Kafka',
+                controlHits.length
+                  ? `FINDING (local mode only): a spec with inline secret values written through \`tributary integrations create\` stores them verbatim in the control topic (${controlHits.length} record); non-local mode refuses inline values, so production control records hold references only`
+                  : controlNote || 'control topic: no inline value',
+              ],
+              extra: { leaks, controlHits: controlHits.length },
+            });
+          },
+        );
+      } finally {
+        await statsd.close();
+      }
+    },
+  };
+  return self;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -733,7 +756,7 @@ export const scenarios: Scenario[] = [
   connectFault('402 (not entitled)', 'S9', { status: { code: 402, count: 1 } }),
   connectFault('429 Retry-After + 503s', 'S10', { status: { code: 429, count: 3, retryAfterSeconds: 1 } }),
   connectFault('500/502/503 x5', 'S10', { status: { code: 503, count: 5 } }),
-  connectFault('slow trickle', 'S11', { trickle: { bytes: 16, everyMs: 100 }, connections: 1 }, { clearAfterMs: 15_000 }),
+  connectFault('slow trickle 1 B/200 ms', 'S11', { trickle: { bytes: 1, everyMs: 200 }, connections: 1 }, { clearAfterMs: 2_000 }),
   sinkFault('400 subset → DLQ', 'T1', ({ f }) => f.receiver.rejectIds((id) => id.endsWith('3'), 400), { expectDlq: true }),
   sinkFault('413 above 20 KB', 'T2', ({ f }) => f.receiver.setMaxBodyBytes(20_000), { expectDlq: true }),
   sinkFault('429 Retry-After 1', 'T3', ({ f }) => f.receiver.rateLimitNext(20, 1)),

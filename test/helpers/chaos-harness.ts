@@ -205,7 +205,10 @@ export function superviseNode(f: ChaosFixture, name: string, o: { env?: NodeJS.P
     },
     start() {
       if (child && child.exitCode === null && child.signalCode === null) return;
-      const env = { ...process.env, ...node.env, ...(o.envFor?.(incarnation) ?? {}) };
+      // The config file names the servers; KAFKA_BROKERS / DYNAMODB_ENDPOINT inherited from the
+      // runner would override it (a scenario may run its own broker or a proxy).
+      const servers = { KAFKA_BROKERS: f.brokers.join(','), DYNAMODB_ENDPOINT: String((f.nodeConfig.dynamodb as { endpoint: string }).endpoint) };
+      const env = { ...process.env, ...servers, ...node.env, ...(o.envFor?.(incarnation) ?? {}) };
       incarnation += 1;
       const c = spawn(process.execPath, ['bin/tributary.js', 'node', '--config', configFile, '--specs', specsFile, '--data-dir', join(f.dir, 'data')], {
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -347,3 +350,53 @@ export function firstNewDeliveryAfter(rxs: HttpReceiver[], since: number): numbe
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Where undelivered events are stuck, per integration: served vs expected, how many of the
+ * missing ids are in the events topic, the sink group's committed offsets against the topic's
+ * end, and the state row (status, checkpoint).
+ */
+export async function diagnose(f: ChaosFixture, totals: number[]): Promise<Record<string, unknown>[]> {
+  const { StateStore } = await import('../../src/state/state-store.js');
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { groups } = await import('../../src/kafka/topics.js');
+  const kafka = chaosKafka(f);
+  const admin = kafka.admin();
+  await admin.connect();
+  const delivered = new Set(f.receivers.flatMap((r) => r.delivered()));
+  const ddb = new DynamoDBClient({ endpoint: String((f.nodeConfig.dynamodb as { endpoint: string }).endpoint), region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const store = new StateStore(ddb, f.table);
+  const out: Record<string, unknown>[] = [];
+  try {
+    for (let i = 0; i < f.ids.length; i++) {
+      const id = f.ids[i]!;
+      const served = f.emulator.served(f.appKeys[i]!);
+      const missing = new Set(served.map((e) => e.id).filter((x) => !delivered.has(x)));
+      const inKafka = new Map<string, string>();
+      for (const m of await readTopic(kafka, topics.events(id), 60_000)) {
+        const eid = m.headers?.[H.eventId]?.toString();
+        if (eid && missing.has(eid)) inKafka.set(eid, m.offset);
+      }
+      const ends = await admin.fetchTopicOffsets(topics.events(id)).catch(() => []);
+      const committed = await admin.fetchOffsets({ groupId: groups.sink(id), topics: [topics.events(id)] }).catch(() => []);
+      const row = await store.get(id).catch(() => undefined);
+      out.push({
+        integrationId: id,
+        served: new Set(served.map((e) => e.id)).size,
+        expected: totals[i],
+        lastServedOffset: served[served.length - 1]?.offset,
+        emulatorLastOffset: f.emulator.lastOffset(f.appKeys[i]!),
+        missing: missing.size,
+        missingInEventsTopic: inKafka.size,
+        missingOffsets: [...inKafka.values()].slice(0, 10),
+        topicEnds: ends.map((p) => `${p.partition}:${p.low}-${p.high}`),
+        committed: committed[0]?.partitions.map((p) => `${p.partition}:${p.offset}`),
+        row: row ? { status: row.status, checkpoint: row.checkpoint, owner: (row as unknown as Record<string, unknown>).owner, epoch: (row as unknown as Record<string, unknown>).epoch } : undefined,
+      });
+    }
+  } finally {
+    await admin.disconnect();
+    ddb.destroy();
+  }
+  return out;
+}
