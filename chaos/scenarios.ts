@@ -198,7 +198,9 @@ const randomKill: Scenario = {
   run: async () => {
     const apps: ChaosApp[] = [
       { size: 'large', totalEvents: 60_000, rate: 800 },
-      { size: 'small', totalEvents: 3_000, rate: 40 },
+      // The spec tier is what matters (one partition); the emulator's `small` arrival model is
+      // bursty and slower than `rate`, so the generator is `medium` at 40/s.
+      { size: 'medium', totalEvents: 3_000, rate: 40 },
     ];
     return withFixture(apps, {}, async (f, cleanup) => {
       const started = Date.now();
@@ -228,7 +230,7 @@ const randomKill: Scenario = {
         drainMs: doneAt - lastKill,
         notes: [
           `${cycles} kill cycles in ${Math.round((lastKill - started) / 1000)} s${cycles < 50 ? ` (scaled down from 50 to fit the ${budgetMs / 1000} s budget)` : ''}`,
-          recoveries.length ? `recovery per kill: median ${recoveries.sort((a, b) => a - b)[Math.floor(recoveries.length / 2)]} ms, max ${Math.max(...recoveries)} ms` : 'no per-kill recovery measured',
+          recoveries.length ? `next new delivery after each kill (kills often land before the restarted node is up, so this spans several kills): median ${recoveries.sort((a, b) => a - b)[Math.floor(recoveries.length / 2)]} ms, max ${Math.max(...recoveries)} ms` : 'no per-kill recovery measured',
         ],
         extra: { cycles, ...(diag ? { diagnosis: diag } : {}) },
       });
@@ -775,7 +777,9 @@ export const scenarios: Scenario[] = [
 
 /** The short subset for `npm test` (test/e2e/chaos-smoke.test.ts): smaller sizes, same checks. */
 export const smokeScenarios: Scenario[] = [
-  crashpointScenario('source.afterAck', 0.1, { events: 3_000, maxCrashes: 2 }),
+  // p = 1: the first ack of each armed incarnation kills it (twice), so the smoke run always
+  // exercises the point; a probability here made the run depend on how events were batched.
+  crashpointScenario('source.afterAck', 1, { events: 3_000, maxCrashes: 2 }),
   connectFault('corrupt bytes', 'S2', { corruptAfterEvents: 500, connections: 2 }, { events: 2_000 }),
   sinkFault('5xx for 5 s', 'T4', ({ f }) => f.receiver.failNext(503, Infinity), { holdMs: 5_000, events: 2_000 }),
   ssrf,
