@@ -1,4 +1,4 @@
-// `npm run chaos [-- <name filter>…] [--smoke] [--update]`: runs the chaos scenarios of chaos/scenarios.ts one
+// `npm run chaos [-- <name filter>…] [--smoke] [--update] [--rewrite]`: runs the chaos scenarios of chaos/scenarios.ts one
 // after another against the embedded Kafka and DynamoDB (started here unless KAFKA_BROKERS and
 // DYNAMODB_ENDPOINT name running ones; stopped by pid at the end), writes the JSON results to
 // bench/results/chaos-<timestamp>.json and the table into RELIABILITY.md between the
@@ -16,9 +16,10 @@ process.env.TRIBUTARY_LOG_LEVEL ??= 'warn';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
-const update = args.includes('--update');
+const rewrite = args.includes('--rewrite'); // no scenario: rebuild the table from bench/results
+const update = args.includes('--update') || rewrite;
 const filters = args.filter((a) => !a.startsWith('--')).map((a) => a.toLowerCase());
-const selected = (smoke ? smokeScenarios : scenarios).filter((s) => filters.length === 0 || filters.some((f) => s.name.toLowerCase().includes(f)));
+const selected = rewrite ? [] : (smoke ? smokeScenarios : scenarios).filter((s) => filters.length === 0 || filters.some((f) => s.name.toLowerCase().includes(f)));
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '–' : ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
 
@@ -35,7 +36,7 @@ export function table(results: ScenarioResult[]): string {
 }
 
 async function main(): Promise<number> {
-  if (selected.length === 0) {
+  if (selected.length === 0 && !rewrite) {
     process.stderr.write(`no scenario matches ${filters.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}\n`);
     return 2;
   }
@@ -52,7 +53,7 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = [];
   const t0 = Date.now();
   try {
-    if (!process.env.KAFKA_BROKERS || !process.env.DYNAMODB_ENDPOINT) {
+    if (selected.length > 0 && (!process.env.KAFKA_BROKERS || !process.env.DYNAMODB_ENDPOINT)) {
       started = true;
       const state = await infraUp({ instance, ownerPid: process.pid, kafkaHeapMb: 768, quiet: true });
       Object.assign(process.env, infraEnv(state));
@@ -85,25 +86,29 @@ async function main(): Promise<number> {
   const when = new Date().toISOString();
   mkdirSync('bench/results', { recursive: true });
   const jsonFile = `bench/results/chaos-${when.replace(/[:.]/g, '-')}.json`;
-  writeFileSync(jsonFile, `${JSON.stringify({ command, commit, machine, when, totalMs: Date.now() - t0, full: !smoke && filters.length === 0, results }, null, 2)}\n`);
+  if (!rewrite) writeFileSync(jsonFile, `${JSON.stringify({ command, commit, machine, when, totalMs: Date.now() - t0, full: !smoke && filters.length === 0, update, results }, null, 2)}\n`);
   // --update: merge these results into the newest full run's (re-running a few scenarios).
   let merged = results;
   let base: { command: string; when: string; file: string } | undefined;
   if (update) {
+    // The newest full run, then every --update run after it (oldest first), then this one.
+    type Doc = { command: string; when: string; full?: boolean; update?: boolean; results: ScenarioResult[] };
     const files = readdirSync('bench/results').filter((n) => /^chaos-.*\.json$/.test(n)).sort();
-    for (const n of files.reverse()) {
-      const doc = JSON.parse(readFileSync(`bench/results/${n}`, 'utf8')) as { command: string; when: string; full?: boolean; results: ScenarioResult[] };
-      if (!doc.full) continue;
-      base = { command: doc.command, when: doc.when, file: `bench/results/${n}` };
-      const byName = new Map(results.map((r) => [r.name, r]));
-      merged = scenarios.map((sc) => byName.get(sc.name) ?? doc.results.find((r) => r.name === sc.name)).filter((r): r is ScenarioResult => r !== undefined);
-      break;
+    const docs = files.map((n) => ({ n, doc: JSON.parse(readFileSync(`bench/results/${n}`, 'utf8')) as Doc }));
+    const fullAt = docs.map((d) => d.doc.full === true).lastIndexOf(true);
+    if (fullAt >= 0) {
+      const byName = new Map<string, ScenarioResult>();
+      for (const d of docs.slice(fullAt)) if (d.doc.full || d.doc.update) for (const r of d.doc.results) byName.set(r.name, r);
+      for (const r of results) byName.set(r.name, r);
+      const full = docs[fullAt]!;
+      base = { command: full.doc.command, when: full.doc.when, file: `bench/results/${full.n}` };
+      merged = scenarios.map((sc) => byName.get(sc.name)).filter((r): r is ScenarioResult => r !== undefined);
     }
   }
   const section = [
     '<!-- chaos-results:start (written by chaos/run.ts) -->',
     base
-      ? `Command: \`${base.command}\` (${base.when}, \`${base.file}\`), then \`${command}\` re-ran ${results.length} scenario(s) (${when}, commit ${commit}, \`${jsonFile}\`); ${machine}. JSON files are gitignored.`
+      ? `Command: \`${base.command}\` (${base.when}, \`${base.file}\`); rows re-run since with \`npm run chaos -- --update <names>\` replace their row (latest: ${when}, commit ${commit}, \`${jsonFile}\`); ${machine}. JSON files in bench/results/ (gitignored).`
       : `Command: \`${command}\` — ${when}, commit ${commit}, ${machine}; ${selected.length} scenario(s) in ${fmt(Date.now() - t0)}. JSON: \`${jsonFile}\` (gitignored).`,
     '',
     table(merged),
