@@ -208,7 +208,10 @@ export function superviseNode(f: ChaosFixture, name: string, o: { env?: NodeJS.P
       // The config file names the servers; KAFKA_BROKERS / DYNAMODB_ENDPOINT inherited from the
       // runner would override it (a scenario may run its own broker or a proxy).
       const servers = { KAFKA_BROKERS: f.brokers.join(','), DYNAMODB_ENDPOINT: String((f.nodeConfig.dynamodb as { endpoint: string }).endpoint) };
-      const env = { ...process.env, ...servers, ...node.env, ...(o.envFor?.(incarnation) ?? {}) };
+      // Likewise the runner's TRIBUTARY_LOG_LEVEL would override the scenario's level (the canary
+      // scenario needs debug lines to search).
+      const level = String((f.nodeConfig.log as { level?: string } | undefined)?.level ?? 'warn');
+      const env = { ...process.env, ...servers, TRIBUTARY_LOG_LEVEL: level, ...node.env, ...(o.envFor?.(incarnation) ?? {}) };
       incarnation += 1;
       const c = spawn(process.execPath, ['bin/tributary.js', 'node', '--config', configFile, '--specs', specsFile, '--data-dir', join(f.dir, 'data')], {
         stdio: ['ignore', 'pipe', 'pipe'],
