@@ -37,7 +37,8 @@ test.serial('a slow-but-200 sink (1 s per request, 5 000 events/s arriving) is o
   t.like(failure.r, { kind: 'failure', integrationId: id, errorClass: 'retryable', tier: 'large' });
   t.regex(failure.r.message ?? '', /backlog growing for \d+ s: events arrive at [\d.]+\/s, the sink delivers [\d.]+\/s/);
   t.true(failure.at - failure.r.time >= thresholdMs, 'reported only once the growth lasted the threshold');
-  t.true(failure.at - failure.r.time < thresholdMs + 2_000, 'and within a few samples of it');
+  // A few samples (1 s apart) of slack: on a loaded 2-core machine a sample can come late.
+  t.true(failure.at - failure.r.time < thresholdMs + 5_000, 'and within a few samples of it');
   t.log(`failure ${failure.at - firstDelivery} ms after the first slow request; growth began ${failure.r.time - firstDelivery} ms after it`);
   t.true(f.receiver.requests.every((r) => r.status === 200 || r.status === 0), 'no error anywhere: every answered request was a 200 (0: still in flight)');
 
