@@ -16,16 +16,9 @@ export interface ProduceContext {
 }
 
 /** The envelope headers every event record carries (I3), in the events topic and the DLQ alike. */
-export function envelopeHeaders(e: {
-  integrationId: string;
-  eventId: string;
-  connectOffset: string;
-  type: string;
-  occurred: string;
-  processed: string;
-  ingestedAt: string;
-  correlationId: string;
-}): IHeaders {
+export function envelopeHeaders(
+  e: Pick<EventRecord, 'integrationId' | 'eventId' | 'connectOffset' | 'type' | 'occurred' | 'processed' | 'ingestedAt' | 'correlationId'>,
+): IHeaders {
   return {
     [H.integrationId]: e.integrationId,
     [H.eventId]: e.eventId,
