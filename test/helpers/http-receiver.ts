@@ -340,12 +340,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
     },
     reset() {
       requests.length = 0;
-      scripts = [];
-      rejectPredicate = undefined;
-      rejectStatus = 400;
-      maxBodyBytes = undefined;
-      delayMs = undefined;
-      rx.hang(false);
+      rx.heal();
     },
     close: stop,
   };

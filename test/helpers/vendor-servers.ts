@@ -318,14 +318,7 @@ async function startVendorServer(contract: VendorContract, state: { quotaUsers: 
       ingestedLog.length = 0;
       ingestedMap.clear();
       droppedLog.length = 0;
-      scripts = [];
-      rejectPredicate = undefined;
-      rejectStatus = 400;
-      maxBodyBytes = undefined;
-      delayMs = undefined;
-      state.quotaUsers.clear();
-      state.quotaDevices.clear();
-      srv.hang(false);
+      srv.heal();
     },
     close: stop,
   };
