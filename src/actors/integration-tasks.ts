@@ -48,7 +48,9 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
   const url = new URL(spec.connect.url);
   // Kafka is the record of truth for what reached it; the state row may lag by a flush interval.
   const fromState = o.resumeOffset();
+  node.logger.debug({ integrationId: spec.id, fromState }, 'source: reading the watermark recorded in Kafka');
   const fromKafka = await watermarkInKafka(node.kafka, node.admin, topics.events(spec.id), headers.watermark);
+  node.logger.debug({ integrationId: spec.id, fromState, fromKafka }, 'source: watermark read');
   const resumeOffset = fromKafka !== undefined && (fromState === undefined || compareOffsets(fromKafka, fromState) > 0) ? fromKafka : fromState;
   if (resumeOffset !== fromState) node.logger.info({ integrationId: spec.id, fromState, fromKafka }, 'resuming from the watermark recorded in Kafka');
   const tags = node.metrics.integrationTags(spec.id, spec.app.size);

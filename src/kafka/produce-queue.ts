@@ -22,6 +22,10 @@ export interface ProduceQueueOptions {
   maxRequestBytes?: number;
   /** Observes each request: records and milliseconds to acknowledgement. */
   onRequest?: (records: number, ms: number) => void;
+  /** Called every `slowAfterMs` while one request is still unanswered (Kafka slow or stuck). */
+  onSlow?: (info: { records: number; topics: string[]; waitingMs: number; queued: number }) => void;
+  /** How long a request may stay unanswered before `onSlow` is called (default 10 s). */
+  slowAfterMs?: number;
 }
 
 export class ProduceQueue implements RecordProducer {
@@ -70,12 +74,22 @@ export class ProduceQueue implements RecordProducer {
         }
         const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
         const started = Date.now();
+        const records = take.reduce((n, p) => n + p.messages.length, 0);
+        const slow = this.o.onSlow
+          ? setInterval(
+              () => this.o.onSlow?.({ records, topics: [...byTopic.keys()], waitingMs: Date.now() - started, queued: this.queue.length }),
+              this.o.slowAfterMs ?? 10_000,
+            )
+          : undefined;
+        slow?.unref();
         try {
           await this.producer.sendBatch({ acks: -1, topicMessages });
-          this.o.onRequest?.(take.reduce((n, p) => n + p.messages.length, 0), Date.now() - started);
+          this.o.onRequest?.(records, Date.now() - started);
           for (const p of take) p.resolve();
         } catch (err) {
           for (const p of take) p.reject(err);
+        } finally {
+          clearInterval(slow);
         }
       }
     } finally {

@@ -95,7 +95,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     config,
     logger,
     kafka,
-    producer: new ProduceQueue(producer),
+    producer: new ProduceQueue(producer, {
+      onSlow: (info) => logger.warn(info, 'Kafka has not answered a produce request for %d s; sources wait (backpressure)', Math.round(info.waitingMs / 1000)),
+    }),
     admin,
     state,
     dataDir,

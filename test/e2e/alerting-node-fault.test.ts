@@ -77,7 +77,18 @@ test('Kafka unreachable past the grace period makes the node exit non-zero; afte
   writeFileSync(configB, JSON.stringify({ ...f.nodeConfig, nodeId: 'fault-b' }));
   const b = runNode(configB, specsFile, join(f.dir, 'data'), again.address);
   t.teardown(() => void b.child.kill('SIGKILL'));
-  await f.receiver.waitFor((rx) => rx.deliveredSet().size >= 4_000, 90_000, 'every event delivered');
+  const bStarted = Date.now();
+  try {
+    await f.receiver.waitFor((rx) => rx.deliveredSet().size >= 4_000, 90_000, 'every event delivered');
+  } catch (err) {
+    // Say why: the new node's warnings and errors are the evidence.
+    const trouble = b.out().split('\n').filter((l) => /"level":"(warn|error|fatal)"/.test(l));
+    const url = /"url":"(http:[^"]+)","msg":"node started"/.exec(b.out())?.[1];
+    const status = url ? await fetch(`${url}/status`).then((r) => r.text(), (e: Error) => e.message) : 'no status URL in its log';
+    t.log(`node B after ${Date.now() - bStarted} ms, ${f.receiver.deliveredSet().size} of 4000 delivered; /status: ${status}; its warnings:\n${trouble.slice(-40).join('\n')}`);
+    throw err;
+  }
+  t.log(`new node delivered the rest ${Date.now() - bStarted} ms after it started`);
   const delivered = f.receiver.deliveredSet();
   const missing = servedIds(f, 0).filter((id) => !delivered.has(id));
   t.deepEqual(missing, [], 'nothing lost');

@@ -104,15 +104,17 @@ export class AppLog {
     const schedule = this.schedule;
     if (!schedule || this.finished || schedule.peek() > nowMs) return;
     const rate = this.ratePerSec as number;
-    const behind = ((nowMs - schedule.peek()) * rate) / 1_000;
-    if (behind > this.options.retainEvents * 2) {
-      // Nobody read this app for a long time: what fell out of retention is never materialised.
-      const skip = Math.min(Math.floor(behind - this.options.retainEvents), this.remaining());
+    // Events due since the last read, but never more than the app will ever produce.
+    const due = Math.min(((nowMs - schedule.peek()) * rate) / 1_000, this.remaining());
+    if (due > this.options.retainEvents * 2) {
+      // Nobody read this app for a long time: the events that would already have fallen out of
+      // retention (all but the newest retainEvents) are never materialised.
+      const skip = Math.floor(due - this.options.retainEvents);
       this.log.skip(skip);
       this.produced += skip;
       this.stats.generated += skip;
       this.stats.expiredUnseen += skip;
-      schedule.jumpTo(nowMs - (this.options.retainEvents * 1_000) / rate);
+      schedule.jumpTo(schedule.peek() + (skip * 1_000) / rate);
     }
     let made = 0;
     while (!this.finished && schedule.peek() <= nowMs) {

@@ -119,3 +119,27 @@ test('RetainedLog behaves like a bounded window of consecutive offsets (property
     }),
   );
 });
+
+test('a finite app nobody read for long keeps every event that still fits in retention', (t) => {
+  // 4 000 events at 400/s with room for 4 010: whatever the pause, nothing may expire unseen.
+  const app = log({ size: 'large', rate: 400, totalEvents: 4_000, retainEvents: 4_010, firstOffset: 0 });
+  app.catchUp(start + 5_000);
+  const early = app.retainedCount;
+  t.true(early > 1_500 && early < 2_500, `${early}`);
+  app.catchUp(start + 60_000);
+  t.true(app.finished);
+  t.is(app.stats.expiredUnseen, 0);
+  t.is(app.retainedCount, 4_000);
+  t.is(app.oldestOffset, 0);
+  t.is(app.lastOffset, 3_999);
+});
+
+test('a finite app past its retention skips only what no longer fits', (t) => {
+  const app = log({ size: 'large', rate: 1_000, totalEvents: 10_000, retainEvents: 2_000, firstOffset: 0 });
+  app.catchUp(start + 3_600_000);
+  t.true(app.finished);
+  t.is(app.stats.expiredUnseen, 8_000);
+  t.is(app.retainedCount, 2_000);
+  t.is(app.oldestOffset, 8_000);
+  t.is(app.lastOffset, 9_999);
+});
