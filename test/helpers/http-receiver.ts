@@ -78,7 +78,8 @@ export interface HttpReceiver {
   readonly requests: readonly ReceivedRequest[];
   /** Ids of events in requests answered 2xx, arrival order, duplicates included. */
   delivered(): string[];
-  deliveredSet(): Set<string>;
+  /** The distinct delivered ids: a live view, kept as requests are answered (cheap to poll). */
+  deliveredSet(): ReadonlySet<string>;
   failNext(status: number, times?: number, answer?: ScriptedAnswer): void;
   rateLimitNext(times: number, retryAfter: string | number): void;
   rejectIds(predicate: ((id: string) => boolean) | undefined, status?: 400 | 422): void;
@@ -114,6 +115,7 @@ const maxAcceptedBody = 64 * 1024 * 1024;
 export async function startHttpReceiver(options: HttpReceiverOptions = {}): Promise<HttpReceiver> {
   const path = options.path ?? '/ingest';
   const requests: ReceivedRequest[] = [];
+  const deliveredIds = new Set<string>();
   const sockets = new Set<Socket>();
   const held = new Set<ServerResponse>();
   let scripts: Script[] = [];
@@ -203,6 +205,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
     requests.push(record);
     const reply = (status: number, headers?: Record<string, string>, body?: string): void => {
       record.status = status;
+      if (status >= 200 && status < 300) for (const id of record.eventIds) deliveredIds.add(id);
       answer(res, status, headers, body);
     };
 
@@ -291,7 +294,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
     },
     requests,
     delivered: () => requests.filter((r) => r.status >= 200 && r.status < 300).flatMap((r) => r.eventIds),
-    deliveredSet: () => new Set(rx.delivered()),
+    deliveredSet: () => deliveredIds,
     failNext(status, times = 1, answer = {}) {
       scripts.push({ status, remaining: times, answer });
     },
@@ -340,6 +343,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
     },
     reset() {
       requests.length = 0;
+      deliveredIds.clear();
       rx.heal();
     },
     close: stop,
