@@ -169,7 +169,12 @@ export class SinkRunner {
       const done = tracker.watermark;
       if (done !== undefined && !p.isStale()) {
         p.resolveOffset(done);
-        await this.consumer!.commitOffsets([{ topic: batch.topic, partition, offset: (BigInt(done) + 1n).toString() }]);
+        const offset = (BigInt(done) + 1n).toString();
+        // Once stop() began, kafkajs turns consumer.commitOffsets into a silent no-op ("consumer not
+        // running"): the drained chunk would be delivered again after a restart. The batch payload's
+        // commit still reaches the coordinator while the member has not left the group yet.
+        if (p.isRunning()) await this.consumer!.commitOffsets([{ topic: batch.topic, partition, offset }]);
+        else await p.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition, offset }] }] });
       }
       await p.heartbeat();
     }
