@@ -186,6 +186,7 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
     state: o.state,
     logger,
     sessionTimeoutMs: node.config.kafka.sessionTimeoutMs,
+    fetchMaxWaitMs: node.config.kafka.fetchMaxWaitMs,
     onDelivered: (records, ms, result) => {
       const m = node.metrics;
       if (records.length) o.healthy();

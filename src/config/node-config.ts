@@ -27,6 +27,11 @@ export const nodeConfigSchema = z.strictObject({
       requestTimeoutMs: z.number().int().positive().default(30_000),
       /** Sink consumers' group session: how long a dead node holds its partitions before a rebalance. */
       sessionTimeoutMs: z.number().int().min(1_000).max(300_000).default(30_000),
+      /**
+       * Sink consumers' fetch long-poll: the broker answers as soon as a record arrives, so this
+       * only paces idle integrations (one fetch per this interval each) and bounds a stop's wait.
+       */
+      fetchMaxWaitMs: z.number().int().min(10).max(10_000).default(1_000),
     })
     .prefault({}),
   dynamodb: z

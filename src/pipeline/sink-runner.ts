@@ -26,6 +26,8 @@ export interface SinkRunnerOptions {
   state: StateWriter;
   logger: Logger;
   sessionTimeoutMs?: number;
+  /** Fetch long-poll bound (ms): paces an idle consumer; data is returned as soon as it arrives. */
+  fetchMaxWaitMs?: number;
   /** Records per partition read back before the committed offset to rebuild the dedup window. */
   dedupSeedPerPartition?: number;
   /** Observes each delivered chunk (metrics, end-to-end latency). */
@@ -66,7 +68,7 @@ export class SinkRunner {
       sessionTimeout: this.o.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 2 * 1024 * 1024,
-      maxWaitTimeInMs: 250,
+      maxWaitTimeInMs: this.o.fetchMaxWaitMs ?? 1_000,
       retry: { retries: 10 },
     });
     this.consumer = consumer;
