@@ -199,12 +199,14 @@ export class ConnectClient {
         if (signal.aborted) return;
         // A healthy stream that simply ended (Connect closes sessions) resumes at once; anything
         // else waits, so a server that ends every stream immediately cannot make us spin.
-        const delayMs = error === undefined && healthy ? 0 : this.delayFor(error, attempt);
+        const backingOff = !(error === undefined && healthy);
+        const delayMs = backingOff ? this.delayFor(error, attempt) : 0;
         const reason = reconnectReason(error);
         this.stats.reconnects[reason]++;
         this.logger?.warn({ url: this.where, reason, code: error?.code, status: error?.status, delayMs, attempt }, 'Connect stream reconnecting');
         yield [{ kind: 'reconnecting', reason, error, delayMs, attempt }];
-        if (delayMs > 0) attempt++;
+        // Full jitter may draw 0 ms: still a backoff step, so the next ceiling grows.
+        if (backingOff) attempt++;
         try {
           await this.sleep(delayMs, signal);
         } catch {

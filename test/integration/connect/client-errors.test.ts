@@ -97,6 +97,17 @@ for (const status of [500, 503] as const) {
   });
 }
 
+test('a jittered backoff that draws 0 ms still counts as a step: the next ceiling grows', async (t) => {
+  const emu = await emulator(t, { totalEvents: 20 });
+  emu.setFault(appKey, { status: { code: 500, count: 3 } });
+  const client = connectClient(t, emu, {}, { random: () => 0 });
+  const r = await read(client, hasEvents(20), { timeoutMs: 10_000 });
+  t.is(r.error, undefined);
+  const waits = reconnects(r);
+  t.deepEqual(waits.map((w) => w.delayMs), [0, 0, 0]);
+  t.deepEqual(waits.map((w) => w.attempt), [0, 1, 2]);
+});
+
 test('a refused connection (nothing listening) is retried as a network error', async (t) => {
   const emu = await emulator(t, { totalEvents: 1 });
   const url = emu.url;
