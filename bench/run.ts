@@ -45,6 +45,11 @@ const root = process.cwd();
 const runId = `b${Date.now().toString(36)}`;
 const work = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
 const resultsDir = join(root, 'bench', 'results');
+// The node and the emulator run compiled (tsc into .bench-dist, gitignored), as a deployment
+// runs them; --from-source runs them through tsx instead (more RSS, compile work at start-up).
+const fromSource = flag('from-source');
+const buildDir = join(root, '.bench-dist');
+let cli: { entry: string; env: NodeJS.ProcessEnv } = { entry: 'bin/tributary.js', env: { TRIBUTARY_FROM_SOURCE: '1' } };
 mkdirSync(resultsDir, { recursive: true });
 const t0 = Date.now();
 const log = (msg: string) => process.stdout.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
@@ -105,8 +110,8 @@ interface EmuApp {
 async function startEmulator(name: string, apps: EmuApp[]): Promise<{ child: Child; eventsUrl: string; url: string }> {
   const file = join(work, `${name}-apps.json`);
   writeFileSync(file, JSON.stringify({ gzipLevel: 1, keepAliveMs: 1000, servedLimit: 1000, apps }));
-  const { child, line } = await spawnChild(name, ['bin/tributary.js', 'emulate', 'connect', '--apps', file, '--port', '0', '--json'], {
-    env: { TRIBUTARY_FROM_SOURCE: '1' },
+  const { child, line } = await spawnChild(name, [cli.entry, 'emulate', 'connect', '--apps', file, '--port', '0', '--json'], {
+    env: cli.env,
     logFile: join(work, `${name}.log`),
     firstLine: true,
     onSpawn: (c) => children.add(c),
@@ -163,8 +168,8 @@ async function startNodeProc(name: string, specs: Record<string, unknown>[], nod
   );
   const specsFile = join(work, `${name}-specs.json`);
   writeFileSync(specsFile, JSON.stringify(specs));
-  const { child } = await spawnChild(name, [...nodeArgs, 'bin/tributary.js', 'node', '--config', configFile, '--specs', specsFile, '--data-dir', join(work, 'data')], {
-    env: { TRIBUTARY_FROM_SOURCE: '1' },
+  const { child } = await spawnChild(name, [...nodeArgs, cli.entry, 'node', '--config', configFile, '--specs', specsFile, '--data-dir', join(work, 'data')], {
+    env: cli.env,
     logFile: join(work, `${name}.log`),
     onSpawn: (c) => children.add(c),
   });
@@ -267,7 +272,9 @@ function emuApp(key: string, o: Partial<EmuApp>): EmuApp {
 
 async function profileRun(): Promise<void> {
   log(`profile: node --cpu-prof, ${cfg.profileEvents.toLocaleString('en')} events flat out`);
-  const app = emuApp(`${runId}-prof`, { rate: 'max', totalEvents: cfg.profileEvents, retainEvents: cfg.profileEvents });
+  // --profile-rate N profiles scenario 2's shape (a paced stream) instead of flat out.
+  const rate = opt('profile-rate', 'max');
+  const app = emuApp(`${runId}-prof`, { rate: rate === 'max' ? 'max' : Number(rate), totalEvents: cfg.profileEvents, retainEvents: cfg.profileEvents });
   const emu = await startEmulator('emulator-profile', [app]);
   const rx = await startReceiver('receiver-profile');
   const profDir = join(work, 'prof');
@@ -742,6 +749,15 @@ async function main(): Promise<void> {
   log(`${command}: ${machine.nproc} CPUs (${cpu}), ${machine.ramGiB} GiB, load ${machine.loadAverageAtStart.join(' ')}; work dir ${work}`);
   sampler.start();
   try {
+    if (!fromSource) {
+      log('compiling src/ into .bench-dist (tsc; the node and emulator run compiled; --from-source skips this)');
+      rmSync(buildDir, { recursive: true, force: true });
+      execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', buildDir], { stdio: 'inherit' });
+      cli = {
+        entry: join(buildDir, 'cli', 'main.js'),
+        env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      };
+    }
     log('starting Kafka + DynamoDB (infraUp)');
     infra = await startInfra();
     log(`infra: Kafka ${infra.brokers.join(',')} (pid ${infra.kafkaPid ?? '?'}), DynamoDB ${infra.dynamo}`);
@@ -792,7 +808,7 @@ function finish(): void {
     command,
     '```',
     '',
-    `Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu}, ${m.ramGiB} GiB RAM, Node ${m.node}; load average ${m.loadAverageAtStart.join(' ')} at the start, ${out.machine.loadAverageAtEnd.join(' ')} at the end (other engineers' test suites share these 2 CPUs). Kafka (single broker JVM) and DynamoDB Local co-located. Suite took ${took} s. JSON: \`bench/results/${file.split('/').pop()}\`.`,
+    `Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu}, ${m.ramGiB} GiB RAM, Node ${m.node}; load average ${m.loadAverageAtStart.join(' ')} at the start, ${out.machine.loadAverageAtEnd.join(' ')} at the end (other engineers' test suites share these 2 CPUs). ${fromSource ? 'Node and emulator run from source (tsx)' : 'Node and emulator run compiled (tsc, .bench-dist)'}; Kafka (single broker JVM) and DynamoDB Local co-located. Suite took ${took} s. JSON: \`bench/results/${file.split('/').pop()}\`.`,
     '',
   ];
   const text = [...header, ...md].join('\n');
