@@ -48,6 +48,8 @@ const resultsDir = join(root, 'bench', 'results');
 // The node and the emulator run compiled (tsc into .bench-dist, gitignored), as a deployment
 // runs them; --from-source runs them through tsx instead (more RSS, compile work at start-up).
 const fromSource = flag('from-source');
+// --node-args "--max-old-space-size=200 …": V8 flags for the node process only (heap sizing experiments).
+const extraNodeArgs = opt('node-args', '').split(' ').filter(Boolean);
 const buildDir = join(root, '.bench-dist');
 let cli: { entry: string; env: NodeJS.ProcessEnv } = { entry: 'bin/tributary.js', env: { TRIBUTARY_FROM_SOURCE: '1' } };
 mkdirSync(resultsDir, { recursive: true });
@@ -168,7 +170,7 @@ async function startNodeProc(name: string, specs: Record<string, unknown>[], nod
   );
   const specsFile = join(work, `${name}-specs.json`);
   writeFileSync(specsFile, JSON.stringify(specs));
-  const { child } = await spawnChild(name, [...nodeArgs, cli.entry, 'node', '--config', configFile, '--specs', specsFile, '--data-dir', join(work, 'data')], {
+  const { child } = await spawnChild(name, [...extraNodeArgs, ...nodeArgs, cli.entry, 'node', '--config', configFile, '--specs', specsFile, '--data-dir', join(work, 'data')], {
     env: cli.env,
     logFile: join(work, `${name}.log`),
     onSpawn: (c) => children.add(c),
