@@ -38,6 +38,24 @@ export interface TopicSpec {
   extraConfig?: Record<string, string>;
 }
 
+/** How long one `listTopics` answer serves every concurrent `ensureTopic` on the same admin. */
+const topicListTtlMs = 2_000;
+const topicLists = new WeakMap<Admin, { at: number; names: Promise<Set<string>> }>();
+
+/**
+ * The cluster's topic names, fetched at most once per `topicListTtlMs` per admin client: a node
+ * starting a thousand integrations asks once, not 2,000 times (each answer is O(topics)).
+ */
+function knownTopics(admin: Admin, fresh = false): Promise<Set<string>> {
+  const hit = topicLists.get(admin);
+  if (!fresh && hit && Date.now() - hit.at < topicListTtlMs) return hit.names;
+  const names = admin.listTopics().then((list) => new Set(list));
+  topicLists.set(admin, { at: Date.now(), names });
+  // A failed list is not cached: the next caller asks again.
+  names.catch(() => topicLists.delete(admin));
+  return names;
+}
+
 /**
  * Creates the topic when missing and waits until every partition has a leader. Existing topics
  * are left as they are (never shrunk). Two nodes racing to create it is fine.
@@ -49,20 +67,27 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, timeoutMs = 30_
   for (const [name, value] of Object.entries(spec.extraConfig ?? {})) configEntries.push({ name, value });
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
+  let fresh = false;
   while (Date.now() < deadline) {
     try {
-      const existing = await admin.listTopics();
-      if (!existing.includes(spec.topic)) {
-        await admin.createTopics({
-          waitForLeaders: false,
-          topics: [{ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1, configEntries }],
-        });
+      if (!(await knownTopics(admin, fresh)).has(spec.topic)) {
+        try {
+          await admin.createTopics({
+            waitForLeaders: false,
+            topics: [{ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1, configEntries }],
+          });
+        } catch (err) {
+          // Created meanwhile (another node, or after the shared list was taken): wait for leaders.
+          if (!alreadyExists(err)) throw err;
+        }
       }
       const meta = await admin.fetchTopicMetadata({ topics: [spec.topic] });
       const partitions = meta.topics.find((t) => t.name === spec.topic)?.partitions ?? [];
       if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
     } catch (err) {
-      if (!alreadyExists(err)) lastError = err;
+      lastError = err;
+      // The shared list may be stale (a topic deleted since): ask the cluster again next time.
+      fresh = true;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
