@@ -50,6 +50,8 @@ const resultsDir = join(root, 'bench', 'results');
 const fromSource = flag('from-source');
 // --node-args "--max-old-space-size=200 …": V8 flags for the node process only (heap sizing experiments).
 const extraNodeArgs = opt('node-args', '').split(' ').filter(Boolean);
+// --node-kafka '{"fetchMaxWaitMs":5000}': merged into the node config's kafka section (tuning experiments).
+const nodeKafkaOverrides = JSON.parse(opt('node-kafka', '{}')) as Record<string, unknown>;
 const buildDir = join(root, '.bench-dist');
 let cli: { entry: string; env: NodeJS.ProcessEnv } = { entry: 'bin/tributary.js', env: { TRIBUTARY_FROM_SOURCE: '1' } };
 mkdirSync(resultsDir, { recursive: true });
@@ -162,7 +164,7 @@ async function startNodeProc(name: string, specs: Record<string, unknown>[], nod
     JSON.stringify({
       nodeId: `${runId}-${name}`,
       local: true,
-      kafka: { brokers: infra.brokers, sessionTimeoutMs: 10_000 },
+      kafka: { brokers: infra.brokers, sessionTimeoutMs: 10_000, ...nodeKafkaOverrides },
       dynamodb: { endpoint: infra.dynamo, table: `tributary-bench-${runId}` },
       http: { host: '127.0.0.1', port },
       log: { level: 'warn' },
