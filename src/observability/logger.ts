@@ -40,3 +40,12 @@ export function safeUrl(url: string): string {
     return '<invalid url>';
   }
 }
+
+/**
+ * The level of a "retrying" line: the first retry of a delivery and every 10th after it are
+ * `warn`, the others `debug`. A long outage then costs a few lines per delivery instead of one
+ * per attempt across every integration; the `sink.retries` metric still counts each attempt.
+ */
+export function retryLogLevel(attempt: number): 'warn' | 'debug' {
+  return attempt <= 1 || attempt % 10 === 0 ? 'warn' : 'debug';
+}

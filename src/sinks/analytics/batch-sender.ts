@@ -4,7 +4,7 @@
 // 413) into exactly one outcome per record, in input order. Each vendor supplies a protocol.
 import { ErrorCode, TributaryError, type ErrorCode as Code } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import { safeUrl } from '../../observability/logger.js';
+import { retryLogLevel, safeUrl } from '../../observability/logger.js';
 import { createAdaptiveLimiter, withAdaptiveConcurrency, type AdaptiveLimiter } from '../http/adaptive-concurrency.js';
 import { abortError, systemClock, type BackoffOptions, type Clock } from '../http/backoff.js';
 import { parseRetryAfter, type RetryLogic } from '../http/retry-logic.js';
@@ -168,7 +168,7 @@ export function createAnalyticsSink(parts: AnalyticsSinkParts): Sink {
           ...(options.random ? { random: options.random } : {}),
           onRetry: (e) => {
             stats.retries++;
-            log.warn({ event: 'sink.retry', stage: 'send', code: e.code, status: e.status, attempt: e.attempt, delayMs: e.delayMs, events: events.length }, `${protocol.name} send failed; retrying`);
+            log[retryLogLevel(e.attempt)]({ event: 'sink.retry', stage: 'send', code: e.code, status: e.status, attempt: e.attempt, delayMs: e.delayMs, events: events.length }, `${protocol.name} send failed; retrying`);
           },
         },
         signal,

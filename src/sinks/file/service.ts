@@ -9,6 +9,7 @@ import type { FileConfig } from './config.js';
 import { checkWritableDir } from './healthcheck.js';
 import { storageError } from './storage-errors.js';
 import { encodeBatch, fileName, isSafeSegment, rotationDue } from './request-builder.js';
+import { retryLogLevel } from '../../observability/logger.js';
 
 /** Seams for tests. */
 export interface FileSinkOptions {
@@ -120,7 +121,7 @@ export async function createFileSink(config: FileConfig, ctx: SinkContext, optio
               bytesSent: 0,
             };
           }
-          log.warn({ event: 'sink.retry', stage: 'send', code: err.code, attempt: retry + 1, delayMs }, 'file sink write failed; retrying');
+          log[retryLogLevel(retry + 1)]({ event: 'sink.retry', stage: 'send', code: err.code, attempt: retry + 1, delayMs }, 'file sink write failed; retrying');
           await clock.sleep(delayMs, signal);
         }
       }

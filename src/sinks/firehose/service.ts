@@ -9,6 +9,7 @@ import { putWithPartialRetries, type EntryResult } from '../aws/put-records-loop
 import type { FirehoseConfig } from './config.js';
 import { healthcheckFirehose } from './healthcheck.js';
 import { firehoseLimits, firehoseRecordData, planFirehoseRequests } from './request-builder.js';
+import { retryLogLevel } from '../../observability/logger.js';
 
 /** Seams for tests; production passes none of these. */
 export interface FirehoseSinkOptions extends AwsClientSeams {
@@ -55,7 +56,7 @@ export async function createFirehoseSink(config: FirehoseConfig, ctx: SinkContex
           deadline,
           clock,
           random,
-          onRetry: (e) => log.warn({ event: 'sink.retry', stage: 'send', code: e.code, attempt: e.attempt, delayMs: e.delayMs, events: e.records }, 'firehose records failed; resending those'),
+          onRetry: (e) => log[retryLogLevel(e.attempt)]({ event: 'sink.retry', stage: 'send', code: e.code, attempt: e.attempt, delayMs: e.delayMs, events: e.records }, 'firehose records failed; resending those'),
         },
         outcomes,
         stats,

@@ -9,6 +9,7 @@ import { putWithPartialRetries, type EntryResult } from '../aws/put-records-loop
 import type { KinesisConfig } from './config.js';
 import { healthcheckKinesis } from './healthcheck.js';
 import { kinesisEntry, kinesisLimits, planKinesisRequests } from './request-builder.js';
+import { retryLogLevel } from '../../observability/logger.js';
 
 /** Seams for tests; production passes none of these. */
 export interface KinesisSinkOptions extends AwsClientSeams {
@@ -59,7 +60,7 @@ export async function createKinesisSink(config: KinesisConfig, ctx: SinkContext,
           deadline,
           clock,
           random,
-          onRetry: (e) => log.warn({ event: 'sink.retry', stage: 'send', code: e.code, attempt: e.attempt, delayMs: e.delayMs, events: e.records }, 'kinesis records failed; resending those'),
+          onRetry: (e) => log[retryLogLevel(e.attempt)]({ event: 'sink.retry', stage: 'send', code: e.code, attempt: e.attempt, delayMs: e.delayMs, events: e.records }, 'kinesis records failed; resending those'),
         },
         outcomes,
         stats,

@@ -10,6 +10,7 @@ import { sendAwsRequest } from '../aws/request-loop.js';
 import type { S3Config } from './config.js';
 import { healthcheckS3 } from './healthcheck.js';
 import { buildObject, planObjects } from './request-builder.js';
+import { retryLogLevel } from '../../observability/logger.js';
 
 /** Seams for tests; production passes none of these. */
 export interface S3SinkOptions extends AwsClientSeams {
@@ -71,7 +72,7 @@ export async function createS3Sink(config: S3Config, ctx: SinkContext, options: 
           random,
           onRetry: (e) => {
             stats.retries++;
-            log.warn({ event: 'sink.retry', stage: 'send', code: e.code, status: e.status, attempt: e.attempt, delayMs: e.delayMs, events: indices.length }, 's3 put failed; retrying the same key');
+            log[retryLogLevel(e.attempt)]({ event: 'sink.retry', stage: 'send', code: e.code, status: e.status, attempt: e.attempt, delayMs: e.delayMs, events: indices.length }, 's3 put failed; retrying the same key');
           },
         },
         signal,

@@ -1,7 +1,7 @@
 // The webhook Sink: POSTs batches through the shared send loop, splits on 413 and bisects on
 // 400/422 so one poison record goes to the DLQ while its neighbours are delivered.
 import { TributaryError } from '../../errors.js';
-import { safeUrl } from '../../observability/logger.js';
+import { retryLogLevel, safeUrl } from '../../observability/logger.js';
 import { abortError, systemClock, type BackoffOptions, type Clock } from '../http/backoff.js';
 import { defaultRetryLogic, type RetryLogic } from '../http/retry-logic.js';
 import { sendWithRetry, type SendOutcome } from '../http/send-loop.js';
@@ -121,7 +121,7 @@ export async function createWebhookSink(config: WebhookConfig, ctx: SinkContext,
           ...(options.random ? { random: options.random } : {}),
           onRetry: (e) => {
             stats.retries++;
-            log.warn({ event: 'sink.retry', stage: 'send', code: e.code, status: e.status, attempt: e.attempt, delayMs: e.delayMs, events: hi - lo }, 'webhook send failed; retrying');
+            log[retryLogLevel(e.attempt)]({ event: 'sink.retry', stage: 'send', code: e.code, status: e.status, attempt: e.attempt, delayMs: e.delayMs, events: hi - lo }, 'webhook send failed; retrying');
           },
         },
         signal,
