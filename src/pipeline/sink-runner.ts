@@ -37,6 +37,9 @@ export interface SinkRunnerOptions {
   onRejected?: (record: EventRecord, outcome: RecordOutcome) => void;
 }
 
+/** Partitions of one integration delivered at once: also the most chunks it has in flight. */
+export const sinkPartitionsInFlight = 4;
+
 export class SinkRunner {
   private consumer: Consumer | undefined;
   private readonly abort = new AbortController();
@@ -83,7 +86,7 @@ export class SinkRunner {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 4,
+      partitionsConsumedConcurrently: sinkPartitionsInFlight,
       eachBatch: (payload) => this.eachBatch(payload),
     });
   }
