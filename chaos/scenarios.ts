@@ -4,7 +4,7 @@
 // returns what the oracle saw. Run them with `npm run chaos` (chaos/run.ts); a subset runs in
 // `npm test` (test/e2e/chaos-smoke.test.ts).
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { choosePort } from '../src/infra/ports.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
 import { parseNodeConfig } from '../src/config/node-config.js';
@@ -73,16 +73,7 @@ export interface Scenario {
 
 const mb = (b: number) => Math.round(b / 1024 / 1024);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const freePort = (): Promise<number> => choosePort(0, 'a chaos node');
 
 /** A scenario that did not complete in its bound: noted here, reported as a failure by result(). */
 let incomplete: string | undefined;

@@ -2,7 +2,7 @@
 // free ports, HTTP JSON calls and small waits. No Tributary code here: only the orchestration.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { choosePort } from '../../src/infra/ports.js';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
 
@@ -134,16 +134,7 @@ export class ProcSampler {
 export const round1 = (x: number) => Math.round(x * 10) / 10;
 
 /** A free TCP port on 127.0.0.1 (closed again; a tiny race is acceptable for a benchmark). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = (): Promise<number> => choosePort(0, 'a benchmark process');
 
 export interface Child {
   name: string;

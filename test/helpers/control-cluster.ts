@@ -3,7 +3,7 @@
 // child processes on fixed ports that tests can SIGKILL, SIGSTOP and ask for /status.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { choosePort } from '../../src/infra/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
@@ -60,16 +60,7 @@ export interface ControlCluster {
   close(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = (): Promise<number> => choosePort(0, 'a test node');
 
 export async function startControlCluster(apps: ClusterApp[], o: { partitions?: number; control?: Record<string, unknown> } = {}): Promise<ControlCluster> {
   const run = uniq('cp');
