@@ -4,7 +4,7 @@ import { loadNodeConfig, resolveNodeId } from '../config/node-config.js';
 import { resolveSecret } from '../control/secrets.js';
 import { loadSpecFiles } from '../control/spec-files.js';
 import { ErrorCode, TributaryError } from '../errors.js';
-import { createKafka } from '../kafka/kafka.js';
+import { createIdempotentProducer, createKafka } from '../kafka/kafka.js';
 import { ProduceQueue } from '../kafka/produce-queue.js';
 import { createLogger } from '../observability/logger.js';
 import { replayDlq } from '../pipeline/dlq-replay.js';
@@ -28,7 +28,7 @@ export function registerDlqCommands(program: Command): void {
       if (!spec) throw new TributaryError(ErrorCode.specInvalid, `no valid spec with id "${id}" in ${opts.specs}`);
       const kafka = createKafka(config.kafka, logger, `${config.kafka.clientId}-dlq-replay`);
       const admin = kafka.admin();
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
+      const producer = new ProduceQueue(() => createIdempotentProducer(kafka));
       const dynamo = createDynamoClient({ endpoint: config.dynamodb.endpoint, region: config.dynamodb.region });
       const sink = await buildSink(validateSinkConfig(spec.sink, { local: config.local }), {
         integrationId: id,
@@ -42,7 +42,7 @@ export function registerDlqCommands(program: Command): void {
       try {
         await Promise.all([admin.connect(), producer.connect()]);
         const started = new Date().toISOString();
-        const report = await replayDlq({ integrationId: id, kafka, admin, producer: new ProduceQueue(producer), sink, logger, ...(opts.reason ? { reason: opts.reason } : {}) });
+        const report = await replayDlq({ integrationId: id, kafka, admin, producer, sink, logger, ...(opts.reason ? { reason: opts.reason } : {}) });
         await new StateStore(dynamo, config.dynamodb.table).update(id, {
           lastReplay: { kind: 'dlq', reason: opts.reason ?? 'all', started, finished: new Date().toISOString(), node: resolveNodeId(config), ...report },
         });

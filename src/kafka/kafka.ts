@@ -1,6 +1,6 @@
 // Kafka clients for a node: one kafkajs instance with its logs in pino, and topic creation
 // with per-integration partitions and retention (the broker never auto-creates).
-import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry, type Producer } from 'kafkajs';
 import type { NodeConfig } from '../config/node-config.js';
 import { ErrorCode, TributaryError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -27,6 +27,21 @@ export function createKafka(config: NodeConfig['kafka'], logger: Logger, clientI
         // kafkajs logs a warning per retry; they are transient by design and counted elsewhere.
         logger[levels[level] ?? 'info']({ kafka: namespace, ...extra }, message);
       },
+  });
+}
+
+/**
+ * The producer behind a node's produce queue: idempotent, acks=all (the queue sets it), one
+ * request in flight (kafkajs cannot pipeline idempotent requests safely), and retries without
+ * limit (kafkajs warns otherwise): a broker that stays down stalls the sources (backpressure)
+ * until the node's health check gives up on it.
+ */
+export function createIdempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
 }
 

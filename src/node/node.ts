@@ -13,7 +13,7 @@ import { ensureControlTopics } from '../control/control-topic.js';
 import type { IntegrationSpec } from '../control/spec.js';
 import { validateSinkConfig } from '../sinks/registry.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
-import { createKafka } from '../kafka/kafka.js';
+import { createIdempotentProducer, createKafka } from '../kafka/kafka.js';
 import { ProduceQueue } from '../kafka/produce-queue.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -59,13 +59,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const nodeId = resolveNodeId(config, o.env);
   const logger = (o.logger ?? createLogger({ level: config.log.level })).child({ nodeId });
   const kafka = createKafka(config.kafka, logger, `${config.kafka.clientId}-${nodeId}`);
-  // Idempotent producers must retry without limit (kafkajs warns otherwise); a broker that stays down
-  // stalls the sources (backpressure) until the node's health check gives up on it.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  const producer = new ProduceQueue(() => createIdempotentProducer(kafka), {
+    onSlow: (info) => logger.warn(info, 'Kafka has not answered a produce request for %d s; sources wait (backpressure)', Math.round(info.waitingMs / 1000)),
+    onReplace: (reason) => logger.warn({ reason }, 'Kafka refused the producer state (sequence numbers); replaced the producer: unacknowledged records may be written twice, and sinks drop such copies by event id'),
   });
   const admin = kafka.admin();
   const dynamo = createDynamoClient({ endpoint: config.dynamodb.endpoint, region: config.dynamodb.region });
@@ -95,9 +91,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     config,
     logger,
     kafka,
-    producer: new ProduceQueue(producer, {
-      onSlow: (info) => logger.warn(info, 'Kafka has not answered a produce request for %d s; sources wait (backpressure)', Math.round(info.waitingMs / 1000)),
-    }),
+    producer,
     admin,
     state,
     dataDir,
