@@ -187,6 +187,7 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
     logger,
     sessionTimeoutMs: node.config.kafka.sessionTimeoutMs,
     fetchMaxWaitMs: node.config.kafka.fetchMaxWaitMs,
+    fetchMinBytes: node.config.kafka.fetchMinBytes,
     onDelivered: (records, ms, result) => {
       const m = node.metrics;
       if (records.length) o.healthy();

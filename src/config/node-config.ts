@@ -32,6 +32,12 @@ export const nodeConfigSchema = z.strictObject({
        * only paces idle integrations (one fetch per this interval each) and bounds a stop's wait.
        */
       fetchMaxWaitMs: z.number().int().min(10).max(10_000).default(1_000),
+      /**
+       * Sink consumers' fetch minimum: the broker holds a fetch until this many bytes wait (or
+       * `fetchMaxWaitMs` passes), so a steady stream arrives in full chunks rather than a few
+       * records per fetch, each with its own delivery and offset commit.
+       */
+      fetchMinBytes: z.number().int().min(1).max(16 * 1024 * 1024).default(1),
     })
     .prefault({}),
   dynamodb: z

@@ -28,6 +28,8 @@ export interface SinkRunnerOptions {
   sessionTimeoutMs?: number;
   /** Fetch long-poll bound (ms): paces an idle consumer; data is returned as soon as it arrives. */
   fetchMaxWaitMs?: number;
+  /** Broker-side batching of fetches (kafkajs `minBytes`). */
+  fetchMinBytes?: number;
   /** Records per partition read back before the committed offset to rebuild the dedup window. */
   dedupSeedPerPartition?: number;
   /** Observes each delivered chunk (metrics, end-to-end latency). */
@@ -72,6 +74,7 @@ export class SinkRunner {
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 2 * 1024 * 1024,
       maxWaitTimeInMs: this.o.fetchMaxWaitMs ?? 1_000,
+      minBytes: this.o.fetchMinBytes ?? 1,
       retry: { retries: 10 },
     });
     this.consumer = consumer;
