@@ -474,6 +474,14 @@ async function scenario3(): Promise<void> {
       if (allRunningMs !== undefined && rs.events >= busy * cfg.busyEvents) break;
       await sleep(1_000);
     }
+    if (allRunningMs === undefined) {
+      // Which ones did not start, and why (their status reason on /status).
+      const st = await getJson<NodeStatus>(`${node.base}/status`).catch(() => undefined);
+      const stuck = (st?.integrations ?? []).filter((x) => x.status !== 'running');
+      const reasons = new Map<string, number>();
+      for (const x of stuck) reasons.set(`${x.status}: ${x.statusReason}`.slice(0, 200), (reasons.get(`${x.status}: ${x.statusReason}`.slice(0, 200)) ?? 0) + 1);
+      log(`s3: ${stuck.length} not running at the deadline: ${[...reasons].map(([r, n]) => `${n} × ${r}`).join('; ')}`);
+    }
     const busyStats = await rxStats(rx.base);
     const busyEnd = performance.now();
     const busyRate = pipelineResult(busyStats, busy * cfg.busyEvents);

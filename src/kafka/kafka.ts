@@ -1,9 +1,13 @@
 // Kafka clients for a node: one kafkajs instance with its logs in pino, and topic creation
 // with per-integration partitions and retention (the broker never auto-creates).
 import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry, type Producer } from 'kafkajs';
+import pLimit from 'p-limit';
 import type { NodeConfig } from '../config/node-config.js';
 import { ErrorCode, TributaryError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { applyKafkajsFixes } from './kafkajs-fixes.js';
+
+applyKafkajsFixes();
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -42,6 +46,28 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+}
+
+/**
+ * Short-lived admin clients, a few at a time per process, for the per-integration lookups of a
+ * start (group offsets, a topic's offsets). On the node's shared admin, kafkajs adds each topic
+ * to the client's target topics under one lock and refreshes the metadata of all of them on
+ * every addition: a node starting 1,000 integrations queued thousands of ever larger refreshes
+ * behind that lock, and integrations failed with "Timeout while acquiring lock (175 waiting
+ * locks): updating target topics". An admin of its own knows only the topic it asks about.
+ */
+const ownAdmins = pLimit(16);
+
+export function withOwnAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  return ownAdmins(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   });
 }
 
@@ -86,15 +112,8 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, timeoutMs = 30_
   while (Date.now() < deadline) {
     try {
       if (!(await knownTopics(admin, fresh)).has(spec.topic)) {
-        try {
-          await admin.createTopics({
-            waitForLeaders: false,
-            topics: [{ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1, configEntries }],
-          });
-        } catch (err) {
-          // Created meanwhile (another node, or after the shared list was taken): wait for leaders.
-          if (!alreadyExists(err)) throw err;
-        }
+        // Created meanwhile (another node, or after the shared list was taken) counts as created.
+        await createTopic(admin, { topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1, configEntries });
       }
       const meta = await admin.fetchTopicMetadata({ topics: [spec.topic] });
       const partitions = meta.topics.find((t) => t.name === spec.topic)?.partitions ?? [];
@@ -111,8 +130,66 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, timeoutMs = 30_
   });
 }
 
-function alreadyExists(err: unknown): boolean {
-  if ((err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return true;
-  const errors = (err as { errors?: { type?: string }[] }).errors;
-  return Array.isArray(errors) && errors.length > 0 && errors.every((e) => e.type === 'TOPIC_ALREADY_EXISTS');
+/** Topics per CreateTopics request. */
+const maxTopicsPerCreate = 100;
+interface PendingCreate {
+  topic: ITopicConfig;
+  waiters: { resolve: () => void; reject: (err: unknown) => void }[];
 }
+const pendingCreates = new WeakMap<Admin, Map<string, PendingCreate>>();
+
+/**
+ * Creates a topic; "already exists" counts as success. Calls on one admin in the same few
+ * milliseconds share CreateTopics requests (up to 100 topics each): kafkajs refreshes the
+ * metadata of every topic its admin ever touched before each CreateTopics, so a node starting
+ * 1,000 integrations one topic at a time queued 2,000 ever larger refreshes on the admin's
+ * connection. Each caller gets its own topic's outcome.
+ */
+export function createTopic(admin: Admin, topic: ITopicConfig): Promise<void> {
+  let pending = pendingCreates.get(admin);
+  if (!pending) {
+    pending = new Map();
+    pendingCreates.set(admin, pending);
+  }
+  const batch = pending;
+  return new Promise<void>((resolve, reject) => {
+    const same = batch.get(topic.topic);
+    if (same) same.waiters.push({ resolve, reject });
+    else batch.set(topic.topic, { topic, waiters: [{ resolve, reject }] });
+    if (!same && batch.size === 1) setTimeout(() => void flushCreates(admin, batch), 5);
+  });
+}
+
+async function flushCreates(admin: Admin, batch: Map<string, PendingCreate>): Promise<void> {
+  const take = [...batch.values()].slice(0, maxTopicsPerCreate);
+  for (const p of take) batch.delete(p.topic.topic);
+  if (batch.size > 0) setTimeout(() => void flushCreates(admin, batch), 0);
+  const settle = (p: PendingCreate, err?: unknown) => {
+    for (const w of p.waiters) {
+      if (err === undefined) w.resolve();
+      else w.reject(err);
+    }
+  };
+  try {
+    await admin.createTopics({ waitForLeaders: false, topics: take.map((p) => p.topic) });
+    for (const p of take) settle(p);
+  } catch (err) {
+    const perTopic = topicErrors(err);
+    for (const p of take) {
+      if (perTopic === undefined) settle(p, err);
+      else {
+        const own = perTopic.get(p.topic.topic);
+        settle(p, own === undefined || own.type === 'TOPIC_ALREADY_EXISTS' ? undefined : own);
+      }
+    }
+  }
+}
+
+/** kafkajs's per-topic CreateTopics errors (an aggregate, possibly wrapped by its retrier). */
+function topicErrors(err: unknown): Map<string, { type?: string }> | undefined {
+  const e = err as { errors?: unknown; originalError?: { errors?: unknown }; cause?: { errors?: unknown } } | null;
+  const list = e?.errors ?? e?.originalError?.errors ?? e?.cause?.errors;
+  if (!Array.isArray(list)) return undefined;
+  return new Map((list as { topic?: string; type?: string }[]).filter((x) => typeof x.topic === 'string').map((x) => [x.topic!, x]));
+}
+

@@ -4,6 +4,7 @@
 // reads up to the end positions captured at the start, and is deleted afterwards.
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import { withOwnAdmin } from './kafka.js';
 
 export interface TailRange {
   partition: number;
@@ -39,7 +40,7 @@ export async function topicOffsets(admin: Admin, topic: string, attempts = 10): 
 }
 
 export async function readTail(o: TailOptions): Promise<void> {
-  const offsets = await topicOffsets(o.admin, o.topic);
+  const offsets = await withOwnAdmin(o.kafka, (admin) => topicOffsets(admin, o.topic));
   const ranges = new Map<number, { from: bigint; to: bigint }>();
   for (const p of offsets) {
     const r = o.range({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) });

@@ -64,6 +64,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     onReplace: (reason) => logger.warn({ reason }, 'Kafka refused the producer state (sequence numbers); replaced the producer: unacknowledged records may be written twice, and sinks drop such copies by event id'),
   });
   const admin = kafka.admin();
+  // The health probe has a connection of its own: the broker answers one connection's requests in
+  // order, so on the shared admin a start of 1,000 integrations (2,000 topic creations queued on
+  // it) kept the probe waiting for a minute and the watchdog took Kafka for gone.
+  const probeAdmin = kafka.admin();
   const dynamo = createDynamoClient({ endpoint: config.dynamodb.endpoint, region: config.dynamodb.region });
   const state = new StateStore(dynamo, config.dynamodb.table);
   const checks: Record<string, string> = { kafka: 'pending', dynamodb: 'pending' };
@@ -71,7 +75,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
 
   // Start-up checks: a node that cannot reach Kafka or DynamoDB exits, and the orchestrator replaces it.
   try {
-    await Promise.all([producer.connect(), admin.connect()]);
+    await Promise.all([producer.connect(), admin.connect(), probeAdmin.connect()]);
     await admin.describeCluster();
     checks.kafka = 'ok';
   } catch (err) {
@@ -105,7 +109,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   await alerting.start();
   const watchdog = new NodeWatchdog({
     config: config.health,
-    probes: nodeProbes({ admin, brokers: config.kafka.brokers, dynamo, table: config.dynamodb.table }),
+    probes: nodeProbes({ admin: probeAdmin, brokers: config.kafka.brokers, dynamo, table: config.dynamodb.table }),
     logger,
     metrics,
     onFatal: (reason) => o.onFatal?.(reason),
@@ -179,7 +183,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         await control?.stop();
         // Pending page actions (resolves above all) get a last chance before the producer goes.
         await alerting.stop(Math.min(5_000, timeoutMs));
-        await Promise.allSettled([producer.disconnect(), admin.disconnect(), metrics.close(), faults.close(2_000)]);
+        await Promise.allSettled([producer.disconnect(), admin.disconnect(), probeAdmin.disconnect(), metrics.close(), faults.close(2_000)]);
         dynamo.destroy();
         await new Promise<void>((r) => server?.close(() => r()) ?? r());
         logger.info({ drained }, 'node stopped');

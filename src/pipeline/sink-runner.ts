@@ -2,6 +2,7 @@
 // topic, drops duplicates by event id, delivers in sink-sized chunks, DLQs what the sink rejects
 // (awaited), and commits only past records that are delivered or dead-lettered (I2).
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { withOwnAdmin } from '../kafka/kafka.js';
 import { readTail } from '../kafka/tail-reader.js';
 import type { RecordProducer } from '../kafka/produce-queue.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
@@ -100,8 +101,10 @@ export class SinkRunner {
    */
   private async seedDedup(): Promise<void> {
     const perPartition = BigInt(this.o.dedupSeedPerPartition ?? 5_000);
-    const committed = await this.o.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] });
+    const committed = await withOwnAdmin(this.o.kafka, (admin) => admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] }));
     const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    // A group that never committed has delivered nothing yet: nothing to recognise.
+    if (![...at.values()].some((c) => c > 0n)) return;
     let seeded = 0;
     await readTail({
       kafka: this.o.kafka,
