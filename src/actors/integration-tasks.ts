@@ -7,6 +7,7 @@ import { resolveSecret } from '../control/secrets.js';
 import type { IntegrationSpec } from '../control/spec.js';
 import { tierSettings } from '../control/spec.js';
 import { ensureTopic } from '../kafka/kafka.js';
+import { topicMaxMessageBytes } from '../kafka/produce-queue.js';
 import { headers, topics } from '../kafka/topics.js';
 import { watermarkInKafka } from '../kafka/tail-reader.js';
 import { compareOffsets } from '../connect/event.js';
@@ -25,8 +26,9 @@ import type { NodeContext } from './node-context.js';
 export async function ensureIntegrationTopics(node: NodeContext, spec: IntegrationSpec): Promise<void> {
   const tier = tierSettings(spec.app.size);
   const retentionMs = spec.options.retentionMs ?? tier.retentionMs;
-  await ensureTopic(node.admin, { topic: topics.events(spec.id), partitions: spec.options.partitions ?? tier.partitions, retentionMs });
-  await ensureTopic(node.admin, { topic: topics.dlq(spec.id), partitions: 1, retentionMs: Math.max(retentionMs, 7 * 86_400_000) });
+  const extraConfig = { 'max.message.bytes': String(topicMaxMessageBytes) };
+  await ensureTopic(node.admin, { topic: topics.events(spec.id), partitions: spec.options.partitions ?? tier.partitions, retentionMs, extraConfig });
+  await ensureTopic(node.admin, { topic: topics.dlq(spec.id), partitions: 1, retentionMs: Math.max(retentionMs, 7 * 86_400_000), extraConfig });
 }
 
 export interface SourceTaskOptions {

@@ -23,6 +23,13 @@ interface Pending {
  * `message.max.bytes`, 1,048,588 bytes by default, with MESSAGE_TOO_LARGE. Kept well under it.
  */
 export const defaultMaxPartitionBytes = 1_000_000;
+/**
+ * `max.message.bytes` of the event and DLQ topics Tributary creates: one Connect line at the
+ * client's 1 MiB line cap, with its key and headers, exceeds the broker's 1 MiB default and would
+ * be refused on every retry (a source restart loop). Such a record is sent alone (see
+ * `takeRequest`), and its topic accepts it.
+ */
+export const topicMaxMessageBytes = 2 * 1024 * 1024;
 /** Overhead of one record batch's header in Kafka's v2 format. */
 const recordBatchOverhead = 61;
 

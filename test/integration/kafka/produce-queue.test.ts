@@ -6,7 +6,7 @@
 import test from 'ava';
 import type { Message } from 'kafkajs';
 import { createIdempotentProducer, ensureTopic } from '../../../src/kafka/kafka.js';
-import { ProduceQueue } from '../../../src/kafka/produce-queue.js';
+import { defaultMaxPartitionBytes, ProduceQueue, recordBytes, topicMaxMessageBytes } from '../../../src/kafka/produce-queue.js';
 import { testKafka, uniq } from '../../helpers/infra.js';
 
 function batch(n: number, valueBytes: number, tag: string): Message[] {
@@ -86,4 +86,24 @@ test('a producer out of step with the broker (kafkajs rolled back sequence numbe
   t.is(replaced.length, 1);
   await queue.send(ok, batch(4, 100, 'y'));
   t.is(await topicSize(ok), 16);
+});
+
+test('a Connect line at the 1 MiB line cap, with its headers, goes alone and its topic takes it; batches queued beside it are not held', async (t) => {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  const events = uniq('pq-line');
+  const other = uniq('pq-other');
+  const extraConfig = { 'max.message.bytes': String(topicMaxMessageBytes) };
+  await ensureTopic(admin, { topic: events, partitions: 1, retentionMs: 3_600_000, extraConfig });
+  await ensureTopic(admin, { topic: other, partitions: 1, retentionMs: 3_600_000, extraConfig });
+  const queue = new ProduceQueue(() => createIdempotentProducer(kafka));
+  t.teardown(() => queue.disconnect());
+  await queue.connect();
+  const line = batch(1, 1024 * 1024, 'line'); // 1 MiB of value plus headers: over the broker's 1 MiB default
+  t.true(recordBytes(line[0]!) > defaultMaxPartitionBytes);
+  await Promise.all([queue.send(other, batch(5, 100, 'o1')), queue.send(events, line), queue.send(other, batch(5, 100, 'o2'))]);
+  t.is(await topicSize(events), 1);
+  t.is(await topicSize(other), 10);
 });
