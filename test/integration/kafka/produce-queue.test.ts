@@ -3,7 +3,7 @@
 // queue coalesces many source batches into one request; it must never build a request the
 // broker refuses, and an idempotent producer whose sequence numbers fell out of step with the
 // broker must be replaced rather than fail every later request.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { Message } from 'kafkajs';
 import { createIdempotentProducer, ensureTopic } from '../../../src/kafka/kafka.js';
 import { defaultMaxPartitionBytes, ProduceQueue, recordBytes, topicMaxMessageBytes } from '../../../src/kafka/produce-queue.js';
@@ -15,6 +15,17 @@ function batch(n: number, valueBytes: number, tag: string): Message[] {
     value: `${tag}-${i}-`.padEnd(valueBytes, 'x'),
     headers: { 'tributary-event-id': `${tag}-${i}`.padEnd(36, '0'), 'tributary-ingested-at': new Date().toISOString() },
   }));
+}
+
+/** A client and two single-partition topics of this test, made on the broker. */
+async function twoTopics(t: ExecutionContext, a: string, b: string, extraConfig?: Record<string, string>) {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  const names = [uniq(a), uniq(b)] as const;
+  for (const topic of names) await ensureTopic(admin, { topic, partitions: 1, retentionMs: 3_600_000, ...(extraConfig ? { extraConfig } : {}) });
+  return { kafka, names };
 }
 
 async function topicSize(topic: string): Promise<number> {
@@ -29,14 +40,10 @@ async function topicSize(topic: string): Promise<number> {
 }
 
 test('batches coalesced into one request never exceed the broker record-batch limit of one partition', async (t) => {
-  const kafka = testKafka();
-  const admin = kafka.admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
-  const big = uniq('pq-big');
-  const small = uniq('pq-small');
-  await ensureTopic(admin, { topic: big, partitions: 1, retentionMs: 3_600_000 });
-  await ensureTopic(admin, { topic: small, partitions: 1, retentionMs: 3_600_000 });
+  const {
+    kafka,
+    names: [big, small],
+  } = await twoTopics(t, 'pq-big', 'pq-small');
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 3 } });
   await producer.connect();
   t.teardown(() => producer.disconnect());
@@ -55,14 +62,10 @@ test('batches coalesced into one request never exceed the broker record-batch li
 });
 
 test('a producer out of step with the broker (kafkajs rolled back sequence numbers the broker kept) is replaced and nothing is lost', async (t) => {
-  const kafka = testKafka();
-  const admin = kafka.admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
-  const ok = uniq('pq-ok');
-  const huge = uniq('pq-huge');
-  await ensureTopic(admin, { topic: ok, partitions: 1, retentionMs: 3_600_000 });
-  await ensureTopic(admin, { topic: huge, partitions: 1, retentionMs: 3_600_000 });
+  const {
+    kafka,
+    names: [ok, huge],
+  } = await twoTopics(t, 'pq-ok', 'pq-huge');
 
   // Put a plain kafkajs producer out of step the way it happens in production: one request where
   // the broker writes one partition and refuses another. kafkajs rolls back the sequence numbers
@@ -89,15 +92,10 @@ test('a producer out of step with the broker (kafkajs rolled back sequence numbe
 });
 
 test('a Connect line at the 1 MiB line cap, with its headers, goes alone and its topic takes it; batches queued beside it are not held', async (t) => {
-  const kafka = testKafka();
-  const admin = kafka.admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
-  const events = uniq('pq-line');
-  const other = uniq('pq-other');
-  const extraConfig = { 'max.message.bytes': String(topicMaxMessageBytes) };
-  await ensureTopic(admin, { topic: events, partitions: 1, retentionMs: 3_600_000, extraConfig });
-  await ensureTopic(admin, { topic: other, partitions: 1, retentionMs: 3_600_000, extraConfig });
+  const {
+    kafka,
+    names: [events, other],
+  } = await twoTopics(t, 'pq-line', 'pq-other', { 'max.message.bytes': String(topicMaxMessageBytes) });
   const queue = new ProduceQueue(() => createIdempotentProducer(kafka));
   t.teardown(() => queue.disconnect());
   await queue.connect();
