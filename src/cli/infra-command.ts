@@ -40,11 +40,13 @@ export function registerInfraCommands(program: Command): void {
     .command('down')
     .description('stop the servers started by `infra up`, by their process ids')
     .option('--config <file>', 'node config file (JSON)')
-    .action(async (opts: { config?: string }) => {
+    .option('--purge', "also delete the servers' data (Kafka topics, DynamoDB tables); the downloaded jars stay")
+    .action(async (opts: { config?: string; purge?: boolean }) => {
       const config = loadNodeConfig({ file: opts.config });
-      const stopped = await infraDown(config.infra.cacheDir ? { cacheDir: config.infra.cacheDir } : {});
+      const stopped = await infraDown({ ...(config.infra.cacheDir ? { cacheDir: config.infra.cacheDir } : {}), purge: opts.purge === true });
       if (stopped.length === 0) process.stdout.write('nothing was running\n');
       for (const s of stopped) process.stdout.write(`stopped ${s.name} ${s.address}${s.pid ? ` (pid ${s.pid})` : ''}\n`);
+      if (opts.purge) process.stdout.write('deleted their data (the next `infra up` starts empty)\n');
     });
 
   infra

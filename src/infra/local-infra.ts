@@ -137,16 +137,20 @@ export async function infraUp(o: InfraOptions = {}): Promise<InfraState> {
 }
 
 /** Stops the instance's servers by pid (never a process that is not ours) and removes its state. */
-export async function infraDown(o: InfraOptions = {}): Promise<ServerRecord[]> {
+/**
+ * Stops the instance's servers by their pids. With `purge`, deletes the instance's data too
+ * (Kafka's log directories, DynamoDB Local's tables), running or not; the jar cache stays.
+ */
+export async function infraDown(o: InfraOptions & { purge?: boolean } = {}): Promise<ServerRecord[]> {
   const cacheDir = o.cacheDir ?? defaultCacheDir(o.env ?? process.env);
   const instance = o.instance ?? 'default';
   const state = readInstance(cacheDir, instance);
-  if (!state) return [];
-  await stopServers(state);
+  if (state) await stopServers(state);
+  if (o.purge) rmSync(join(instancesDir(cacheDir), instance), { recursive: true, force: true });
   // Test instances are throwaway; the default instance keeps its data for the next `up`.
-  if (state.ownerPid !== undefined) rmSync(state.dir, { recursive: true, force: true });
-  else rmSync(stateFile(state.dir), { force: true });
-  return state.servers;
+  else if (state?.ownerPid !== undefined) rmSync(state.dir, { recursive: true, force: true });
+  else if (state) rmSync(stateFile(state.dir), { force: true });
+  return state?.servers ?? [];
 }
 
 async function stopServers(state: InfraState): Promise<void> {
