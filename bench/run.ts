@@ -479,7 +479,10 @@ async function scenario3(): Promise<void> {
       const st = await getJson<NodeStatus>(`${node.base}/status`).catch(() => undefined);
       const stuck = (st?.integrations ?? []).filter((x) => x.status !== 'running');
       const reasons = new Map<string, number>();
-      for (const x of stuck) reasons.set(`${x.status}: ${x.statusReason}`.slice(0, 200), (reasons.get(`${x.status}: ${x.statusReason}`.slice(0, 200)) ?? 0) + 1);
+      for (const x of stuck) {
+        const reason = `${x.status}: ${x.statusReason}`.slice(0, 200);
+        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      }
       log(`s3: ${stuck.length} not running at the deadline: ${[...reasons].map(([r, n]) => `${n} × ${r}`).join('; ')}`);
     }
     const busyStats = await rxStats(rx.base);

@@ -136,9 +136,8 @@ export async function infraUp(o: InfraOptions = {}): Promise<InfraState> {
   }
 }
 
-/** Stops the instance's servers by pid (never a process that is not ours) and removes its state. */
 /**
- * Stops the instance's servers by their pids. With `purge`, deletes the instance's data too
+ * Stops the instance's servers by pid (never a process that is not ours) and removes its state. With `purge`, deletes the instance's data too
  * (Kafka's log directories, DynamoDB Local's tables), running or not; the jar cache stays.
  */
 export async function infraDown(o: InfraOptions & { purge?: boolean } = {}): Promise<ServerRecord[]> {

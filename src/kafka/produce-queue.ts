@@ -89,7 +89,8 @@ export class ProduceQueue implements RecordProducer {
   private connected = false;
   private readonly factory: (() => Producer) | undefined;
   private readonly maxRequestBytes: number;
-  private readonly maxPartitionBytes: number;
+  /** Record bytes of one topic in one request: a partition's record batch, less its header. */
+  private readonly maxTopicBytes: number;
 
   /**
    * `producer` is either a producer the caller connects, or a factory: then the queue connects
@@ -108,7 +109,7 @@ export class ProduceQueue implements RecordProducer {
       this.connected = true;
     }
     this.maxRequestBytes = o.maxRequestBytes ?? 4 * 1024 * 1024;
-    this.maxPartitionBytes = o.maxPartitionBytes ?? defaultMaxPartitionBytes;
+    this.maxTopicBytes = (o.maxPartitionBytes ?? defaultMaxPartitionBytes) - recordBatchOverhead;
   }
 
   async connect(): Promise<void> {
@@ -127,7 +128,6 @@ export class ProduceQueue implements RecordProducer {
    */
   send(topic: string, messages: Message[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
-    const limit = this.maxPartitionBytes - recordBatchOverhead;
     const pieces: Promise<void>[] = [];
     let start = 0;
     let bytes = 0;
@@ -138,7 +138,7 @@ export class ProduceQueue implements RecordProducer {
     };
     for (let i = 0; i < messages.length; i++) {
       const b = recordBytes(messages[i]!);
-      if (i > start && bytes + b > limit) {
+      if (i > start && bytes + b > this.maxTopicBytes) {
         push(i);
         start = i;
         bytes = 0;
@@ -171,8 +171,7 @@ export class ProduceQueue implements RecordProducer {
       const p = this.queue[i]!;
       if (take.length > 0 && bytes + p.bytes > this.maxRequestBytes) break;
       const tb = topicBytes.get(p.topic) ?? 0;
-      const limit = this.maxPartitionBytes - recordBatchOverhead;
-      if (p.bytes > limit && !held.has(p.topic)) {
+      if (p.bytes > this.maxTopicBytes && !held.has(p.topic)) {
         // One record larger than a record batch may be: the broker will refuse it, and a refusal
         // would roll back the sequence numbers of every partition in the request (see
         // producerStateErrors), so it goes alone.
@@ -182,7 +181,7 @@ export class ProduceQueue implements RecordProducer {
         }
         break;
       }
-      if (held.has(p.topic) || (tb > 0 && tb + p.bytes > limit)) {
+      if (held.has(p.topic) || (tb > 0 && tb + p.bytes > this.maxTopicBytes)) {
         held.add(p.topic);
         rest.push(p);
         continue;
