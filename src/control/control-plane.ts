@@ -14,6 +14,7 @@ import { ControlLedger, type LedgerAction, type PartitionOffsets } from './contr
 import { decodeControlRecord, type ControlRecord, type Decoded } from './control-record.js';
 import { buildRejection, describeRejection, recordRejection } from './rejections.js';
 import type { IntegrationSpec, SpecValidationOptions } from './spec.js';
+import { stickyAssigner } from './sticky-assignor.js';
 
 /** What the control plane needs from the node's actor system (the guardian provides it). */
 export interface IntegrationRunner {
@@ -68,6 +69,7 @@ export class ControlPlane {
   private lastAudit = Date.now();
   private suspectSince = 0;
   private confirmedAt = 0;
+  private members: { at: number; clientIds: Set<string> } | undefined;
   private readonly log: Logger;
   private readonly names: ControlNames;
 
@@ -98,6 +100,8 @@ export class ControlPlane {
       maxWaitTimeInMs: 250,
       maxBytesPerPartition: 2 * 1024 * 1024,
       retry: { retries: 10 },
+      // Sticky: a rebalance moves only the partitions of the node that left (or a joiner's share).
+      partitionAssigners: stickyAssigner(() => ({ [this.names.topic]: this.ledger.assigned() })),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
@@ -317,10 +321,13 @@ export class ControlPlane {
   }
 
   private async isGroupMember(nodeId: string): Promise<boolean> {
+    const clientId = `${this.o.clientIdPrefix}-${nodeId}`;
+    // One DescribeGroups answers for every integration of an assignment (a dead node's dozens).
+    if (this.members && Date.now() - this.members.at < MEMBERS_FRESH_MS) return this.members.clientIds.has(clientId);
     try {
       const { groups: described } = await this.o.admin.describeGroups([this.names.group]);
-      const clientId = `${this.o.clientIdPrefix}-${nodeId}`;
-      return (described[0]?.members ?? []).some((m) => m.clientId === clientId);
+      this.members = { at: Date.now(), clientIds: new Set((described[0]?.members ?? []).map((m) => m.clientId)) };
+      return this.members.clientIds.has(clientId);
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'cannot describe the nodes group; assuming the previous owner is alive');
       return true;
@@ -355,6 +362,9 @@ export class ControlPlane {
     }
   }
 }
+
+/** How long one look at the nodes group's members answers handover checks. */
+const MEMBERS_FRESH_MS = 500;
 
 function released(row: IntegrationRow): boolean {
   if (row.status === 'deleted' || row.status === 'rejected') return true;
