@@ -61,10 +61,14 @@ async function main(): Promise<number> {
     for (const suite of wanted) {
       if (suite !== 'unit' && !started) {
         started = true;
+        const infraStarted = Date.now();
         const state = await infraUp({ instance, ownerPid: process.pid, kafkaHeapMb: 768 });
+        process.stderr.write(`=== Kafka and DynamoDB up in ${((Date.now() - infraStarted) / 1000).toFixed(0)} s ===\n`);
         env = { ...env, ...infraEnv(state) };
       }
+      const suiteStarted = Date.now();
       const code = await runAva(suite, env);
+      process.stderr.write(`=== ${suite} tests: ${code === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - suiteStarted) / 1000).toFixed(0)} s ===\n`);
       if (code !== 0) failed += 1;
     }
   } finally {
