@@ -52,6 +52,8 @@ const fromSource = flag('from-source');
 const extraNodeArgs = opt('node-args', '').split(' ').filter(Boolean);
 // --node-kafka '{"fetchMaxWaitMs":5000}': merged into the node config's kafka section (tuning experiments).
 const nodeKafkaOverrides = JSON.parse(opt('node-kafka', '{}')) as Record<string, unknown>;
+// --node-flags '{"sink.parkWhenIdle":true}': the node config's fleet-wide feature flags (docs/flags.md).
+const nodeFlags = JSON.parse(opt('node-flags', '{}')) as Record<string, boolean>;
 const buildDir = join(root, '.bench-dist');
 let cli: { entry: string; env: NodeJS.ProcessEnv } = { entry: 'bin/tributary.js', env: { TRIBUTARY_FROM_SOURCE: '1' } };
 mkdirSync(resultsDir, { recursive: true });
@@ -165,6 +167,7 @@ async function startNodeProc(name: string, specs: Record<string, unknown>[], nod
       nodeId: `${runId}-${name}`,
       local: true,
       kafka: { brokers: infra.brokers, sessionTimeoutMs: 10_000, ...nodeKafkaOverrides },
+      flags: nodeFlags,
       dynamodb: { endpoint: infra.dynamo, table: `tributary-bench-${runId}` },
       http: { host: '127.0.0.1', port },
       log: { level: 'warn' },

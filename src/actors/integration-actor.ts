@@ -28,6 +28,8 @@ export interface IntegrationSnapshot {
   epoch: number | undefined;
   source: boolean;
   sink: boolean;
+  /** The sink is parked: out of its consumer group, waiting on the offset watcher (flag sink.parkWhenIdle). */
+  sinkParked: boolean;
 }
 
 export type IntegrationMsg =
@@ -61,6 +63,7 @@ interface Ctx {
   /** A lag-growth failure is open: the status stays `failing` until its recovery. */
   lagging: boolean;
   lagTimer: NodeJS.Timeout | undefined;
+  sinkParked: boolean;
 }
 
 const ACK_MS = 120_000;
@@ -82,6 +85,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     lag: undefined,
     lagging: false,
     lagTimer: undefined,
+    sinkParked: false,
   };
   const log = node.logger.child({ integrationId: id });
 
@@ -114,7 +118,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
               healthy,
               flow: c.flow,
             })
-          : startSinkTask({ node, spec, state: c.writer!, dedup: c.dedup!, healthy, flow: c.flow }),
+          : startSinkTask({ node, spec, state: c.writer!, dedup: c.dedup!, healthy, flow: c.flow, onParked: (parked) => (c.sinkParked = parked) }),
     });
     c.workers[role] = ref;
     dispatch(ref, { type: 'start' });
@@ -343,6 +347,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
             epoch: c.epoch,
             source: c.workers.source !== undefined,
             sink: c.workers.sink !== undefined,
+            sinkParked: c.workers.sink !== undefined && c.sinkParked,
           });
           return null;
         case 'stop': {

@@ -148,6 +148,8 @@ export interface SinkTaskOptions {
   healthy: () => void;
   /** Consumption (delivered, dead-lettered, deduplicated) counted for the lag-growth detector. */
   flow?: FlowCounter;
+  /** The sink parked (true) or consumes again (false). */
+  onParked?: (parked: boolean) => void;
 }
 
 /** The node's flags for one integration: catalogue defaults, node, app, then the spec's own. */
@@ -166,7 +168,8 @@ export function sinkConfigWithFlags(raw: IntegrationSpec['sink'], flags: Resolve
 
 export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
   const { spec, node } = o;
-  const config = validateSinkConfig(sinkConfigWithFlags(spec.sink, integrationFlags(node, spec)), { local: node.config.local });
+  const flags = integrationFlags(node, spec);
+  const config = validateSinkConfig(sinkConfigWithFlags(spec.sink, flags), { local: node.config.local });
   const logger = node.logger.child({ integrationId: spec.id, role: 'sink', sinkType: config.type });
   const tags: Tags = node.metrics.integrationTags(spec.id, spec.app.size, config.type);
   const sink = await buildSink(config, {
@@ -190,6 +193,11 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
     sessionTimeoutMs: node.config.kafka.sessionTimeoutMs,
     fetchMaxWaitMs: node.config.kafka.fetchMaxWaitMs,
     fetchMinBytes: node.config.kafka.fetchMinBytes,
+    ...(flags['sink.parkWhenIdle'] ? { parking: { watcher: node.offsetWatcher, idleMs: node.config.kafka.sinkParkIdleMs } } : {}),
+    onParked: (parked) => {
+      o.onParked?.(parked);
+      node.metrics.count(parked ? 'sink.parked' : 'sink.unparked', 1, tags);
+    },
     onDelivered: (records, ms, result) => {
       const m = node.metrics;
       if (records.length) o.healthy();

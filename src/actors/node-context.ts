@@ -1,6 +1,7 @@
 // What every actor on a node shares: clients, config, identity, and the guardian's inbox for
 // failure reports. Built once by the node runner; actors never create clients themselves.
 import type { Admin, Kafka } from 'kafkajs';
+import type { OffsetWatcher } from '../kafka/offset-watcher.js';
 import type { RecordProducer } from '../kafka/produce-queue.js';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../observability/logger.js';
@@ -17,6 +18,8 @@ export interface NodeContext {
   /** Idempotent, acks=all, one request in flight; shared by every source and DLQ write on the node. */
   producer: RecordProducer;
   admin: Admin;
+  /** Watches the topics of parked sinks (flag `sink.parkWhenIdle`). */
+  offsetWatcher: OffsetWatcher;
   state: StateStore;
   /** Where file sinks write. */
   dataDir: string;

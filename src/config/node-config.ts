@@ -38,6 +38,13 @@ export const nodeConfigSchema = z.strictObject({
        * records per fetch, each with its own delivery and offset commit.
        */
       fetchMinBytes: z.number().int().min(1).max(16 * 1024 * 1024).default(1),
+      /**
+       * Parked sinks (flag `sink.parkWhenIdle`): a sink with everything delivered and nothing new
+       * for this long leaves its consumer group and waits on the node's offset watcher.
+       */
+      sinkParkIdleMs: z.number().int().min(100).max(86_400_000).default(15_000),
+      /** How often the offset watcher reads the parked sinks' topic ends: a parked sink's extra delay. */
+      parkPollMs: z.number().int().min(100).max(60_000).default(1_000),
     })
     .prefault({}),
   dynamodb: z

@@ -19,6 +19,11 @@ export const flagCatalogue = {
     scope: 'sink',
     description: 'webhook sinks gzip request bodies (Content-Encoding: gzip) unless their spec sets `sink.gzip`',
   },
+  'sink.parkWhenIdle': {
+    default: false,
+    scope: 'sink',
+    description: 'a sink with everything delivered and idle for kafka.sinkParkIdleMs leaves its consumer group and waits on the node\'s offset watcher until its topic grows (cuts the idle cost of quiet integrations)',
+  },
   'alerting.lagGrowth': {
     default: false,
     scope: 'alerting',

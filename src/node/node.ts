@@ -14,6 +14,7 @@ import type { IntegrationSpec } from '../control/spec.js';
 import { validateSinkConfig } from '../sinks/registry.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { createIdempotentProducer, createKafka } from '../kafka/kafka.js';
+import { OffsetWatcher } from '../kafka/offset-watcher.js';
 import { ProduceQueue } from '../kafka/produce-queue.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -68,6 +69,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   // order, so on the shared admin a start of 1,000 integrations (2,000 topic creations queued on
   // it) kept the probe waiting for a minute and the watchdog took Kafka for gone.
   const probeAdmin = kafka.admin();
+  const offsetWatcher = new OffsetWatcher({ kafka, logger, pollMs: config.kafka.parkPollMs });
   const dynamo = createDynamoClient({ endpoint: config.dynamodb.endpoint, region: config.dynamodb.region });
   const state = new StateStore(dynamo, config.dynamodb.table);
   const checks: Record<string, string> = { kafka: 'pending', dynamodb: 'pending' };
@@ -97,6 +99,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     kafka,
     producer,
     admin,
+    offsetWatcher,
     state,
     dataDir,
     restartPolicy: restartPolicySchema.parse(o.restartPolicy ?? {}),
@@ -183,7 +186,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         await control?.stop();
         // Pending page actions (resolves above all) get a last chance before the producer goes.
         await alerting.stop(Math.min(5_000, timeoutMs));
-        await Promise.allSettled([producer.disconnect(), admin.disconnect(), probeAdmin.disconnect(), metrics.close(), faults.close(2_000)]);
+        await Promise.allSettled([offsetWatcher.stop(), producer.disconnect(), admin.disconnect(), probeAdmin.disconnect(), metrics.close(), faults.close(2_000)]);
         dynamo.destroy();
         await new Promise<void>((r) => server?.close(() => r()) ?? r());
         logger.info({ drained }, 'node stopped');

@@ -31,6 +31,8 @@ export const catalogue = {
   'sink.retries': { type: 'counter', tags: ['tier', 'sink'], description: 'retries after transient failures' },
   'sink.latency_ms': { type: 'timing', tags: ['tier', 'sink'], description: 'time to deliver one chunk, retries included' },
   'sink.end_to_end_ms': { type: 'timing', tags: ['tier', 'sink'], description: 'Connect processed → delivered, per chunk (oldest event)' },
+  'sink.parked': { type: 'counter', tags: ['tier', 'sink'], description: 'idle sinks parked: left their consumer group, waiting on the offset watcher (flag sink.parkWhenIdle)' },
+  'sink.unparked': { type: 'counter', tags: ['tier', 'sink'], description: 'parked sinks woken by new records (or an unreadable topic): consuming again' },
   'sink.consumer_lag': { type: 'gauge', tags: ['tier', 'sink'], description: 'records in Kafka not yet delivered (consumer lag)' },
   'supervision.crashes': { type: 'counter', tags: ['tier', 'role', 'class'], description: 'supervised worker faults by error class' },
   'supervision.restarts': { type: 'counter', tags: ['tier', 'role'], description: 'worker restarts decided by the restart policy' },

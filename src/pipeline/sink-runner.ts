@@ -1,8 +1,12 @@
 // The sink side of one integration: a consumer in group `tributary.sink.<id>` reads the events
 // topic, drops duplicates by event id, delivers in sink-sized chunks, DLQs what the sink rejects
 // (awaited), and commits only past records that are delivered or dead-lettered (I2).
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+// With parking on (flag `sink.parkWhenIdle`), a sink that has delivered everything and stayed
+// idle for `parking.idleMs` leaves its group and waits on the node's offset watcher instead; it
+// rejoins as soon as its topic grows (docs/pipeline.md, "Parked sinks").
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { withOwnAdmin } from '../kafka/kafka.js';
+import type { OffsetWatcher } from '../kafka/offset-watcher.js';
 import { readTail } from '../kafka/tail-reader.js';
 import type { RecordProducer } from '../kafka/produce-queue.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
@@ -38,6 +42,44 @@ export interface SinkRunnerOptions {
   onDuplicates?: (n: number) => void;
   onLag?: (lag: number) => void;
   onRejected?: (record: EventRecord, outcome: RecordOutcome) => void;
+  /** Park the consumer when idle (flag `sink.parkWhenIdle`); absent: always consume. */
+  parking?: SinkParking;
+  /** Parked (true) or consuming again (false). */
+  onParked?: (parked: boolean) => void;
+}
+
+export interface SinkParking {
+  watcher: OffsetWatcher;
+  /** Nothing to deliver for this long (and every record committed): leave the group and park. */
+  idleMs: number;
+}
+
+/**
+ * Where a sink reads next per partition (its group's committed offset, or the start of the
+ * partition where the group never committed), and whether any partition holds more.
+ */
+export function positionsOf(committed: ReadonlyMap<number, bigint>, ends: readonly { partition: number; low: string; high: string }[]): { positions: Map<number, bigint>; pending: boolean } {
+  const positions = new Map<number, bigint>();
+  let pending = false;
+  for (const p of ends) {
+    const c = committed.get(p.partition);
+    const position = c !== undefined && c >= 0n ? c : BigInt(p.low);
+    positions.set(p.partition, position);
+    if (BigInt(p.high) > position) pending = true;
+  }
+  return { positions, pending };
+}
+
+/** How one fetched batch is driven: by a group consumer's batch, or by the offset watcher for a parked sink. */
+interface BatchDriver {
+  /** False once no new chunk may start (stopping, partitions lost). */
+  active(): boolean;
+  /** Before each chunk; false leaves the rest of the batch to whoever owns the partition now. */
+  beforeChunk(): Promise<boolean>;
+  /** Called every 2 s while the sink writes a chunk (keeps a group membership alive). */
+  keepAlive?(): Promise<void>;
+  /** Commits through `done` (the next read starts after it). */
+  commit(done: string): Promise<void>;
 }
 
 /** Partitions of one integration delivered at once: also the most chunks it has in flight. */
@@ -51,6 +93,19 @@ export class SinkRunner {
   /** Rejects when the runner fails on its own (misconfiguration, bug); never resolves otherwise. */
   readonly failed: Promise<never>;
   private readonly lagByPartition = new Map<number, number>();
+  private parked = false;
+  private unwatch: (() => void) | undefined;
+  private parkTimer: NodeJS.Timeout | undefined;
+  private lastActivity = Date.now();
+  private batchesInFlight = 0;
+  /** The current consumer has joined its group (only a joined, idle consumer parks). */
+  private joined = false;
+  /** Where this sink reads next per partition: its group's committed offsets as it commits them. */
+  private readonly committed = new Map<number, bigint>();
+  /** The offset watcher's delivery in progress for this parked sink (a stop waits for it). */
+  private parkedDelivery: Promise<void> | undefined;
+  /** Park, unpark and stop, one at a time. */
+  private transitions: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: SinkRunnerOptions) {
     this.failed = new Promise<never>((_, reject) => {
@@ -67,8 +122,36 @@ export class SinkRunner {
     return groups.sink(this.o.integrationId);
   }
 
+  /** Waiting on the offset watcher instead of consuming. */
+  get isParked(): boolean {
+    return this.parked;
+  }
+
   async start(): Promise<void> {
-    await this.seedDedup();
+    const parking = this.o.parking;
+    // One short-lived admin for the start's lookups (at 1,000 integrations each admin counts).
+    const { committed, ends } = await withOwnAdmin(this.o.kafka, async (admin) => ({
+      committed: await admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] }),
+      ends: parking ? await admin.fetchTopicOffsets(this.topic) : undefined,
+    }));
+    const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    await this.seedDedup(at);
+    if (parking) {
+      // Nothing to deliver at start (the common case for a quiet app): park without ever joining.
+      const { positions, pending } = positionsOf(at, ends!);
+      for (const [partition, position] of positions) this.committed.set(partition, position);
+      if (!pending) this.park();
+      else await this.startConsumer();
+      this.parkTimer = setInterval(() => this.checkIdle(), Math.max(50, Math.min(5_000, Math.floor(parking.idleMs / 4))));
+      this.parkTimer.unref();
+      return;
+    }
+    await this.startConsumer();
+  }
+
+  private async startConsumer(): Promise<void> {
+    this.lastActivity = Date.now();
+    this.joined = false;
     const consumer = this.o.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: this.o.sessionTimeoutMs ?? 30_000,
@@ -79,9 +162,11 @@ export class SinkRunner {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (e) =>
-      this.o.logger.debug({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'sink consumer joined its group'),
-    );
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.joined = true;
+      this.lastActivity = Date.now();
+      this.o.logger.debug({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'sink consumer joined its group');
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       if (!this.stopping && !e.payload.restart) this.fail(e.payload.error);
     });
@@ -91,18 +176,61 @@ export class SinkRunner {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: sinkPartitionsInFlight,
-      eachBatch: (payload) => this.eachBatch(payload),
+      eachBatch: (payload) => this.eachBatch(payload, consumer),
     });
+  }
+
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const next = this.transitions.then(fn).catch((err) => this.fail(err));
+    this.transitions = next;
+    return next;
+  }
+
+  private checkIdle(): void {
+    const idleMs = this.o.parking!.idleMs;
+    const idle = () => !this.stopping && !this.parked && this.consumer !== undefined && this.joined && this.batchesInFlight === 0 && Date.now() - this.lastActivity >= idleMs;
+    if (!idle()) return;
+    void this.serial(async () => {
+      if (!idle()) return;
+      const consumer = this.consumer!;
+      this.consumer = undefined;
+      // A batch that starts meanwhile is drained by the disconnect, as on a stop.
+      await consumer.disconnect();
+      // Records that arrived meanwhile are seen by the watcher's first poll.
+      if (!this.stopping) this.park();
+    });
+  }
+
+  private park(): void {
+    this.parked = true;
+    const positions = new Map(this.committed);
+    this.lagByPartition.clear();
+    this.o.state.setLag({ consumerLag: 0 });
+    this.o.onLag?.(0);
+    this.unwatch = this.o.parking!.watcher.watch(this.topic, positions, {
+      wake: (reason) => void this.serial(() => this.unpark(reason)),
+      deliver: (records, ends) => this.deliverParked(records, ends),
+    });
+    this.o.logger.debug({ partitions: positions.size }, 'sink parked: nothing to deliver');
+    this.o.onParked?.(true);
+  }
+
+  private async unpark(reason: string): Promise<void> {
+    if (!this.parked || this.stopping) return;
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.parked = false;
+    this.o.logger.debug({ reason }, 'sink unparked');
+    this.o.onParked?.(false);
+    await this.startConsumer();
   }
 
   /**
    * After a restart the in-memory window is empty, but a restarted source re-sends its in-flight
    * tail: reading back the ids just before the committed offset lets the sink recognise them.
    */
-  private async seedDedup(): Promise<void> {
+  private async seedDedup(at: ReadonlyMap<number, bigint>): Promise<void> {
     const perPartition = BigInt(this.o.dedupSeedPerPartition ?? 5_000);
-    const committed = await withOwnAdmin(this.o.kafka, (admin) => admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] }));
-    const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
     // A group that never committed has delivered nothing yet: nothing to recognise.
     if (![...at.values()].some((c) => c > 0n)) return;
     let seeded = 0;
@@ -130,14 +258,100 @@ export class SinkRunner {
     this.failure?.(err);
   }
 
-  private async eachBatch(p: EachBatchPayload): Promise<void> {
+  private async eachBatch(p: EachBatchPayload, consumer: Consumer): Promise<void> {
+    this.batchesInFlight += 1;
+    this.lastActivity = Date.now();
+    try {
+      await this.deliverBatch(p, consumer);
+    } finally {
+      this.batchesInFlight -= 1;
+      this.lastActivity = Date.now();
+    }
+  }
+
+  /** A group consumer's batch: membership checked before each chunk, commits through the consumer. */
+  private async deliverBatch(p: EachBatchPayload, consumer: Consumer): Promise<void> {
     const { batch } = p;
     this.o.logger.trace({ partition: batch.partition, records: batch.messages.length, first: batch.firstOffset() }, 'sink batch');
     const partition = batch.partition;
+    await this.deliverMessages(partition, batch.messages, {
+      active: () => p.isRunning() && !p.isStale() && !this.stopping && !this.abort.signal.aborted,
+      // A node that was paused (GC, SIGSTOP) may have lost its partitions meanwhile: a heartbeat
+      // before delivering asks the coordinator, so a zombie does not deliver a chunk it no longer owns.
+      beforeChunk: async () => {
+        try {
+          await p.heartbeat();
+        } catch (err) {
+          this.o.logger.info({ err: errorMessage(err) }, 'group membership lost before delivery; leaving the batch to the new owner');
+          return false;
+        }
+        return !p.isStale();
+      },
+      keepAlive: () => p.heartbeat(),
+      commit: async (done) => {
+        if (!p.isStale()) {
+          p.resolveOffset(done);
+          const offset = (BigInt(done) + 1n).toString();
+          // Once stop() began, kafkajs turns consumer.commitOffsets into a silent no-op ("consumer not
+          // running"): the drained chunk would be delivered again after a restart. The batch payload's
+          // commit still reaches the coordinator while the member has not left the group yet.
+          if (p.isRunning()) await consumer.commitOffsets([{ topic: batch.topic, partition, offset }]);
+          else await p.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition, offset }] }] });
+          this.committed.set(partition, BigInt(offset));
+        }
+        await p.heartbeat();
+      },
+    });
+    if (!p.isStale()) this.setLag(partition, Number(batch.offsetLag()));
+  }
+
+  /**
+   * A parked sink's records, fetched by the offset watcher: delivered like a batch, committed
+   * without a group member. Resolves with the next position of each partition.
+   */
+  private async deliverParked(records: ReadonlyMap<number, readonly KafkaMessage[]>, ends: ReadonlyMap<number, bigint>): Promise<ReadonlyMap<number, bigint>> {
+    const parking = this.o.parking!;
+    const next = new Map<number, bigint>();
+    const delivery = (async () => {
+      for (const [partition, messages] of records) {
+        const done = await this.deliverMessages(partition, messages, {
+          active: () => this.parked && !this.stopping && !this.abort.signal.aborted,
+          // Fenced (another node claimed the integration): leave the records to it.
+          beforeChunk: async () => !this.o.state.isFenced,
+          commit: async (last) => {
+            const offset = BigInt(last) + 1n;
+            await parking.watcher.commit(this.groupId, this.topic, new Map([[partition, offset.toString()]]));
+            this.committed.set(partition, offset);
+          },
+        });
+        if (done === undefined) break;
+        next.set(partition, BigInt(done) + 1n);
+        this.setLag(partition, Math.max(0, Number((ends.get(partition) ?? 0n) - (BigInt(done) + 1n))));
+      }
+    })();
+    this.parkedDelivery = delivery.catch(() => undefined);
+    this.lastActivity = Date.now();
+    await delivery;
+    return next;
+  }
+
+  private setLag(partition: number, lag: number): void {
+    this.lagByPartition.set(partition, lag);
+    const total = [...this.lagByPartition.values()].reduce((a, b) => a + b, 0);
+    this.o.state.setLag({ consumerLag: total });
+    this.o.onLag?.(total);
+  }
+
+  /**
+   * Delivers one partition's fetched records in sink-sized chunks, dead-letters what cannot be
+   * decoded, and commits after each chunk up to the finished prefix. Resolves with the last
+   * offset done when all were, undefined when it stopped early (stopping, ownership lost, failed).
+   */
+  private async deliverMessages(partition: number, messages: readonly KafkaMessage[], driver: BatchDriver): Promise<string | undefined> {
     const tracker = new ContiguousTracker<string>();
     const tickets = new Map<string, number>();
     const records: EventRecord[] = [];
-    for (const m of batch.messages) {
+    for (const m of messages) {
       tickets.set(m.offset, tracker.add(m.offset));
       try {
         records.push(fromKafkaMessage(this.o.integrationId, partition, m));
@@ -151,9 +365,10 @@ export class SinkRunner {
     }
     const limits = this.o.sink.limits;
     let i = 0;
+    if (records.length === 0 && tracker.watermark !== undefined) await driver.commit(tracker.watermark);
     while (i < records.length) {
       // Stopping: no new chunk starts; the one in flight finishes and is committed (drain).
-      if (!p.isRunning() || p.isStale() || this.stopping || this.abort.signal.aborted) return;
+      if (!driver.active()) return undefined;
       // A chunk within the sink's limits.
       const chunk: EventRecord[] = [];
       let bytes = 0;
@@ -164,42 +379,19 @@ export class SinkRunner {
         bytes += r.value.length;
         i += 1;
       }
-      // A node that was paused (GC, SIGSTOP) may have lost its partitions meanwhile: a heartbeat
-      // before delivering asks the coordinator, so a zombie does not deliver a chunk it no longer owns.
-      try {
-        await p.heartbeat();
-      } catch (err) {
-        this.o.logger.info({ err: errorMessage(err) }, 'group membership lost before delivery; leaving the batch to the new owner');
-        return;
-      }
-      if (p.isStale()) return;
-      const ok = await this.deliver(chunk, p);
-      if (!ok) return;
+      if (!(await driver.beforeChunk())) return undefined;
+      const ok = await this.deliver(chunk, driver);
+      if (!ok) return undefined;
       crashpoint('sink.afterDelivery');
       for (const r of chunk) tracker.complete(tickets.get(r.offset)!);
       const done = tracker.watermark;
-      if (done !== undefined && !p.isStale()) {
-        p.resolveOffset(done);
-        const offset = (BigInt(done) + 1n).toString();
-        // Once stop() began, kafkajs turns consumer.commitOffsets into a silent no-op ("consumer not
-        // running"): the drained chunk would be delivered again after a restart. The batch payload's
-        // commit still reaches the coordinator while the member has not left the group yet.
-        if (p.isRunning()) await this.consumer!.commitOffsets([{ topic: batch.topic, partition, offset }]);
-        else await p.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition, offset }] }] });
-      }
-      await p.heartbeat();
+      if (done !== undefined) await driver.commit(done);
     }
-    if (!p.isStale()) {
-      const lag = Number(batch.offsetLag());
-      this.lagByPartition.set(partition, lag);
-      const total = [...this.lagByPartition.values()].reduce((a, b) => a + b, 0);
-      this.o.state.setLag({ consumerLag: total });
-      this.o.onLag?.(total);
-    }
+    return tracker.watermark;
   }
 
   /** Delivers one chunk; false when the runner is stopping or failed (nothing may be committed). */
-  private async deliver(chunk: EventRecord[], p: EachBatchPayload): Promise<boolean> {
+  private async deliver(chunk: EventRecord[], driver: BatchDriver): Promise<boolean> {
     const fresh: EventRecord[] = [];
     const inChunk = new Set<string>();
     let duplicates = 0;
@@ -216,7 +408,7 @@ export class SinkRunner {
     }
     if (fresh.length === 0) return true;
     // Long retries inside the sink must not cost the group membership.
-    const beat = setInterval(() => void p.heartbeat().catch(() => undefined), 2_000);
+    const beat = driver.keepAlive ? setInterval(() => void driver.keepAlive!().catch(() => undefined), 2_000) : undefined;
     const started = Date.now();
     let result: WriteResult;
     try {
@@ -258,8 +450,14 @@ export class SinkRunner {
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
+    clearInterval(this.parkTimer);
+    this.unwatch?.();
+    this.unwatch = undefined;
     const deadline = setTimeout(() => this.abort.abort(), graceMs);
     try {
+      // A park in progress disconnects its consumer itself; an unpark may have made a new one.
+      await this.transitions.catch(() => undefined);
+      await this.parkedDelivery;
       await this.consumer?.disconnect().catch((err) => this.o.logger.warn({ err: errorMessage(err) }, 'sink consumer disconnect failed'));
     } finally {
       clearTimeout(deadline);

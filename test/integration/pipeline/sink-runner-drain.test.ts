@@ -2,17 +2,15 @@
 // offset is committed to the real broker before the consumer leaves the group, so a restarted
 // sink does not deliver it again. (kafkajs ignores consumer.commitOffsets once stopping.)
 import test from 'ava';
-import { ProduceQueue } from '../../../src/kafka/produce-queue.js';
-import { ensureTopic } from '../../../src/kafka/kafka.js';
 import { groups, topics } from '../../../src/kafka/topics.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { DedupWindow } from '../../../src/pipeline/dedup-window.js';
-import { toKafkaMessage } from '../../../src/pipeline/event-record.js';
 import { SinkRunner } from '../../../src/pipeline/sink-runner.js';
 import type { EventRecord, Sink, WriteResult } from '../../../src/sinks/types.js';
 import { StateStore } from '../../../src/state/state-store.js';
 import { StateWriter } from '../../../src/state/state-writer.js';
-import { eventually, testDynamo, testKafka, uniq } from '../../helpers/infra.js';
+import { eventually, testDynamo, uniq } from '../../helpers/infra.js';
+import { integrationTopics } from '../../helpers/sink-topics.js';
 
 /** A sink that holds its first write until released, and records what it was given. */
 function gatedSink() {
@@ -39,29 +37,8 @@ function gatedSink() {
 
 test('stop() while a chunk is being written: the chunk finishes and its offset is committed', async (t) => {
   const integrationId = uniq('drain');
-  const kafka = testKafka();
-  const admin = kafka.admin();
-  await admin.connect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  t.teardown(async () => {
-    await producer.disconnect();
-    await admin.disconnect();
-  });
-  const topic = topics.events(integrationId);
-  await ensureTopic(admin, { topic, partitions: 1, retentionMs: 3_600_000 });
-  await ensureTopic(admin, { topic: topics.dlq(integrationId), partitions: 1, retentionMs: 3_600_000 });
-  const queue = new ProduceQueue(producer);
-  const ctx = { integrationId, correlationId: 'c1', ingestedAt: new Date().toISOString() };
-  const events = Array.from({ length: 120 }, (_, i) => ({
-    id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    offset: String(1_000 + i),
-    type: 'CUSTOM',
-    occurred: '2026-01-01T00:00:00.000Z',
-    processed: '2026-01-01T00:00:00.000Z',
-    device: { channel: 'dev-1' },
-  }));
-  await queue.send(topic, events.map((e) => toKafkaMessage(e, JSON.stringify(e), ctx)));
+  const { kafka, admin, queue, topic, produce } = await integrationTopics(t, integrationId, 1);
+  await produce(120);
 
   const store = new StateStore(testDynamo(), uniq('drain-state'));
   await store.ensureTable();

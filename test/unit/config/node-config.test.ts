@@ -60,16 +60,22 @@ test('node id comes from config, then the ECS task, then hostname and pid', (t) 
   t.regex(resolveNodeId(parseNodeConfig({}), {}), new RegExp(`-${process.pid}$`));
 });
 
-test('sink fetch tuning: defaults, and out-of-range values name their key', (t) => {
+test('sink fetch and parking tuning: defaults, and out-of-range values name their key', (t) => {
   const c = parseNodeConfig({});
   t.is(c.kafka.fetchMaxWaitMs, 1_000);
   t.is(c.kafka.fetchMinBytes, 1);
+  t.is(c.kafka.sinkParkIdleMs, 15_000);
+  t.is(c.kafka.parkPollMs, 1_000);
   for (const [key, value] of [
     ['fetchMinBytes', 0],
     ['fetchMinBytes', 32 * 1024 * 1024],
     ['fetchMinBytes', 1.5],
     ['fetchMaxWaitMs', 5],
     ['fetchMaxWaitMs', 60_000],
+    ['sinkParkIdleMs', 0],
+    ['sinkParkIdleMs', 'soon'],
+    ['parkPollMs', 10],
+    ['parkPollMs', 120_000],
   ] as const) {
     const err = t.throws(() => parseNodeConfig({ kafka: { [key]: value } }), { instanceOf: ConfigError }, `${key}=${value}`);
     t.deepEqual(err!.issues.map((i) => i.path), [`kafka.${key}`]);

@@ -1,0 +1,379 @@
+// One watcher per node for the events topics of parked sinks (docs/pipeline.md, "Parked sinks").
+// A sink that has delivered everything and stayed idle leaves its consumer group and registers
+// here with the offsets it stopped at; every `pollMs` the watcher asks each broker, in one
+// ListOffsets request for all parked topics it leads, for their end offsets. A parked topic that
+// grew by a trickle (≤ `trickleRecords`) is fetched here, in one Fetch request per broker for all
+// such topics, and handed to its sink, which delivers it and commits without a group member
+// (generation −1, as a standalone consumer does). A topic that grew by more, or that cannot be
+// read, wakes its sink, which joins its group and consumes as before. So 990 quiet integrations
+// cost two or three small requests a second instead of 990 consumers with their fetch
+// long-polls, heartbeats, two connections each, and a group join for every stray event.
+//
+// kafkajs answers a whole request with the first partition error it finds, which would let one
+// deleted topic blind the watcher for everyone. The watcher therefore sends its Metadata and
+// ListOffsets requests through kafkajs's broker connection itself, reads each topic's own error
+// code, and wakes a sink whose topic has any error: its consumer then meets the problem the usual
+// way (retries, supervision). When the brokers cannot be asked at all for `wakeAllAfterMs`, every
+// parked sink is woken too, so a broken watcher never leaves data waiting unseen.
+import { createRequire } from 'node:module';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+
+const require = createRequire(import.meta.url);
+
+interface RawRequest {
+  request: unknown;
+  response: { decode(buffer: Buffer): Promise<unknown>; parse(data: unknown): Promise<unknown> };
+}
+interface BrokerLike {
+  lookupRequest(apiKey: number, definitions: unknown): (args: Record<string, unknown>) => RawRequest;
+  connectionPool: { send(req: RawRequest): Promise<unknown> };
+  disconnect(): Promise<void>;
+}
+interface ClusterLike {
+  findGroupCoordinator(o: { groupId: string }): Promise<CoordinatorLike>;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  getNodeIds(): number[];
+  findBroker(o: { nodeId: string }): Promise<BrokerLike>;
+}
+interface MetadataResponse {
+  brokers: { nodeId: number }[];
+  topicMetadata: { topicErrorCode: number; topic: string; partitionMetadata: { partitionErrorCode: number; partitionId: number; leader: number }[] }[];
+}
+interface ListOffsetsResponse {
+  responses: { topic: string; partitions: { partition: number; errorCode: number; offset?: string; offsets?: string[] }[] }[];
+}
+interface FetchResponse {
+  responses: { topicName: string; partitions: { partition: number; errorCode: number; highWatermark: string; abortedTransactions: unknown[]; messages: unknown[] }[] }[];
+}
+interface CoordinatorLike {
+  offsetCommit(o: { groupId: string; groupGenerationId: number; memberId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<unknown>;
+}
+
+const { requests } = require('kafkajs/src/protocol/requests/index.js') as { requests: { Metadata: unknown; ListOffsets: unknown; Fetch: unknown } };
+const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js') as { Metadata: number; ListOffsets: number; Fetch: number };
+/** kafkajs's fetch batch: drops records before the fetch offset (a batch starts earlier), control records and aborted ones. */
+const Batch = require('kafkajs/src/consumer/batch.js') as new (topic: string, fetchedOffset: string, partitionData: unknown) => { messages: KafkaMessage[] };
+/** Kafka's "latest" timestamp in ListOffsets: the log end offset (high watermark). */
+const LATEST = -1;
+/** Topics per Metadata / ListOffsets request. */
+const chunkSize = 500;
+
+/** The kafkajs Cluster behind a client, for requests kafkajs does not expose (see the header). */
+function createCluster(kafka: Kafka): ClusterLike {
+  const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  const create = key ? (kafka as unknown as Record<symbol, unknown>)[key] : undefined;
+  if (typeof create !== 'function') throw new TributaryError(ErrorCode.bug, 'kafkajs internals changed: no createCluster on the Kafka client (the offset watcher needs it)');
+  return create({ allowAutoTopicCreation: false }) as ClusterLike;
+}
+
+/** Sends a request and returns the decoded response without kafkajs's throw-on-first-error parse. */
+async function sendRaw<T>(broker: BrokerLike, apiKey: number, definitions: unknown, args: Record<string, unknown>): Promise<T> {
+  const req = broker.lookupRequest(apiKey, definitions)(args);
+  try {
+    return (await broker.connectionPool.send({ ...req, response: { ...req.response, parse: async (data: unknown) => data } })) as T;
+  } catch (err) {
+    if ((err as Error)?.name === 'KafkaJSConnectionClosedError') await broker.disconnect().catch(() => undefined);
+    throw err;
+  }
+}
+
+export interface OffsetWatcherOptions {
+  kafka: Kafka;
+  logger: Logger;
+  /** How often the parked topics' end offsets are read. */
+  pollMs: number;
+  /** The brokers unanswering this long: wake every parked sink (they fall back to consuming). */
+  wakeAllAfterMs?: number;
+  /** A parked topic grown by at most this many records is fetched and delivered here; more wakes its sink. */
+  trickleRecords?: number;
+}
+
+/** What a parked sink gives the watcher. */
+export interface WatchHandlers {
+  /** Consume normally again: a backlog, a topic error, or the brokers unreachable. Called once; the watch ends. */
+  wake(reason: string): void;
+  /**
+   * New records of a few partitions, fetched by the watcher: deliver them and commit. Resolves
+   * with the next position of each partition it finished; a rejection wakes the sink. Absent:
+   * any new record wakes the sink.
+   */
+  deliver?(records: ReadonlyMap<number, readonly KafkaMessage[]>, ends: ReadonlyMap<number, bigint>): Promise<ReadonlyMap<number, bigint>>;
+}
+
+interface Watch {
+  topic: string;
+  /** The next offset the sink would read, per partition; a partition not listed starts at 0. */
+  positions: Map<number, bigint>;
+  handlers: WatchHandlers;
+  /** A delivery of fetched records is in progress: not fetched again until it ends. */
+  busy: boolean;
+}
+
+/** Bytes fetched per partition for a trickle (the broker still returns a larger first batch whole). */
+const trickleFetchBytes = 1024 * 1024;
+
+export class OffsetWatcher {
+  private cluster: ClusterLike | undefined;
+  private readonly watches = new Map<number, Watch>();
+  private nextId = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private failingSince = 0;
+  private lastWarnAt = 0;
+  private readonly log: Logger;
+  /** Polls done (for tests and status). */
+  polls = 0;
+
+  constructor(private readonly o: OffsetWatcherOptions) {
+    this.log = o.logger.child({ component: 'offset-watcher' });
+  }
+
+  get size(): number {
+    return this.watches.size;
+  }
+
+  /**
+   * Wakes `wake` once, when any partition of `topic` ends past its position (or the topic cannot
+   * be read). Returns the function that cancels the watch.
+   */
+  watch(topic: string, positions: ReadonlyMap<number, bigint>, handlers: WatchHandlers): () => void {
+    const id = this.nextId++;
+    this.watches.set(id, { topic, positions: new Map(positions), handlers, busy: false });
+    this.ensureTimer();
+    return () => void this.watches.delete(id);
+  }
+
+  /** Reads the end offsets now (the timer does this every `pollMs`). */
+  async poll(): Promise<void> {
+    this.polling ??= this.pollOnce().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.watches.clear();
+    await this.polling?.catch(() => undefined);
+    await this.cluster?.disconnect().catch(() => undefined);
+    this.cluster = undefined;
+  }
+
+  private ensureTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.poll(), this.o.pollMs);
+    this.timer.unref();
+  }
+
+  private async pollOnce(): Promise<void> {
+    if (this.watches.size === 0) return;
+    const watches = [...this.watches];
+    try {
+      const { ends, leaders } = await this.endOffsets([...new Set(watches.map(([, w]) => w.topic))]);
+      this.failingSince = 0;
+      this.polls += 1;
+      const trickles: [number, Watch, Map<number, bigint>][] = [];
+      for (const [id, w] of watches) {
+        if (w.busy) continue;
+        const end = ends.get(w.topic);
+        if (end === undefined || typeof end === 'string') {
+          this.fire(id, w, end ?? 'topic metadata missing');
+          continue;
+        }
+        const grown = grewPast(end, w.positions);
+        if (!grown) continue;
+        const backlog = [...end].reduce((n, [p, e]) => n + Math.max(0, Number(e - (w.positions.get(p) ?? 0n))), 0);
+        if (!w.handlers.deliver || backlog > (this.o.trickleRecords ?? 500)) this.fire(id, w, grown);
+        else trickles.push([id, w, end]);
+      }
+      if (trickles.length) await this.fetchTrickles(trickles, leaders);
+    } catch (err) {
+      const now = Date.now();
+      this.failingSince ||= now;
+      if (now - this.lastWarnAt > 30_000) {
+        this.lastWarnAt = now;
+        this.log.warn({ err: errorMessage(err), watched: this.watches.size }, 'offset watcher cannot read end offsets; retrying');
+      }
+      if (now - this.failingSince >= (this.o.wakeAllAfterMs ?? 60_000)) {
+        for (const [id, w] of watches) this.fire(id, w, `end offsets unreadable for ${Math.round((now - this.failingSince) / 1000)} s`);
+        this.failingSince = 0;
+      }
+      // A fresh connection next time (a restarted broker, a moved leader).
+      await this.cluster?.disconnect().catch(() => undefined);
+      this.cluster = undefined;
+    }
+  }
+
+  /**
+   * Fetches the grown partitions of trickling topics (one request per leader) and hands each
+   * topic's records to its sink without waiting for the delivery: a slow sink delays only itself.
+   */
+  private async fetchTrickles(trickles: [number, Watch, Map<number, bigint>][], leaders: Map<string, Map<number, number>>): Promise<void> {
+    const cluster = this.cluster!;
+    const byLeader = new Map<number, [number, Watch, Map<number, bigint>][]>();
+    for (const t of trickles) {
+      const [, w, end] = t;
+      for (const [p, e] of end) {
+        if (e <= (w.positions.get(p) ?? 0n)) continue;
+        const leader = leaders.get(w.topic)?.get(p);
+        if (leader === undefined) continue;
+        const list = byLeader.get(leader) ?? [];
+        if (!list.includes(t)) list.push(t);
+        byLeader.set(leader, list);
+      }
+    }
+    await Promise.all(
+      [...byLeader].map(async ([leader, list]) => {
+        const broker = await cluster.findBroker({ nodeId: String(leader) });
+        const wanted = list.map(([, w, end]) => ({
+          topic: w.topic,
+          partitions: [...end]
+            .filter(([p, e]) => e > (w.positions.get(p) ?? 0n) && leaders.get(w.topic)?.get(p) === leader)
+            .map(([partition]) => ({ partition, fetchOffset: String(w.positions.get(partition) ?? 0n), maxBytes: trickleFetchBytes })),
+        }));
+        const res = await sendRaw<FetchResponse>(broker, apiKeys.Fetch, requests.Fetch, {
+          replicaId: -1,
+          maxWaitTime: 0,
+          minBytes: 0,
+          maxBytes: 16 * 1024 * 1024,
+          isolationLevel: 1,
+          topics: wanted,
+        });
+        const byTopic = new Map(res.responses.map((r) => [r.topicName, r.partitions]));
+        for (const [id, w, end] of list) {
+          const records = new Map<number, KafkaMessage[]>();
+          let problem: string | undefined;
+          for (const pd of byTopic.get(w.topic) ?? []) {
+            if (pd.errorCode !== 0) problem ??= `partition ${pd.partition} error code ${pd.errorCode}`;
+            else {
+              const messages = new Batch(w.topic, String(w.positions.get(pd.partition) ?? 0n), pd).messages;
+              if (messages.length) records.set(pd.partition, messages);
+            }
+          }
+          // Nothing readable although the end moved (only transaction markers, say): the consumer copes.
+          if (problem || records.size === 0) {
+            this.fire(id, w, problem ?? 'new records not readable by a plain fetch');
+            continue;
+          }
+          this.deliver(id, w, records, end);
+        }
+      }),
+    );
+  }
+
+  private deliver(id: number, w: Watch, records: Map<number, KafkaMessage[]>, ends: Map<number, bigint>): void {
+    w.busy = true;
+    w.handlers.deliver!(records, ends).then(
+      (next) => {
+        w.busy = false;
+        for (const [p, at] of next) if (at > (w.positions.get(p) ?? 0n)) w.positions.set(p, at);
+        // Delivered only part (stopping, or a sink that cut short): consume normally.
+        for (const [p, messages] of records) {
+          const last = BigInt(messages[messages.length - 1]!.offset) + 1n;
+          if ((w.positions.get(p) ?? 0n) < last && this.watches.has(id)) return this.fire(id, w, `partition ${p} not fully delivered by the watcher`);
+        }
+      },
+      (err: unknown) => {
+        w.busy = false;
+        this.fire(id, w, `delivery of fetched records failed: ${errorMessage(err)}`);
+      },
+    );
+  }
+
+  /**
+   * Commits a parked sink's offsets without a group member (generation −1, empty member id), as a
+   * standalone consumer does. The broker refuses it while the group has members (another node's
+   * sink took over): the caller then stops delivering here.
+   */
+  async commit(groupId: string, topic: string, offsets: ReadonlyMap<number, string>): Promise<void> {
+    if (!this.cluster) throw new TributaryError(ErrorCode.bug, 'offset watcher not connected');
+    const coordinator = await this.cluster.findGroupCoordinator({ groupId });
+    await coordinator.offsetCommit({
+      groupId,
+      groupGenerationId: -1,
+      memberId: '',
+      topics: [{ topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset })) }],
+    });
+  }
+
+  private fire(id: number, w: Watch, reason: string): void {
+    if (!this.watches.delete(id)) return;
+    try {
+      w.handlers.wake(reason);
+    } catch (err) {
+      this.log.error({ topic: w.topic, err: errorMessage(err) }, 'parked sink wake-up failed');
+    }
+  }
+
+  /** Per topic: end offset per partition, or the reason it cannot be read (a topic-level error). */
+  private async endOffsets(topicNames: string[]): Promise<{ ends: Map<string, Map<number, bigint> | string>; leaders: Map<string, Map<number, number>> }> {
+    if (!this.cluster) {
+      const cluster = createCluster(this.o.kafka);
+      await cluster.connect();
+      // Brokers only (no target topics): the watcher asks about its topics itself.
+      await cluster.refreshMetadata();
+      this.cluster = cluster;
+    }
+    const cluster = this.cluster;
+    const out = new Map<string, Map<number, bigint> | string>();
+    const leaders = new Map<string, Map<number, number>>();
+    const byLeader = new Map<number, Map<string, number[]>>();
+    const anyBroker = await cluster.findBroker({ nodeId: String(cluster.getNodeIds()[0]) });
+    for (let i = 0; i < topicNames.length; i += chunkSize) {
+      const md = await sendRaw<MetadataResponse>(anyBroker, apiKeys.Metadata, requests.Metadata, { topics: topicNames.slice(i, i + chunkSize), allowAutoTopicCreation: false });
+      for (const t of md.topicMetadata) {
+        if (t.topicErrorCode !== 0) {
+          out.set(t.topic, `topic error code ${t.topicErrorCode}`);
+          continue;
+        }
+        const broken = t.partitionMetadata.find((p) => p.partitionErrorCode !== 0 || p.leader < 0);
+        if (broken) {
+          out.set(t.topic, `partition ${broken.partitionId} error code ${broken.partitionErrorCode}`);
+          continue;
+        }
+        out.set(t.topic, new Map());
+        leaders.set(t.topic, new Map(t.partitionMetadata.map((p) => [p.partitionId, p.leader])));
+        for (const p of t.partitionMetadata) {
+          const topics = byLeader.get(p.leader) ?? new Map<string, number[]>();
+          byLeader.set(p.leader, topics);
+          topics.set(t.topic, [...(topics.get(t.topic) ?? []), p.partitionId]);
+        }
+      }
+    }
+    await Promise.all(
+      [...byLeader].map(async ([leader, topics]) => {
+        const broker = await cluster.findBroker({ nodeId: String(leader) });
+        const entries = [...topics];
+        for (let i = 0; i < entries.length; i += chunkSize) {
+          const res = await sendRaw<ListOffsetsResponse>(broker, apiKeys.ListOffsets, requests.ListOffsets, {
+            replicaId: -1,
+            isolationLevel: 0,
+            topics: entries.slice(i, i + chunkSize).map(([topic, partitions]) => ({ topic, partitions: partitions.map((partition) => ({ partition, timestamp: LATEST })) })),
+          });
+          for (const r of res.responses) {
+            const ends = out.get(r.topic);
+            if (!(ends instanceof Map)) continue;
+            for (const p of r.partitions) {
+              const offset = p.offset ?? p.offsets?.[0];
+              if (p.errorCode !== 0 || offset === undefined) out.set(r.topic, `partition ${p.partition} error code ${p.errorCode}`);
+              else if (out.get(r.topic) instanceof Map) ends.set(p.partition, BigInt(offset));
+            }
+          }
+        }
+      }),
+    );
+    return { ends: out, leaders };
+  }
+}
+
+/** Why a parked sink has work: a partition whose end is past the sink's position, or undefined. */
+export function grewPast(ends: ReadonlyMap<number, bigint>, positions: ReadonlyMap<number, bigint>): string | undefined {
+  for (const [partition, end] of ends) {
+    const at = positions.get(partition) ?? 0n;
+    if (end > at) return `partition ${partition} has ${end - at} new records`;
+  }
+  return undefined;
+}

@@ -1,0 +1,175 @@
+// The parked sinks' offset watcher against the real broker: one poll covers many topics, a sink
+// is woken only when its own topic grows past its position, a deleted topic wakes only its own
+// sink (kafkajs would fail the whole request), and an unreachable broker wakes everyone in time.
+import test from 'ava';
+import { ensureTopic } from '../../../src/kafka/kafka.js';
+import { grewPast, OffsetWatcher } from '../../../src/kafka/offset-watcher.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { eventually, testKafka, uniq } from '../../helpers/infra.js';
+import { Kafka, logLevel } from 'kafkajs';
+
+const logger = createLogger({ level: 'silent' });
+
+async function topicsWith(n: number, partitions = 2) {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  const names = Array.from({ length: n }, () => uniq('ow'));
+  for (const topic of names) await ensureTopic(admin, { topic, partitions, retentionMs: 3_600_000 });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  return {
+    kafka,
+    admin,
+    names,
+    produce: (topic: string, partition: number, n = 1) => producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ partition, value: `v${i}` })) }),
+    close: async () => {
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}
+
+test('grewPast: a partition past its position (or one the sink never saw) means work', (t) => {
+  t.is(grewPast(new Map([[0, 5n], [1, 3n]]), new Map([[0, 5n], [1, 3n]])), undefined);
+  t.is(grewPast(new Map([[0, 5n], [1, 4n]]), new Map([[0, 5n], [1, 3n]])), 'partition 1 has 1 new records');
+  t.is(grewPast(new Map([[2, 1n]]), new Map([[0, 0n]])), 'partition 2 has 1 new records');
+  t.is(grewPast(new Map([[0, 0n]]), new Map()), undefined);
+});
+
+test('one poll reads every watched topic; only the sink whose topic grew wakes, once', async (t) => {
+  const env = await topicsWith(30);
+  t.teardown(env.close);
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000 });
+  t.teardown(() => watcher.stop());
+  // Some records already there: the sinks' positions are at the end.
+  await env.produce(env.names[0]!, 1, 3);
+  const woken: string[] = [];
+  for (const topic of env.names) {
+    const positions = new Map<number, bigint>(topic === env.names[0] ? [[0, 0n], [1, 3n]] : [[0, 0n], [1, 0n]]);
+    watcher.watch(topic, positions, { wake: (reason) => woken.push(`${topic}: ${reason}`) });
+  }
+  await watcher.poll();
+  t.deepEqual(woken, [], 'nothing past any position yet');
+  t.is(watcher.size, 30);
+
+  await env.produce(env.names[7]!, 0, 2);
+  await watcher.poll();
+  t.deepEqual(woken, [`${env.names[7]}: partition 0 has 2 new records`]);
+  t.is(watcher.size, 29, 'a woken watch is gone');
+  await env.produce(env.names[7]!, 0, 2);
+  await watcher.poll();
+  t.is(woken.length, 1, 'woken once');
+});
+
+test('a trickle is fetched and handed over (positions advance); a backlog or a failed delivery wakes', async (t) => {
+  const env = await topicsWith(2);
+  t.teardown(env.close);
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, trickleRecords: 100 });
+  t.teardown(() => watcher.stop());
+  const got: string[] = [];
+  const woken: string[] = [];
+  let failNext = false;
+  for (const topic of env.names) {
+    watcher.watch(topic, new Map(), {
+      wake: (reason) => woken.push(`${topic}: ${reason}`),
+      deliver: async (records) => {
+        if (failNext && topic === env.names[1]) throw new Error('sink down');
+        const next = new Map<number, bigint>();
+        for (const [p, ms] of records) {
+          got.push(...ms.map((m) => `${topic}/${p}/${m.offset}/${m.value}`));
+          next.set(p, BigInt(ms[ms.length - 1]!.offset) + 1n);
+        }
+        return next;
+      },
+    });
+  }
+  await env.produce(env.names[0]!, 1, 3);
+  await watcher.poll();
+  await eventually(() => (got.length === 3 ? true : undefined), 5_000, '3 records handed over');
+  t.deepEqual(got, [0, 1, 2].map((i) => `${env.names[0]}/1/${i}/v${i}`));
+  await watcher.poll();
+  t.is(got.length, 3, 'positions advanced: nothing handed over twice');
+  t.deepEqual(woken, []);
+
+  await env.produce(env.names[0]!, 0, 150); // more than the trickle: the sink should consume itself
+  failNext = true;
+  await env.produce(env.names[1]!, 0, 2);
+  await watcher.poll();
+  await eventually(() => (woken.length === 2 ? true : undefined), 5_000, 'both woken');
+  t.true(woken.some((w) => w.startsWith(`${env.names[0]}: partition 0 has 150 new records`)));
+  t.true(woken.some((w) => w.startsWith(`${env.names[1]}: delivery of fetched records failed: sink down`)));
+  t.is(watcher.size, 0);
+});
+
+test('a commit without a group member is refused while the group has members (another owner)', async (t) => {
+  const env = await topicsWith(1);
+  t.teardown(env.close);
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000 });
+  t.teardown(() => watcher.stop());
+  const groupId = uniq('ow-group');
+  await env.produce(env.names[0]!, 0, 2);
+  watcher.watch(env.names[0]!, new Map([[0, 2n], [1, 0n]]), { wake: () => undefined });
+  await watcher.poll();
+  await watcher.commit(groupId, env.names[0]!, new Map([[0, '2']]));
+  const committed = await env.admin.fetchOffsets({ groupId, topics: [env.names[0]!] });
+  t.is(committed[0]!.partitions.find((p) => p.partition === 0)!.offset, '2', 'an empty group takes the commit');
+
+  const consumer = env.kafka.consumer({ groupId, sessionTimeout: 10_000 });
+  await consumer.connect();
+  t.teardown(() => consumer.disconnect());
+  await consumer.subscribe({ topic: env.names[0]!, fromBeginning: true });
+  let joined!: () => void;
+  const isJoined = new Promise<void>((r) => (joined = r));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.run({ eachMessage: async () => undefined });
+  await isJoined;
+  await t.throwsAsync(() => watcher.commit(groupId, env.names[0]!, new Map([[0, '1']])));
+});
+
+test('a cancelled watch never wakes', async (t) => {
+  const env = await topicsWith(1);
+  t.teardown(env.close);
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000 });
+  t.teardown(() => watcher.stop());
+  let woken = 0;
+  const cancel = watcher.watch(env.names[0]!, new Map(), { wake: () => (woken += 1) });
+  cancel();
+  await env.produce(env.names[0]!, 0);
+  await watcher.poll();
+  t.is(woken, 0);
+});
+
+test('a deleted topic wakes only its own sink; the others are still watched', async (t) => {
+  const env = await topicsWith(3);
+  t.teardown(env.close);
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000 });
+  t.teardown(() => watcher.stop());
+  const woken = new Map<string, string>();
+  for (const topic of env.names) watcher.watch(topic, new Map(), { wake: (reason) => woken.set(topic, reason) });
+  await env.admin.deleteTopics({ topics: [env.names[1]!] });
+  await eventually(async () => {
+    await watcher.poll();
+    return woken.has(env.names[1]!) ? true : undefined;
+  }, 20_000, 'the deleted topic\'s sink woken');
+  t.regex(woken.get(env.names[1]!)!, /error code 3/); // UNKNOWN_TOPIC_OR_PARTITION
+  t.is(woken.size, 1);
+  await env.produce(env.names[2]!, 1);
+  await watcher.poll();
+  t.regex(woken.get(env.names[2]!)!, /partition 1 has 1 new records/, 'the watcher still reads the other topics');
+});
+
+test('brokers unreachable past wakeAllAfterMs: every parked sink is woken to fall back to consuming', async (t) => {
+  const dead = new Kafka({ clientId: 'ow-dead', brokers: ['127.0.0.1:1'], connectionTimeout: 200, retry: { retries: 0 }, logLevel: logLevel.NOTHING });
+  const watcher = new OffsetWatcher({ kafka: dead, logger, pollMs: 60_000, wakeAllAfterMs: 300 });
+  t.teardown(() => watcher.stop());
+  const woken: string[] = [];
+  watcher.watch('a', new Map(), { wake: (r) => woken.push(`a: ${r}`) });
+  watcher.watch('b', new Map(), { wake: (r) => woken.push(`b: ${r}`) });
+  await watcher.poll();
+  t.deepEqual(woken, [], 'one failure wakes nobody');
+  await new Promise((r) => setTimeout(r, 350));
+  await watcher.poll();
+  t.is(woken.length, 2);
+  t.regex(woken[0]!, /end offsets unreadable/);
+});
