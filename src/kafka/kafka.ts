@@ -136,34 +136,46 @@ interface PendingCreate {
   topic: ITopicConfig;
   waiters: { resolve: () => void; reject: (err: unknown) => void }[];
 }
-const pendingCreates = new WeakMap<Admin, Map<string, PendingCreate>>();
+interface CreateQueue {
+  pending: Map<string, PendingCreate>;
+  /** A CreateTopics request of this admin is waiting for the broker. */
+  inFlight: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+const createQueues = new WeakMap<Admin, CreateQueue>();
 
 /**
- * Creates a topic; "already exists" counts as success. Calls on one admin in the same few
- * milliseconds share CreateTopics requests (up to 100 topics each): kafkajs refreshes the
- * metadata of every topic its admin ever touched before each CreateTopics, so a node starting
- * 1,000 integrations one topic at a time queued 2,000 ever larger refreshes on the admin's
- * connection. Each caller gets its own topic's outcome.
+ * Creates a topic; "already exists" counts as success. Calls on one admin share CreateTopics
+ * requests (up to 100 topics each), one request in flight at a time: what arrives while the
+ * broker works on a request goes in the next. The broker answers one connection's requests in
+ * order and spends ~60 ms of controller work per request here whatever its size (200 topics:
+ * 12.6 s one per request, 0.2 s a hundred per request), so a node starting 1,000 integrations
+ * with a request every few milliseconds kept each integration waiting behind hundreds of tiny
+ * requests. And kafkajs refreshes the metadata of every topic its admin ever touched before each
+ * CreateTopics. Each caller gets its own topic's outcome.
  */
 export function createTopic(admin: Admin, topic: ITopicConfig): Promise<void> {
-  let pending = pendingCreates.get(admin);
-  if (!pending) {
-    pending = new Map();
-    pendingCreates.set(admin, pending);
+  let queue = createQueues.get(admin);
+  if (!queue) {
+    queue = { pending: new Map(), inFlight: false, timer: undefined };
+    createQueues.set(admin, queue);
   }
-  const batch = pending;
+  const q = queue;
   return new Promise<void>((resolve, reject) => {
-    const same = batch.get(topic.topic);
+    const same = q.pending.get(topic.topic);
     if (same) same.waiters.push({ resolve, reject });
-    else batch.set(topic.topic, { topic, waiters: [{ resolve, reject }] });
-    if (!same && batch.size === 1) setTimeout(() => void flushCreates(admin, batch), 5);
+    else q.pending.set(topic.topic, { topic, waiters: [{ resolve, reject }] });
+    // A short wait gathers the topics of one start (events + DLQ) and of its neighbours.
+    if (!q.inFlight && !q.timer) q.timer = setTimeout(() => void flushCreates(admin, q), 5);
   });
 }
 
-async function flushCreates(admin: Admin, batch: Map<string, PendingCreate>): Promise<void> {
-  const take = [...batch.values()].slice(0, maxTopicsPerCreate);
-  for (const p of take) batch.delete(p.topic.topic);
-  if (batch.size > 0) setTimeout(() => void flushCreates(admin, batch), 0);
+async function flushCreates(admin: Admin, q: CreateQueue): Promise<void> {
+  q.timer = undefined;
+  if (q.inFlight || q.pending.size === 0) return;
+  const take = [...q.pending.values()].slice(0, maxTopicsPerCreate);
+  for (const p of take) q.pending.delete(p.topic.topic);
+  q.inFlight = true;
   const settle = (p: PendingCreate, err?: unknown) => {
     for (const w of p.waiters) {
       if (err === undefined) w.resolve();
@@ -182,6 +194,10 @@ async function flushCreates(admin: Admin, batch: Map<string, PendingCreate>): Pr
         settle(p, own === undefined || own.type === 'TOPIC_ALREADY_EXISTS' ? undefined : own);
       }
     }
+  } finally {
+    q.inFlight = false;
+    // Whatever arrived meanwhile goes now, in one request.
+    if (q.pending.size > 0) void flushCreates(admin, q);
   }
 }
 

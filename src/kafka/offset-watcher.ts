@@ -15,77 +15,18 @@
 // code, and wakes a sink whose topic has any error: its consumer then meets the problem the usual
 // way (retries, supervision). When the brokers cannot be asked at all for `wakeAllAfterMs`, every
 // parked sink is woken too, so a broken watcher never leaves data waiting unseen.
-import { createRequire } from 'node:module';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-
-const require = createRequire(import.meta.url);
-
-interface RawRequest {
-  request: unknown;
-  response: { decode(buffer: Buffer): Promise<unknown>; parse(data: unknown): Promise<unknown> };
-}
-interface BrokerLike {
-  lookupRequest(apiKey: number, definitions: unknown): (args: Record<string, unknown>) => RawRequest;
-  connectionPool: { send(req: RawRequest): Promise<unknown> };
-  disconnect(): Promise<void>;
-}
-interface ClusterLike {
-  findGroupCoordinator(o: { groupId: string }): Promise<CoordinatorLike>;
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  getNodeIds(): number[];
-  findBroker(o: { nodeId: string }): Promise<BrokerLike>;
-}
-interface MetadataResponse {
-  brokers: { nodeId: number }[];
-  topicMetadata: { topicErrorCode: number; topic: string; partitionMetadata: { partitionErrorCode: number; partitionId: number; leader: number }[] }[];
-}
-interface ListOffsetsResponse {
-  responses: { topic: string; partitions: { partition: number; errorCode: number; offset?: string; offsets?: string[] }[] }[];
-}
-interface FetchResponse {
-  responses: { topicName: string; partitions: { partition: number; errorCode: number; highWatermark: string; abortedTransactions: unknown[]; messages: unknown[] }[] }[];
-}
-interface CoordinatorLike {
-  offsetCommit(o: { groupId: string; groupGenerationId: number; memberId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<unknown>;
-}
-
-const { requests } = require('kafkajs/src/protocol/requests/index.js') as { requests: { Metadata: unknown; ListOffsets: unknown; Fetch: unknown } };
-const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js') as { Metadata: number; ListOffsets: number; Fetch: number };
-/** kafkajs's fetch batch: drops records before the fetch offset (a batch starts earlier), control records and aborted ones. */
-const Batch = require('kafkajs/src/consumer/batch.js') as new (topic: string, fetchedOffset: string, partitionData: unknown) => { messages: KafkaMessage[] };
-/** Kafka's "latest" timestamp in ListOffsets: the log end offset (high watermark). */
-const LATEST = -1;
-/** Topics per Metadata / ListOffsets request. */
-const chunkSize = 500;
-
-/** The kafkajs Cluster behind a client, for requests kafkajs does not expose (see the header). */
-function createCluster(kafka: Kafka): ClusterLike {
-  const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-  const create = key ? (kafka as unknown as Record<symbol, unknown>)[key] : undefined;
-  if (typeof create !== 'function') throw new TributaryError(ErrorCode.bug, 'kafkajs internals changed: no createCluster on the Kafka client (the offset watcher needs it)');
-  return create({ allowAutoTopicCreation: false }) as ClusterLike;
-}
-
-/** Sends a request and returns the decoded response without kafkajs's throw-on-first-error parse. */
-async function sendRaw<T>(broker: BrokerLike, apiKey: number, definitions: unknown, args: Record<string, unknown>): Promise<T> {
-  const req = broker.lookupRequest(apiKey, definitions)(args);
-  try {
-    return (await broker.connectionPool.send({ ...req, response: { ...req.response, parse: async (data: unknown) => data } })) as T;
-  } catch (err) {
-    if ((err as Error)?.name === 'KafkaJSConnectionClosedError') await broker.disconnect().catch(() => undefined);
-    throw err;
-  }
-}
+import { apiKeys, Batch, chunkSize, LATEST, RawKafka, requests, sendRaw, type FetchResponse, type ListOffsetsResponse } from './raw-kafka.js';
 
 export interface OffsetWatcherOptions {
   kafka: Kafka;
   logger: Logger;
   /** How often the parked topics' end offsets are read. */
   pollMs: number;
+  /** The node's raw client (shared with the topic leader checks); by default one of its own. */
+  raw?: RawKafka;
   /** The brokers unanswering this long: wake every parked sink (they fall back to consuming). */
   wakeAllAfterMs?: number;
   /** A parked topic grown by at most this many records is fetched and delivered here; more wakes its sink. */
@@ -117,7 +58,7 @@ interface Watch {
 const trickleFetchBytes = 1024 * 1024;
 
 export class OffsetWatcher {
-  private cluster: ClusterLike | undefined;
+  private readonly raw: RawKafka;
   private readonly watches = new Map<number, Watch>();
   private nextId = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -130,6 +71,7 @@ export class OffsetWatcher {
 
   constructor(private readonly o: OffsetWatcherOptions) {
     this.log = o.logger.child({ component: 'offset-watcher' });
+    this.raw = o.raw ?? new RawKafka(o.kafka);
   }
 
   get size(): number {
@@ -158,8 +100,7 @@ export class OffsetWatcher {
     this.timer = undefined;
     this.watches.clear();
     await this.polling?.catch(() => undefined);
-    await this.cluster?.disconnect().catch(() => undefined);
-    this.cluster = undefined;
+    if (!this.o.raw) await this.raw.close();
   }
 
   private ensureTimer(): void {
@@ -202,8 +143,7 @@ export class OffsetWatcher {
         this.failingSince = 0;
       }
       // A fresh connection next time (a restarted broker, a moved leader).
-      await this.cluster?.disconnect().catch(() => undefined);
-      this.cluster = undefined;
+      await this.raw.reset();
     }
   }
 
@@ -212,7 +152,6 @@ export class OffsetWatcher {
    * topic's records to its sink without waiting for the delivery: a slow sink delays only itself.
    */
   private async fetchTrickles(trickles: [number, Watch, Map<number, bigint>][], leaders: Map<string, Map<number, number>>): Promise<void> {
-    const cluster = this.cluster!;
     const byLeader = new Map<number, [number, Watch, Map<number, bigint>][]>();
     for (const t of trickles) {
       const [, w, end] = t;
@@ -227,7 +166,7 @@ export class OffsetWatcher {
     }
     await Promise.all(
       [...byLeader].map(async ([leader, list]) => {
-        const broker = await cluster.findBroker({ nodeId: String(leader) });
+        const broker = await this.raw.broker(leader);
         const wanted = list.map(([, w, end]) => ({
           topic: w.topic,
           partitions: [...end]
@@ -289,8 +228,7 @@ export class OffsetWatcher {
    * sink took over): the caller then stops delivering here.
    */
   async commit(groupId: string, topic: string, offsets: ReadonlyMap<number, string>): Promise<void> {
-    if (!this.cluster) throw new TributaryError(ErrorCode.bug, 'offset watcher not connected');
-    const coordinator = await this.cluster.findGroupCoordinator({ groupId });
+    const coordinator = await this.raw.groupCoordinator(groupId);
     await coordinator.offsetCommit({
       groupId,
       groupGenerationId: -1,
@@ -310,42 +248,30 @@ export class OffsetWatcher {
 
   /** Per topic: end offset per partition, or the reason it cannot be read (a topic-level error). */
   private async endOffsets(topicNames: string[]): Promise<{ ends: Map<string, Map<number, bigint> | string>; leaders: Map<string, Map<number, number>> }> {
-    if (!this.cluster) {
-      const cluster = createCluster(this.o.kafka);
-      await cluster.connect();
-      // Brokers only (no target topics): the watcher asks about its topics itself.
-      await cluster.refreshMetadata();
-      this.cluster = cluster;
-    }
-    const cluster = this.cluster;
     const out = new Map<string, Map<number, bigint> | string>();
     const leaders = new Map<string, Map<number, number>>();
     const byLeader = new Map<number, Map<string, number[]>>();
-    const anyBroker = await cluster.findBroker({ nodeId: String(cluster.getNodeIds()[0]) });
-    for (let i = 0; i < topicNames.length; i += chunkSize) {
-      const md = await sendRaw<MetadataResponse>(anyBroker, apiKeys.Metadata, requests.Metadata, { topics: topicNames.slice(i, i + chunkSize), allowAutoTopicCreation: false });
-      for (const t of md.topicMetadata) {
-        if (t.topicErrorCode !== 0) {
-          out.set(t.topic, `topic error code ${t.topicErrorCode}`);
-          continue;
-        }
-        const broken = t.partitionMetadata.find((p) => p.partitionErrorCode !== 0 || p.leader < 0);
-        if (broken) {
-          out.set(t.topic, `partition ${broken.partitionId} error code ${broken.partitionErrorCode}`);
-          continue;
-        }
-        out.set(t.topic, new Map());
-        leaders.set(t.topic, new Map(t.partitionMetadata.map((p) => [p.partitionId, p.leader])));
-        for (const p of t.partitionMetadata) {
-          const topics = byLeader.get(p.leader) ?? new Map<string, number[]>();
-          byLeader.set(p.leader, topics);
-          topics.set(t.topic, [...(topics.get(t.topic) ?? []), p.partitionId]);
-        }
+    for (const t of await this.raw.metadata(topicNames)) {
+      if (t.topicErrorCode !== 0) {
+        out.set(t.topic, `topic error code ${t.topicErrorCode}`);
+        continue;
+      }
+      const broken = t.partitionMetadata.find((p) => p.partitionErrorCode !== 0 || p.leader < 0);
+      if (broken) {
+        out.set(t.topic, `partition ${broken.partitionId} error code ${broken.partitionErrorCode}`);
+        continue;
+      }
+      out.set(t.topic, new Map());
+      leaders.set(t.topic, new Map(t.partitionMetadata.map((p) => [p.partitionId, p.leader])));
+      for (const p of t.partitionMetadata) {
+        const topics = byLeader.get(p.leader) ?? new Map<string, number[]>();
+        byLeader.set(p.leader, topics);
+        topics.set(t.topic, [...(topics.get(t.topic) ?? []), p.partitionId]);
       }
     }
     await Promise.all(
       [...byLeader].map(async ([leader, topics]) => {
-        const broker = await cluster.findBroker({ nodeId: String(leader) });
+        const broker = await this.raw.broker(leader);
         const entries = [...topics];
         for (let i = 0; i < entries.length; i += chunkSize) {
           const res = await sendRaw<ListOffsetsResponse>(broker, apiKeys.ListOffsets, requests.ListOffsets, {
