@@ -111,7 +111,13 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, timeoutMs = 30_
   let fresh = false;
   while (Date.now() < deadline) {
     try {
-      if (!(await knownTopics(admin, fresh)).has(spec.topic)) {
+      if ((await knownTopics(admin, fresh)).has(spec.topic)) {
+        // Listed by the cluster: it exists and has had its leaders (a restart, a failover). The
+        // leader check below costs a metadata refresh of every topic this admin ever touched,
+        // twice per integration: it is for topics created now. A topic deleted since the list
+        // was taken fails its first produce or fetch; the worker's restart asks afresh.
+        if (!fresh) return;
+      } else {
         // Created meanwhile (another node, or after the shared list was taken) counts as created.
         await createTopic(admin, { topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1, configEntries });
       }
