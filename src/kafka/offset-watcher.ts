@@ -25,8 +25,6 @@ export interface OffsetWatcherOptions {
   logger: Logger;
   /** How often the parked topics' end offsets are read. */
   pollMs: number;
-  /** The node's raw client (shared with the topic leader checks); by default one of its own. */
-  raw?: RawKafka;
   /** The brokers unanswering this long: wake every parked sink (they fall back to consuming). */
   wakeAllAfterMs?: number;
   /** A parked topic grown by at most this many records is fetched and delivered here; more wakes its sink. */
@@ -66,12 +64,10 @@ export class OffsetWatcher {
   private failingSince = 0;
   private lastWarnAt = 0;
   private readonly log: Logger;
-  /** Polls done (for tests and status). */
-  polls = 0;
 
   constructor(private readonly o: OffsetWatcherOptions) {
     this.log = o.logger.child({ component: 'offset-watcher' });
-    this.raw = o.raw ?? new RawKafka(o.kafka);
+    this.raw = new RawKafka(o.kafka);
   }
 
   get size(): number {
@@ -100,7 +96,7 @@ export class OffsetWatcher {
     this.timer = undefined;
     this.watches.clear();
     await this.polling?.catch(() => undefined);
-    if (!this.o.raw) await this.raw.close();
+    await this.raw.reset();
   }
 
   private ensureTimer(): void {
@@ -115,7 +111,6 @@ export class OffsetWatcher {
     try {
       const { ends, leaders } = await this.endOffsets([...new Set(watches.map(([, w]) => w.topic))]);
       this.failingSince = 0;
-      this.polls += 1;
       const trickles: [number, Watch, Map<number, bigint>][] = [];
       for (const [id, w] of watches) {
         if (w.busy) continue;

@@ -114,8 +114,4 @@ export class RawKafka {
     this.cluster = undefined;
     await cluster?.then((c) => c.disconnect()).catch(() => undefined);
   }
-
-  async close(): Promise<void> {
-    await this.reset();
-  }
 }
