@@ -10,7 +10,8 @@ export type AppMsg =
   | { type: 'remove'; integrationId: string; ack: Ref<boolean> }
   | { type: 'replay'; integrationId: string; from: ReplayFrom; ack: Ref<{ ok: boolean; error?: string; partitions?: number }> }
   | { type: 'status'; ack: Ref<IntegrationSnapshot[]> }
-  | { type: 'stopAll'; ack: Ref<boolean> };
+  | { type: 'stopAll'; ack: Ref<boolean> }
+  | { type: 'flagsChanged' };
 
 const ACK_MS = 150_000;
 
@@ -56,6 +57,9 @@ export function spawnApp(parent: Ref<unknown>, node: NodeContext, appKey: string
           dispatch(msg.ack, all.filter((s): s is IntegrationSnapshot => s !== undefined));
           return null;
         }
+        case 'flagsChanged':
+          for (const ref of integrations.values()) dispatch(ref, { type: 'flagsChanged' });
+          return null;
         case 'stopAll':
           await Promise.all([...integrations.keys()].map(stopOne));
           dispatch(msg.ack, true);

@@ -15,7 +15,8 @@ export type GuardianMsg =
   | { type: 'replay'; integrationId: string; from: ReplayFrom; ack: Ref<{ ok: boolean; error?: string; partitions?: number }> }
   | { type: 'status'; ack: Ref<IntegrationSnapshot[]> }
   | { type: 'stopAll'; ack: Ref<boolean> }
-  | { type: 'failure'; report: FailureReport };
+  | { type: 'failure'; report: FailureReport }
+  | { type: 'flagsChanged' };
 
 const ACK_MS = 180_000;
 
@@ -27,6 +28,8 @@ export interface Guardian {
   removeMany(integrationIds: readonly string[]): Promise<void>;
   replay(integrationId: string, from: ReplayFrom): Promise<{ ok: boolean; error?: string; partitions?: number }>;
   status(): Promise<IntegrationSnapshot[]>;
+  /** The flags topic changed: every integration re-resolves its flags (only changed ones restart anything). */
+  flagsChanged(): void;
   /** Drains every integration (sources first within each) and stops the actor system. */
   shutdown(): Promise<void>;
 }
@@ -101,6 +104,9 @@ export function startGuardian(node: Omit<NodeContext, 'reportFailure'>, onFailur
         case 'failure':
           onFailure(msg.report);
           return null;
+        case 'flagsChanged':
+          for (const app of apps.values()) dispatch(app, { type: 'flagsChanged' });
+          return null;
       }
     },
     'guardian',
@@ -120,6 +126,7 @@ export function startGuardian(node: Omit<NodeContext, 'reportFailure'>, onFailur
     },
     replay: (integrationId, from) => query(ref, (ack: Ref<{ ok: boolean; error?: string; partitions?: number }>) => ({ type: 'replay', integrationId, from, ack }), ACK_MS),
     status: () => query(ref, (ack: Ref<IntegrationSnapshot[]>) => ({ type: 'status', ack }), 20_000),
+    flagsChanged: () => dispatch(ref, { type: 'flagsChanged' }),
     shutdown: async () => {
       await query(ref, (ack: Ref<boolean>) => ({ type: 'stopAll', ack }), ACK_MS).catch(() => false);
       stopActor(system);

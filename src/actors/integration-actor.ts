@@ -10,7 +10,7 @@ import { DedupWindow } from '../pipeline/dedup-window.js';
 import type { IntegrationStatus } from '../state/state-store.js';
 import { StateWriter } from '../state/state-writer.js';
 import { spawnWorker, type WorkerMsg, type WorkerReport } from '../supervision/nact-adapter.js';
-import { changedFlagScopes } from '../control/flags.js';
+import { changedFlagScopes, type ResolvedFlags } from '../control/flags.js';
 import { LagGrowthDetector, lagGrowthFingerprint, lagGrowthMessage, type FlowCounter } from '../supervision/lag-growth.js';
 import { ensureIntegrationTopics, integrationFlags, probeSink, startSinkTask, startSourceTask } from './integration-tasks.js';
 import type { NodeContext } from './node-context.js';
@@ -40,7 +40,9 @@ export type IntegrationMsg =
   | { type: 'status'; ack: Ref<IntegrationSnapshot> }
   | { type: 'workerReport'; role: Role; report: WorkerReport }
   | { type: 'probe'; role: Role }
-  | { type: 'lagSample' };
+  | { type: 'lagSample' }
+  /** The flags topic changed: re-resolve this integration's flags, restart what they affect. */
+  | { type: 'flagsChanged' };
 
 type Role = 'source' | 'sink';
 
@@ -64,6 +66,8 @@ interface Ctx {
   lagging: boolean;
   lagTimer: NodeJS.Timeout | undefined;
   sinkParked: boolean;
+  /** The flags the running workers were started with (compared on updates and flag changes). */
+  flags: ResolvedFlags | undefined;
 }
 
 const ACK_MS = 120_000;
@@ -86,6 +90,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     lagging: false,
     lagTimer: undefined,
     sinkParked: false,
+    flags: undefined,
   };
   const log = node.logger.child({ integrationId: id });
 
@@ -251,6 +256,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
       switch (msg.type) {
         case 'start': {
           c.spec = msg.spec;
+          c.flags = integrationFlags(node, msg.spec);
           const claimed = await node.state.claim(id, node.nodeId, { appKey: msg.spec.app.key, tier: msg.spec.app.size, sinkType: String(msg.spec.sink.type), specVersion: msg.spec.version });
           c.epoch = claimed.epoch;
           c.checkpoint = claimed.row.checkpoint;
@@ -278,7 +284,9 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           const old = c.spec!;
           c.spec = msg.spec;
           // Flags restart only the part they affect; alerting flags restart nothing (read per sample).
-          const flagScopes = changedFlagScopes(integrationFlags(node, old), integrationFlags(node, msg.spec));
+          const flags = integrationFlags(node, msg.spec);
+          const flagScopes = changedFlagScopes(c.flags ?? integrationFlags(node, old), flags);
+          c.flags = flags;
           const sourceChanged = flagScopes.has('source') || JSON.stringify([old.app, old.connect, old.options]) !== JSON.stringify([msg.spec.app, msg.spec.connect, msg.spec.options]);
           const sinkChanged = flagScopes.has('sink') || JSON.stringify([old.sink, old.options]) !== JSON.stringify([msg.spec.sink, msg.spec.options]);
           if (flagScopes.size > 0) log.info({ scopes: [...flagScopes], sourceChanged, sinkChanged }, 'feature flags changed');
@@ -297,6 +305,14 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           }
           await ensureIntegrationTopics(node, msg.spec);
           await run(self);
+          return null;
+        }
+        case 'flagsChanged': {
+          if (c.stopped || !c.spec || !c.flags) return null;
+          if (changedFlagScopes(c.flags, integrationFlags(node, c.spec)).size === 0) return null;
+          if (c.spec.state === 'paused') c.flags = integrationFlags(node, c.spec);
+          // The same spec through the update path: it restarts only the scopes whose flags changed.
+          else dispatch(self, { type: 'update', spec: c.spec });
           return null;
         }
         case 'replay': {

@@ -152,9 +152,9 @@ export interface SinkTaskOptions {
   onParked?: (parked: boolean) => void;
 }
 
-/** The node's flags for one integration: catalogue defaults, node, app, then the spec's own. */
-export function integrationFlags(node: Pick<NodeContext, 'config'>, spec: Pick<IntegrationSpec, 'app' | 'flags'>): ResolvedFlags {
-  return resolveFlags(node.config, spec.app.key, spec.flags);
+/** One integration's flags: catalogue defaults, node config and flags topic (fleet, then app), then the spec's own. */
+export function integrationFlags(node: Pick<NodeContext, 'config' | 'flagOverrides'>, spec: Pick<IntegrationSpec, 'app' | 'flags'>): ResolvedFlags {
+  return resolveFlags(node.config, spec.app.key, spec.flags, node.flagOverrides?.());
 }
 
 /**

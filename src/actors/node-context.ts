@@ -1,6 +1,7 @@
 // What every actor on a node shares: clients, config, identity, and the guardian's inbox for
 // failure reports. Built once by the node runner; actors never create clients themselves.
 import type { Admin, Kafka } from 'kafkajs';
+import type { FlagOverrides } from '../control/flags.js';
 import type { OffsetWatcher } from '../kafka/offset-watcher.js';
 import type { RecordProducer } from '../kafka/produce-queue.js';
 import type { NodeConfig } from '../config/node-config.js';
@@ -27,6 +28,8 @@ export interface NodeContext {
   metrics: Metrics;
   /** Slow probe of a halted (misconfigured) integration. */
   probeIntervalMs: number;
+  /** Fleet-wide and per-app flags set on the flags topic (docs/flags.md); none when absent. */
+  flagOverrides?: () => FlagOverrides;
   /** The guardian's inbox. */
   reportFailure(report: FailureReport): void;
   env: NodeJS.ProcessEnv;

@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, TributaryError, errorMessage } from '../errors.js';
 import { registerInfraCommands } from './infra-command.js';
-import { registerIntegrationsCommands } from './integrations-command.js';
+import { registerFlagsCommands, registerIntegrationsCommands } from './integrations-command.js';
 import { registerLocalCommand } from './local-command.js';
 import { registerReceiveCommand } from './receive-command.js';
 import { registerConfigCommands } from './config-command.js';
@@ -25,6 +25,7 @@ export function buildProgram(): Command {
   registerEmulateCommand(program);
   registerNodeCommand(program);
   registerIntegrationsCommands(program);
+  registerFlagsCommands(program);
   registerDlqCommands(program);
   registerSimulateCommands(program);
   return program;

@@ -79,6 +79,8 @@ export const nodeConfigSchema = z.strictObject({
       handoverTimeoutMs: z.number().int().min(0).max(600_000).default(30_000),
       /** How often running integrations are checked against the state table's owner epoch. */
       auditIntervalMs: z.number().int().min(500).max(600_000).default(10_000),
+      /** How often a node checks the flags topic (`<topic>.flags`) for fleet-wide and per-app flag changes. */
+      flagsPollMs: z.number().int().min(200).max(600_000).default(2_000),
     })
     .prefault({}),
   log: z

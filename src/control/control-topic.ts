@@ -26,6 +26,17 @@ export async function ensureControlTopics(admin: Admin, names: ControlNames, par
     },
   });
   await ensureTopic(admin, { topic: names.rejected, partitions: Math.min(partitions, 3), retentionMs: REJECTED_RETENTION_MS });
+  await ensureFlagsTopic(admin, names);
+}
+
+/** The flags topic: one partition (a handful of records, read whole by every node), compacted. */
+export async function ensureFlagsTopic(admin: Admin, names: ControlNames): Promise<void> {
+  await ensureTopic(admin, {
+    topic: names.flags,
+    partitions: 1,
+    compacted: true,
+    extraConfig: { 'delete.retention.ms': String(86_400_000), 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(3_600_000) },
+  });
 }
 
 export interface ControlSnapshot {
@@ -36,15 +47,16 @@ export interface ControlSnapshot {
 }
 
 /**
- * Reads every partition of the control topic from its low to its high watermark (as of the call)
- * with a throwaway consumer group, deleted afterwards. A partition with no record for `idleMs`
- * counts as read (its tail may have been compacted away).
+ * Reads every partition of a compacted control-plane topic (the control topic, the flags topic)
+ * from its low to its high watermark (as of the call) with a throwaway consumer group, deleted
+ * afterwards. A partition with no record for `idleMs` counts as read (its tail may have been
+ * compacted away).
  */
-export async function readControlTopic(kafka: Kafka, admin: Admin, names: ControlNames, o: { timeoutMs?: number; idleMs?: number } = {}): Promise<ControlSnapshot> {
+export async function readControlTopic(kafka: Kafka, admin: Admin, topic: string, o: { timeoutMs?: number; idleMs?: number } = {}): Promise<ControlSnapshot> {
   const snapshot: ControlSnapshot = { latest: new Map(), records: 0 };
   const existing = await admin.listTopics();
-  if (!existing.includes(names.topic)) return snapshot;
-  const offsets = await admin.fetchTopicOffsets(names.topic);
+  if (!existing.includes(topic)) return snapshot;
+  const offsets = await admin.fetchTopicOffsets(topic);
   const targets = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
   if (targets.size === 0) return snapshot;
   const groupId = groups.controlReader(randomBytes(6).toString('hex'));
@@ -58,14 +70,14 @@ export async function readControlTopic(kafka: Kafka, admin: Admin, names: Contro
     finish = resolve;
     fail = reject;
   });
-  const deadline = setTimeout(() => fail(new TributaryError(ErrorCode.kafkaUnavailable, `reading ${names.topic} took longer than ${timeoutMs} ms`)), timeoutMs);
+  const deadline = setTimeout(() => fail(new TributaryError(ErrorCode.kafkaUnavailable, `reading ${topic} took longer than ${timeoutMs} ms`)), timeoutMs);
   let joined = false;
   const idle = setInterval(() => {
     if (joined && Date.now() - lastProgress >= idleMs) finish();
   }, 200);
   try {
     await consumer.connect();
-    await consumer.subscribe({ topic: names.topic, fromBeginning: true });
+    await consumer.subscribe({ topic, fromBeginning: true });
     consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joined = true;
@@ -92,7 +104,7 @@ export async function readControlTopic(kafka: Kafka, admin: Admin, names: Contro
     });
     await done;
   } catch (err) {
-    throw err instanceof TributaryError ? err : new TributaryError(ErrorCode.kafkaUnavailable, `cannot read ${names.topic}: ${errorMessage(err)}`, { cause: err });
+    throw err instanceof TributaryError ? err : new TributaryError(ErrorCode.kafkaUnavailable, `cannot read ${topic}: ${errorMessage(err)}`, { cause: err });
   } finally {
     clearTimeout(deadline);
     clearInterval(idle);
@@ -107,13 +119,13 @@ export function createControlProducer(kafka: Kafka): Producer {
   return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
 }
 
-/** Writes a spec (JSON text) or, with null, a tombstone; resolves when acknowledged by all replicas. */
-export async function writeControlRecord(producer: Producer, names: ControlNames, id: string, value: string | null): Promise<{ partition: number; offset: string }> {
+/** Writes a spec or flag (JSON text) or, with null, a tombstone; resolves when acknowledged by all replicas. */
+export async function writeControlRecord(producer: Producer, topic: string, key: string, value: string | null): Promise<{ partition: number; offset: string }> {
   const [meta] = await producer.send({
-    topic: names.topic,
+    topic,
     acks: -1,
     compression: CompressionTypes.GZIP,
-    messages: [{ key: id, value }],
+    messages: [{ key, value }],
   });
   return { partition: meta?.partition ?? -1, offset: meta?.baseOffset ?? '-1' };
 }

@@ -1,6 +1,9 @@
 // Feature flags: a closed catalogue of switches for new or risky behaviour, released dark and
-// turned on fleet-wide, per app or per integration. Resolution is pure (docs/flags.md).
+// turned on fleet-wide, per app or per integration — in the node config, on the flags topic
+// (changed without a deploy) or in a spec. Resolution and the flags topic's records are pure here
+// (docs/flags.md); src/control/flags-watcher.ts reads the topic.
 import { z } from 'zod';
+import { ConfigError, ErrorCode } from '../errors.js';
 
 /** What a flag changes, and so what an integration restarts when it flips. */
 export const flagScopes = ['source', 'sink', 'alerting'] as const;
@@ -54,13 +57,27 @@ export interface NodeFlags {
   flagsByApp?: Readonly<Record<string, Readonly<Record<string, boolean>>>> | undefined;
 }
 
+/** Flag values set on the flags topic: fleet-wide, and per Airship app key. */
+export interface FlagOverrides {
+  readonly fleet: FlagValues;
+  readonly byApp: ReadonlyMap<string, FlagValues>;
+}
+
+export const noFlagOverrides: FlagOverrides = { fleet: {}, byApp: new Map() };
+
 /**
- * Precedence, lowest first: catalogue default, node `flags`, node `flagsByApp[appKey]`, the
- * spec's `flags`. Pure, total, and ignores names outside the catalogue (schemas reject them).
+ * Precedence, lowest first: catalogue default, node `flags`, the flags topic's fleet value, node
+ * `flagsByApp[appKey]`, the flags topic's value for the app, the spec's `flags`. Pure, total, and
+ * ignores names outside the catalogue (schemas reject them).
  */
-export function resolveFlags(node: NodeFlags, appKey: string, spec: Readonly<Record<string, boolean>> | undefined): ResolvedFlags {
+export function resolveFlags(
+  node: NodeFlags,
+  appKey: string,
+  spec: Readonly<Record<string, boolean>> | undefined,
+  topic: FlagOverrides = noFlagOverrides,
+): ResolvedFlags {
   const out = Object.fromEntries(flagNames.map((n) => [n, flagCatalogue[n].default])) as Record<FlagName, boolean>;
-  for (const layer of [node.flags, node.flagsByApp?.[appKey], spec]) {
+  for (const layer of [node.flags, topic.fleet, node.flagsByApp?.[appKey], topic.byApp.get(appKey), spec]) {
     for (const [name, value] of Object.entries(layer ?? {})) if (known.has(name)) out[name as FlagName] = value;
   }
   return out;
@@ -71,4 +88,101 @@ export function changedFlagScopes(a: ResolvedFlags, b: ResolvedFlags): Set<FlagS
   const scopes = new Set<FlagScope>();
   for (const n of flagNames) if (a[n] !== b[n]) scopes.add(flagCatalogue[n].scope);
   return scopes;
+}
+
+// ---- The flags topic: one record per (scope, flag), so setting one flag never races another ----
+// key `fleet/<flag>` or `app/<appKey>/<flag>`; value `{"value": true|false}`; a tombstone clears it.
+
+const appKeyPattern = /^[A-Za-z0-9_-]{1,64}$/;
+const flagRecordValueSchema = z.strictObject({ value: z.boolean() });
+
+export interface FlagSetting {
+  name: FlagName;
+  /** Absent: fleet-wide. */
+  appKey?: string | undefined;
+}
+
+/** The record key of one flag setting (validated: a known flag, a well-formed app key). */
+export function flagRecordKey(setting: { name: string; appKey?: string | undefined }): string {
+  const problems: { path: string; message: string }[] = [];
+  if (!known.has(setting.name)) problems.push({ path: 'flag', message: `unknown flag "${setting.name}"; known flags: ${flagNames.join(', ')}` });
+  if (setting.appKey !== undefined && !appKeyPattern.test(setting.appKey)) problems.push({ path: 'app', message: 'must be an Airship app key (1-64 of A-Z, a-z, 0-9, "_", "-")' });
+  if (problems.length > 0) throw new ConfigError(ErrorCode.configInvalid, 'invalid flag setting', problems);
+  return setting.appKey === undefined ? `fleet/${setting.name}` : `app/${setting.appKey}/${setting.name}`;
+}
+
+/** The setting a flags-topic record key names. Throws ConfigError. */
+export function parseFlagKey(key: string): FlagSetting {
+  const m = /^(?:fleet|app\/([^/]*))\/(.*)$/.exec(key);
+  if (!m) throw new ConfigError(ErrorCode.configInvalid, `flag record "${key.slice(0, 200)}"`, [{ path: 'key', message: 'must be fleet/<flag> or app/<appKey>/<flag>' }]);
+  const setting = { name: m[2]!, appKey: m[1] };
+  flagRecordKey(setting);
+  return { name: setting.name as FlagName, appKey: setting.appKey };
+}
+
+/** One flags-topic record, parsed: its setting and value (undefined for a tombstone). Throws ConfigError. */
+export function parseFlagRecord(key: string, value: Buffer | string | null): FlagSetting & { value: boolean | undefined } {
+  const setting = parseFlagKey(key);
+  if (value === null) return { ...setting, value: undefined };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString());
+  } catch (err) {
+    throw new ConfigError(ErrorCode.configInvalid, `flag record ${key}`, [{ path: 'value', message: `not JSON: ${(err as Error).message}` }]);
+  }
+  const r = flagRecordValueSchema.safeParse(parsed);
+  if (!r.success) throw new ConfigError(ErrorCode.configInvalid, `flag record ${key}`, r.error.issues.map((i) => ({ path: ['value', ...i.path].join('.'), message: i.message })));
+  return { ...setting, value: r.data.value };
+}
+
+/** The value a flags-topic record carries for `value` (null clears the setting). */
+export function flagRecordValue(value: boolean | null): string | null {
+  return value === null ? null : JSON.stringify({ value });
+}
+
+/**
+ * The overrides of a whole read of the flags topic (newest record per key, in any order). Bad
+ * records are reported through `onBad` and never turn a flag on or off: a refused value for a
+ * setting keeps the value `previous` had for it (the last good one, as with a refused spec).
+ */
+export function overridesFromRecords(
+  records: Iterable<{ key: string; value: Buffer | string | null }>,
+  onBad: (key: string, err: Error) => void,
+  previous: FlagOverrides = noFlagOverrides,
+): FlagOverrides {
+  const fleet: Record<string, boolean> = {};
+  const byApp = new Map<string, Record<string, boolean>>();
+  for (const r of records) {
+    let parsed: FlagSetting & { value: boolean | undefined };
+    try {
+      parsed = parseFlagRecord(r.key, r.value);
+    } catch (err) {
+      onBad(r.key, err as Error);
+      let setting: FlagSetting;
+      try {
+        setting = parseFlagKey(r.key);
+      } catch {
+        continue;
+      }
+      parsed = { ...setting, value: setting.appKey === undefined ? previous.fleet[setting.name] : previous.byApp.get(setting.appKey)?.[setting.name] };
+    }
+    if (parsed.value === undefined) continue;
+    if (parsed.appKey === undefined) fleet[parsed.name] = parsed.value;
+    else {
+      const app = byApp.get(parsed.appKey) ?? {};
+      app[parsed.name] = parsed.value;
+      byApp.set(parsed.appKey, app);
+    }
+  }
+  return { fleet, byApp };
+}
+
+/** The settings of a set of overrides, for listing (fleet first, then apps by key). */
+export function overrideSettings(o: FlagOverrides): { scope: string; name: FlagName; value: boolean }[] {
+  const out: { scope: string; name: FlagName; value: boolean }[] = [];
+  for (const [name, value] of Object.entries(o.fleet)) out.push({ scope: 'fleet', name: name as FlagName, value: value! });
+  for (const appKey of [...o.byApp.keys()].sort()) {
+    for (const [name, value] of Object.entries(o.byApp.get(appKey)!)) out.push({ scope: `app:${appKey}`, name: name as FlagName, value: value! });
+  }
+  return out;
 }

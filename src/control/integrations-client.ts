@@ -11,6 +11,7 @@ import { validateSinkConfig } from '../sinks/registry.js';
 import { createDynamoClient, StateStore } from '../state/state-store.js';
 import { positionOf, type ControlRecord } from './control-record.js';
 import { createControlProducer, ensureControlTopics, readControlTopic, writeControlRecord } from './control-topic.js';
+import { flagRecordKey, flagRecordValue, overrideSettings, overridesFromRecords, type FlagName } from './flags.js';
 import { redactSecrets } from './secrets.js';
 import { parseSpec, type IntegrationSpec } from './spec.js';
 import type { RowWithRejection } from './rejections.js';
@@ -131,6 +132,30 @@ export class IntegrationsClient {
     }
   }
 
+  /**
+   * Sets a flag fleet-wide or for one app on the flags topic (null clears the setting); every node
+   * applies it within `control.flagsPollMs`. Validated first: an unknown flag writes nothing.
+   */
+  async setFlag(name: string, value: boolean | null, appKey?: string): Promise<{ key: string; value: boolean | null; partition: number; offset: string }> {
+    const key = flagRecordKey({ name, appKey });
+    await this.connect();
+    await ensureControlTopics(this.admin, this.names, this.config.control.partitions);
+    const at = await writeControlRecord(await this.controlProducer(), this.names.flags, key, flagRecordValue(value));
+    return { key, value, ...at };
+  }
+
+  /**
+   * The flags set on the flags topic, and the records the nodes refuse (with why; a running node
+   * keeps the last good value it had for such a setting, a node started since has none).
+   */
+  async flags(): Promise<{ settings: { scope: string; name: FlagName; value: boolean }[]; refused: { key: string; reason: string }[] }> {
+    await this.connect();
+    const snapshot = await readControlTopic(this.kafka, this.admin, this.names.flags);
+    const refused: { key: string; reason: string }[] = [];
+    const overrides = overridesFromRecords([...snapshot.latest.values()].map((r) => ({ key: r.key ?? '', value: r.value })), (key, err) => refused.push({ key, reason: err.message }));
+    return { settings: overrideSettings(overrides), refused };
+  }
+
   async close(): Promise<void> {
     if (this.producer) await this.producer.disconnect().catch(() => undefined);
     if (this.connected) await this.admin.disconnect().catch(() => undefined);
@@ -145,7 +170,7 @@ export class IntegrationsClient {
 
   private async current(id: string): Promise<ControlRecord | undefined> {
     await this.connect();
-    const snapshot = await readControlTopic(this.kafka, this.admin, this.names);
+    const snapshot = await readControlTopic(this.kafka, this.admin, this.names.topic);
     const record = snapshot.latest.get(id);
     return record && record.value !== null ? record : undefined;
   }
@@ -170,12 +195,16 @@ export class IntegrationsClient {
   private async write(id: string, value: string | null, action: Written['action']): Promise<Written> {
     await this.connect();
     await ensureControlTopics(this.admin, this.names, this.config.control.partitions);
+    const at = await writeControlRecord(await this.controlProducer(), this.names.topic, id, value);
+    return { id, action, ...at };
+  }
+
+  private async controlProducer(): Promise<Producer> {
     if (!this.producer) {
       this.producer = createControlProducer(this.kafka);
       await this.producer.connect();
     }
-    const at = await writeControlRecord(this.producer, this.names, id, value);
-    return { id, action, ...at };
+    return this.producer;
   }
 }
 

@@ -10,6 +10,7 @@ export const integrationIdSchema = z
 export const topics = {
   control: 'tributary.control',
   controlRejected: 'tributary.control.rejected',
+  controlFlags: 'tributary.control.flags',
   notifications: 'tributary.notifications',
   events: (integrationId: string) => `tributary.events.${integrationId}`,
   dlq: (integrationId: string) => `tributary.dlq.${integrationId}`,
@@ -20,6 +21,8 @@ export const groups = {
   nodes: 'tributary.nodes',
   /** A throwaway group for one read of the whole control topic (the CLI); deleted afterwards. */
   controlReader: (suffix: string) => `tributary.control-reader.${suffix}`,
+  /** A throwaway group for one bounded read of an integration topic's tail (src/kafka/tail-reader.ts); deleted afterwards. */
+  tailReader: (suffix: string) => `tributary.tail.${suffix}`,
   sink: (integrationId: string) => `tributary.sink.${integrationId}`,
   dlqReplay: (integrationId: string) => `tributary.dlq-replay.${integrationId}`,
 } as const;
@@ -31,12 +34,14 @@ export const groups = {
 export interface ControlNames {
   topic: string;
   rejected: string;
+  /** Fleet-wide and per-app feature flags (compacted, read whole by every node; docs/flags.md). */
+  flags: string;
   group: string;
 }
 
 export function controlNames(o: { topic?: string | undefined; group?: string | undefined } = {}): ControlNames {
   const topic = o.topic ?? topics.control;
-  return { topic, rejected: topic === topics.control ? topics.controlRejected : `${topic}.rejected`, group: o.group ?? groups.nodes };
+  return { topic, rejected: `${topic}.rejected`, flags: `${topic}.flags`, group: o.group ?? groups.nodes };
 }
 
 /** Header names on events and DLQ records (RELIABILITY.md I3: id, offset and integration travel with every record). */

@@ -9,7 +9,8 @@ import type { NodeContext } from '../actors/node-context.js';
 import { resolveNodeId, type NodeConfig } from '../config/node-config.js';
 import { controlNames } from '../kafka/topics.js';
 import { ControlPlane } from '../control/control-plane.js';
-import { ensureControlTopics } from '../control/control-topic.js';
+import { ensureControlTopics, ensureFlagsTopic } from '../control/control-topic.js';
+import { FlagsWatcher } from '../control/flags-watcher.js';
 import type { IntegrationSpec } from '../control/spec.js';
 import { validateSinkConfig } from '../sinks/registry.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
@@ -90,6 +91,17 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     throw new TributaryError(ErrorCode.stateUnavailable, `start-up check failed: DynamoDB table ${config.dynamodb.table} unavailable: ${errorMessage(err)}`, { cause: err });
   }
 
+  // Fleet-wide and per-app flags from the flags topic, read before any integration starts.
+  const names = controlNames(config.control);
+  let guardianRef: Guardian | undefined;
+  const flagsWatcher = new FlagsWatcher({ kafka, admin, topic: names.flags, pollMs: config.control.flagsPollMs, logger, metrics, onChange: () => guardianRef?.flagsChanged() });
+  try {
+    await ensureFlagsTopic(admin, names);
+    await flagsWatcher.start();
+  } catch (err) {
+    throw new TributaryError(ErrorCode.kafkaUnavailable, `start-up check failed: flags topic ${names.flags} unreadable: ${errorMessage(err)}`, { cause: err });
+  }
+
   const dataDir = o.dataDir ?? join(process.cwd(), '.tributary', 'data');
   mkdirSync(dataDir, { recursive: true });
   const base = {
@@ -106,6 +118,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     metrics,
     probeIntervalMs: o.probeIntervalMs ?? 60_000,
     env: o.env ?? process.env,
+    flagOverrides: () => flagsWatcher.overrides,
   };
   const faults = createFaultReporter(config.sentry, { logger, env: base.env, serverName: nodeId });
   const alerting = await AlertingService.create({ config: config.alerting, nodeId, logger, metrics, state, producer: base.producer, admin, faults, env: base.env });
@@ -126,11 +139,12 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     logger.info({ report: r }, r.kind === 'failure' ? 'failure reported' : 'recovery reported');
     onReport(r);
   });
+  guardianRef = guardian;
   const context: NodeContext = { ...base, reportFailure: onReport };
 
   let control: ControlPlane | undefined;
   if (o.control) {
-    await ensureControlTopics(admin, controlNames(config.control), config.control.partitions);
+    await ensureControlTopics(admin, names, config.control.partitions);
     control = new ControlPlane({
       kafka,
       admin,
@@ -178,6 +192,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         // leave the group so their partitions move at once rather than after the session timeout.
         control?.quiesce();
         watchdog.stop();
+        await flagsWatcher.stop();
         const drained = await Promise.race([
           guardian.shutdown().then(() => true),
           new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref()),

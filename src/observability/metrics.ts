@@ -45,6 +45,7 @@ export const catalogue = {
   'alerting.fleet_failing': { type: 'gauge', tags: [], description: 'integrations failing, misconfigured or stalled in the last state-table scan' },
   'alerting.scans': { type: 'counter', tags: ['outcome'], description: 'state-table scans by the alerting service (ok / failed)' },
   'alerting.sentry_events': { type: 'counter', tags: ['outcome'], description: 'faults offered to Sentry: sent, or rate_limited per fingerprint' },
+  'control.flag_records_rejected': { type: 'counter', tags: [], description: 'flags-topic records refused (bad key, unknown flag, bad value): they change no flag' },
   'node.integrations': { type: 'gauge', tags: ['status'], description: 'integrations on this node by status' },
   'node.kafka_up': { type: 'gauge', tags: [], description: '1 when Kafka answered the last health check' },
   'node.dynamodb_up': { type: 'gauge', tags: [], description: '1 when DynamoDB answered the last health check' },

@@ -51,8 +51,8 @@ export interface ControlCluster {
   state: StateStore;
   nodes: ClusterNode[];
   startNode(name: string): Promise<ClusterNode>;
-  /** Writes a record to the control topic as any producer would (value null: tombstone). */
-  write(id: string, value: string | null): Promise<void>;
+  /** Writes a record to the control topic (or another, e.g. the flags topic) as any producer would (value null: tombstone). */
+  write(key: string, value: string | null, topic?: string): Promise<void>;
   appKey(id: string): string;
   row(id: string): Promise<IntegrationRow | undefined>;
   /** Which node runs each integration (source or sink up), from every live node's /status. */
@@ -164,12 +164,12 @@ export async function startControlCluster(apps: ClusterApp[], o: { partitions?: 
     state,
     nodes,
     startNode,
-    write: async (id, value) => {
+    write: async (key, value, topic = names.topic) => {
       if (!producer) {
         producer = createControlProducer(testKafka());
         await producer.connect();
       }
-      await writeControlRecord(producer, names, id, value);
+      await writeControlRecord(producer, topic, key, value);
     },
     appKey: (id) => appKeys.get(id)!,
     row: (id) => state.get(id),

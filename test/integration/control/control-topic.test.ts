@@ -67,7 +67,7 @@ test('create fails when the id exists, update/pause/delete when it does not; the
   const admin = kafka.admin();
   await admin.connect();
   t.teardown(() => admin.disconnect());
-  const snapshot = await readControlTopic(kafka, admin, names);
+  const snapshot = await readControlTopic(kafka, admin, names.topic);
   t.deepEqual([...snapshot.latest.keys()].sort(), ['a']);
   t.is(snapshot.records, 5, 'create, pause, replay, tombstone, create');
   t.falsy(JSON.parse(snapshot.latest.get('a')!.value!.toString()).state);

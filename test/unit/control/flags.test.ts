@@ -1,6 +1,17 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { changedFlagScopes, flagCatalogue, flagNames, resolveFlags, type FlagName } from '../../../src/control/flags.js';
+import {
+  changedFlagScopes,
+  flagCatalogue,
+  flagNames,
+  flagRecordKey,
+  flagRecordValue,
+  overrideSettings,
+  overridesFromRecords,
+  parseFlagRecord,
+  resolveFlags,
+  type FlagName,
+} from '../../../src/control/flags.js';
 import { parseSpec } from '../../../src/control/spec.js';
 import { parseNodeConfig } from '../../../src/config/node-config.js';
 import { ConfigError } from '../../../src/errors.js';
@@ -58,6 +69,82 @@ test('resolution is pure: the most specific layer that names a flag wins (proper
     }),
   );
   t.pass();
+});
+
+test('precedence with the flags topic: node flags < topic fleet < node flagsByApp < topic app < spec (property)', (t) => {
+  const layer = fc.dictionary(fc.constantFrom(...flagNames), fc.boolean());
+  fc.assert(
+    fc.property(layer, layer, layer, layer, layer, fc.constantFrom('appA', 'appB'), (nodeFleet, topicFleet, nodeApp, topicApp, own, appKey) => {
+      const topic = { fleet: topicFleet, byApp: new Map([['appA', topicApp]]) };
+      const r = resolveFlags({ flags: nodeFleet, flagsByApp: { appA: nodeApp } }, appKey, own, topic);
+      const a = appKey === 'appA';
+      for (const n of flagNames) {
+        const expected = own[n] ?? (a ? topicApp[n] : undefined) ?? (a ? nodeApp[n] : undefined) ?? topicFleet[n] ?? nodeFleet[n] ?? flagCatalogue[n].default;
+        if (r[n] !== expected) return false;
+      }
+      return true;
+    }),
+  );
+  t.pass();
+});
+
+test('flags-topic records: one key per (scope, flag), {"value": bool}, a tombstone clears', (t) => {
+  t.is(flagRecordKey({ name: 'sink.parkWhenIdle' }), 'fleet/sink.parkWhenIdle');
+  t.is(flagRecordKey({ name: 'sink.parkWhenIdle', appKey: 'appA' }), 'app/appA/sink.parkWhenIdle');
+  t.deepEqual(parseFlagRecord('fleet/sink.parkWhenIdle', flagRecordValue(true)), { name: 'sink.parkWhenIdle', appKey: undefined, value: true });
+  t.deepEqual(parseFlagRecord('app/appA/alerting.lagGrowth', Buffer.from('{"value":false}')), { name: 'alerting.lagGrowth', appKey: 'appA', value: false });
+  t.deepEqual(parseFlagRecord('app/appA/alerting.lagGrowth', null), { name: 'alerting.lagGrowth', appKey: 'appA', value: undefined });
+  t.is(flagRecordValue(null), null);
+});
+
+test('bad flags-topic records and settings are refused with the path of the problem', (t) => {
+  const bad: [string, string | null, RegExp][] = [
+    ['sink.parkWhenIdle', '{"value":true}', /^key: must be fleet\/<flag> or app\/<appKey>\/<flag>/],
+    ['fleet/sink.parkWhenIdel', '{"value":true}', /^flag: unknown flag "sink.parkWhenIdel"/],
+    ['app//sink.parkWhenIdle', '{"value":true}', /^app: must be an Airship app key/],
+    ['app/a b/sink.parkWhenIdle', '{"value":true}', /^app: must be an Airship app key/],
+    ['fleet/sink.parkWhenIdle', 'on', /^value: not JSON/],
+    ['fleet/sink.parkWhenIdle', '{"value":"yes"}', /^value\.value: /],
+    ['fleet/sink.parkWhenIdle', '{"value":true,"until":"x"}', /^value: /],
+    ['fleet/sink.parkWhenIdle', '[]', /^value: /],
+  ];
+  for (const [key, value, re] of bad) {
+    const p = issues(() => parseFlagRecord(key, value));
+    t.is(p.length, 1, key);
+    t.regex(p[0]!, re, `${key} = ${value}`);
+  }
+  t.regex(issues(() => flagRecordKey({ name: 'nope' })).join(), /^flag: unknown flag "nope"; known flags: /);
+  t.regex(issues(() => flagRecordKey({ name: 'sink.parkWhenIdle', appKey: 'x'.repeat(65) })).join(), /^app: /);
+});
+
+test('overrides from a read of the flags topic: newest per key, tombstones and bad records change nothing', (t) => {
+  const refused: string[] = [];
+  const o = overridesFromRecords(
+    [
+      { key: 'fleet/sink.parkWhenIdle', value: '{"value":true}' },
+      { key: 'app/appA/sink.parkWhenIdle', value: '{"value":false}' },
+      { key: 'app/appA/alerting.lagGrowth', value: null },
+      { key: 'app/appB/sink.webhook.gzipDefault', value: '{"value":true}' },
+      { key: 'fleet/alerting.lagGrowth', value: '{"value":"on"}' },
+      { key: 'garbage', value: 'x' },
+    ],
+    (key) => refused.push(key),
+  );
+  t.deepEqual(refused, ['fleet/alerting.lagGrowth', 'garbage']);
+  t.deepEqual(overrideSettings(o), [
+    { scope: 'fleet', name: 'sink.parkWhenIdle', value: true },
+    { scope: 'app:appA', name: 'sink.parkWhenIdle', value: false },
+    { scope: 'app:appB', name: 'sink.webhook.gzipDefault', value: true },
+  ]);
+  t.false(resolveFlags({}, 'appA', undefined, o)['sink.parkWhenIdle']);
+  t.true(resolveFlags({}, 'appC', undefined, o)['sink.parkWhenIdle']);
+  t.false(resolveFlags({}, 'appC', undefined, o)['alerting.lagGrowth'], 'a refused record leaves the flag as the layers below say');
+  // With the overrides in force before, a refused value keeps the last good one for its setting.
+  const kept = overridesFromRecords([{ key: 'fleet/sink.parkWhenIdle', value: '{"value":1}' }, { key: 'app/appA/sink.parkWhenIdle', value: 'x' }], () => undefined, o);
+  t.deepEqual(overrideSettings(kept), [
+    { scope: 'fleet', name: 'sink.parkWhenIdle', value: true },
+    { scope: 'app:appA', name: 'sink.parkWhenIdle', value: false },
+  ]);
 });
 
 test('an unknown flag name is rejected with its path, in a spec and in the node config', (t) => {
