@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { withOwnAdmin } from './kafka.js';
+import { groups } from './topics.js';
 
 export interface TailRange {
   partition: number;
@@ -47,7 +48,7 @@ export async function readTail(o: TailOptions): Promise<void> {
     if (r && r.to > r.from) ranges.set(p.partition, { from: r.from < BigInt(p.low) ? BigInt(p.low) : r.from, to: r.to });
   }
   if (ranges.size === 0) return;
-  const groupId = `tributary.tail.${randomBytes(6).toString('hex')}`;
+  const groupId = groups.tailReader(randomBytes(6).toString('hex'));
   const consumer = o.kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100, retry: { retries: 5 } });
   const pending = new Set(ranges.keys());
   let finish!: () => void;

@@ -1,11 +1,12 @@
 // deploy/compose.yaml and the files it mounts: parses, references consistent, configs valid
 // against the real schemas, Grafana dashboard queries match the metrics catalogue.
 import test from 'ava';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { loadNodeConfig } from '../../../src/config/node-config.js';
+import { loadNodeConfig, type NodeConfig } from '../../../src/config/node-config.js';
 import { loadSpecFiles } from '../../../src/control/spec-files.js';
+import { controlNames } from '../../../src/kafka/topics.js';
 import { parseEmulatorOptions } from '../../../src/connect/emulator/options.js';
 import { catalogue } from '../../../src/observability/metrics.js';
 import { checkTributaryArgs, readRepoFile, readRepoJson, repoPath } from './deploy-files.js';
@@ -22,6 +23,7 @@ interface Service {
   network_mode?: string;
   healthcheck?: { test: string[] | string; disable?: boolean };
   stop_grace_period?: string;
+  restart?: string;
 }
 interface Compose {
   services: Record<string, Service>;
@@ -129,13 +131,34 @@ test('compose: published host ports are unique, loopback-only, and every node HT
   }
 });
 
-test('compose: node commands match `tributary node`, stop grace covers the drain, health checks probe their own port', (t) => {
-  const nodes = tributaryServices.filter((n) => Array.isArray(services[n]!.command) && (services[n]!.command as string[])[0] === 'node');
-  t.true(nodes.length >= 2, 'one or more nodes (two here)');
+const nodeNames = tributaryServices.filter((n) => Array.isArray(services[n]!.command) && (services[n]!.command as string[])[0] === 'node');
+const mountOf = (service: string, target: string) => bindMounts(services[service]!).find((m) => m.target === target)?.source;
+/** The node config a service reads: the file mounted at `configPath`, then the service's environment. */
+const configAt = (service: string, configPath: string | undefined): NodeConfig => {
+  const file = configPath === undefined ? undefined : mountOf(service, configPath);
+  if (!file) throw new Error(`${service}: no node config mounted at ${configPath}`);
+  return loadNodeConfig({ file: resolve(composeDir, file), env: envOf(services[service]!) });
+};
+const nodeConfig = (n: string) => configAt(n, checkTributaryArgs(services[n]!.command as string[]).values.get('--config'));
+
+/** The one-shot service that creates the demo integrations: it runs the mounted init script. */
+const initName = names.find((n) => JSON.stringify(services[n]!.entrypoint ?? '').includes('integrations-init.sh'));
+const initScriptPath = (() => {
+  const entry = initName ? ([] as string[]).concat(services[initName]!.entrypoint ?? []) : [];
+  return entry.find((a) => a.endsWith('integrations-init.sh'));
+})();
+const initScript = initName && initScriptPath ? readFileSync(resolve(composeDir, mountOf(initName, initScriptPath) ?? 'missing'), 'utf8') : '';
+
+test('compose: node commands match `tributary node` in control mode, stop grace covers the drain, health checks probe their own port', (t) => {
+  const nodes = nodeNames;
+  t.true(nodes.length >= 2, 'two nodes share the integrations');
   for (const n of nodes) {
     const s = services[n]!;
-    const { problems, drainMs } = checkTributaryArgs(s.command as string[]);
+    const { problems, drainMs, controlMode, options } = checkTributaryArgs(s.command as string[]);
     t.deepEqual(problems, [], n);
+    t.true(controlMode, `${n} takes its integrations from the control topic`);
+    t.false(options.has('--specs'), `${n}: no static specs`);
+    t.false(bindMounts(s).some((m) => /spec/i.test(m.source) || /spec/i.test(m.target)), `${n} mounts no spec directory`);
     const grace = /^(\d+)s$/.exec(s.stop_grace_period ?? '10s');
     t.true(Number(grace?.[1]) * 1000 > drainMs, `${n}: stop_grace_period ${s.stop_grace_period} > drain ${drainMs} ms`);
     const port = envOf(s).TRIBUTARY_HTTP_PORT ?? '8080';
@@ -146,8 +169,39 @@ test('compose: node commands match `tributary node`, stop grace covers the drain
   t.deepEqual(checkTributaryArgs(emulator.command as string[]).problems, []);
 });
 
-test('compose: mounted node config, specs and emulator apps are valid, and point at each other', (t) => {
-  const mountOf = (service: string, target: string) => bindMounts(services[service]!).find((m) => m.target === target)?.source;
+test('compose: integrations-init creates the demo specs through the control topic with the real CLI, once Kafka is healthy', (t) => {
+  t.truthy(initName, 'a service runs integrations-init.sh');
+  if (!initName) return;
+  const init = services[initName]!;
+  t.is(init.image, 'tributary:local', 'the same image, so the same CLI as the nodes');
+  t.deepEqual(dependsOn(init), { kafka: 'service_healthy' }, 'needs only Kafka: the CLI creates the control topic if no node has');
+  t.true(init.restart === undefined || init.restart === 'no', 'one-shot');
+  t.is(init.network_mode, undefined, 'reaches Kafka by service name');
+  for (const n of nodeNames) t.is(dependsOn(services[n]!)[initName], undefined, `${n} does not wait for it: nodes apply what is on the topic whenever it arrives`);
+  // The script, as the CLI will read it.
+  const cli = /^cli="node (\S+) integrations"$/m.exec(initScript)?.[1];
+  const workdir = [...readRepoFile('deploy', 'Dockerfile').matchAll(/^WORKDIR (\S+)$/gm)].at(-1)?.[1];
+  t.is(cli, `${workdir}/bin/tributary.js`, 'the image\'s CLI');
+  const configPath = /^config=(\S+)$/m.exec(initScript)?.[1];
+  const specDir = /^for spec in (\S+)\/\*\.json; do$/m.exec(initScript)?.[1];
+  t.truthy(configPath && specDir, 'the script names its config and spec directory');
+  t.regex(initScript, /^set -eu$/m, 'a failure fails the service');
+  for (const sub of ['create', 'update']) {
+    t.regex(initScript, new RegExp(`\\$cli ${sub} --config "\\$config" "\\$spec"`), `runs integrations ${sub}`);
+    t.deepEqual(checkTributaryArgs(['integrations', sub, '--config', configPath ?? '', `${specDir}/demo.json`]).problems, [], `integrations ${sub} takes these arguments`);
+  }
+  t.regex(initScript, /\*"already exists"\*\) \$cli update/, 'falls back to update only for an id that exists');
+  t.regex(readRepoFile('src', 'control', 'integrations-client.ts'), /integration \$\{spec\.id\} already exists/, "the CLI's message for an existing id");
+  const config = configAt(initName, configPath);
+  t.true(statSync(resolve(composeDir, mountOf(initName, specDir ?? '') ?? 'missing')).isDirectory(), `${specDir} is a mounted directory`);
+  for (const n of nodeNames) {
+    t.deepEqual(controlNames(config.control), controlNames(nodeConfig(n).control), `the CLI writes the control topic ${n} reads`);
+    t.deepEqual(config.kafka.brokers, nodeConfig(n).kafka.brokers, `same Kafka as ${n}`);
+    t.is(config.local, nodeConfig(n).local, `validated as ${n} validates`);
+  }
+});
+
+test('compose: node config, demo specs and emulator apps are valid, and point at each other', (t) => {
   const appsFile = resolve(composeDir, mountOf('connect', '/etc/tributary/apps.json')!);
   const apps = parseEmulatorOptions(JSON.parse(readFileSync(appsFile, 'utf8')), appsFile);
   t.is(apps.host, '0.0.0.0', 'published from the container');
@@ -155,37 +209,40 @@ test('compose: mounted node config, specs and emulator apps are valid, and point
   const receiverPort = envOf(services['webhook-receiver']!).RECEIVER_PORT ?? '';
   t.regex(receiverPort, /^\d+$/);
 
-  const integrationIds = new Set<string>();
-  const appKeys = new Set<string>();
-  for (const n of tributaryServices.filter((x) => (services[x]!.command as string[] | undefined)?.[0] === 'node')) {
-    const s = services[n]!;
-    const config = loadNodeConfig({ file: resolve(composeDir, mountOf(n, '/etc/tributary/node.json')!), env: envOf(s) });
-    t.true(config.local, 'local mode (inline demo tokens and loopback http are local-only)');
+  for (const n of nodeNames) {
+    const config = nodeConfig(n);
+    t.true(config.local, 'local mode (loopback http for the emulator and the receiver is local-only)');
     t.deepEqual(config.kafka.brokers, ['kafka:9092']);
     t.is(config.dynamodb.endpoint, 'http://dynamodb:8000');
-    t.is(config.http.port, Number(envOf(s).TRIBUTARY_HTTP_PORT ?? 8080));
+    t.is(config.http.port, Number(envOf(services[n]!).TRIBUTARY_HTTP_PORT ?? 8080));
     t.is(config.metrics.host, 'graphite');
     t.is(config.metrics.tagFormat, 'none', 'plain StatsD → Graphite: tags become path segments');
-    const specDir = resolve(composeDir, mountOf(n, '/etc/tributary/specs')!);
-    t.true(statSync(specDir).isDirectory());
-    const { specs, rejected } = loadSpecFiles(specDir, config.local);
-    t.deepEqual(rejected, [], `${n}: specs valid`);
-    t.true(specs.length > 0, `${n} has integrations`);
-    for (const spec of specs) {
-      t.false(integrationIds.has(spec.id), `${spec.id} is given to one node only`);
-      integrationIds.add(spec.id);
-      appKeys.add(spec.app.key);
-      t.is(new URL(spec.connect.url).port, String(apps.port), `${spec.id}: Connect URL → emulator port`);
-      const app = apps.apps.find((a) => a.key === spec.app.key);
-      t.truthy(app, `${spec.id}: app ${spec.app.key} is served by the emulator`);
-      t.is(app?.size, spec.app.size);
-      t.true('ref' in spec.connect.token, `${spec.id}: token by reference, as in production`);
-      if ('ref' in spec.connect.token) {
-        const envName = spec.connect.token.ref.replace(/^env:/, '');
-        t.is(envOf(s)[envName], app?.token, `${spec.id}: ${envName} is the emulator's token for ${spec.app.key}`);
-      }
-      if (spec.sink.type === 'webhook') t.is(new URL(String(spec.sink.url)).port, receiverPort, `${spec.id}: webhook → receiver`);
+  }
+  const ids = new Set(nodeNames.map((n) => envOf(services[n]!).TRIBUTARY_NODE_ID));
+  t.is(ids.size, nodeNames.length, 'distinct node ids in one group');
+
+  // The specs integrations-init writes, parsed with the nodes' own spec schema.
+  t.truthy(initName);
+  const specDir = resolve(composeDir, mountOf(initName!, /^for spec in (\S+)\/\*\.json; do$/m.exec(initScript)?.[1] ?? '') ?? 'missing');
+  t.is(specDir, resolve(composeDir, 'compose', 'specs'));
+  const { specs, rejected } = loadSpecFiles(specDir, configAt(initName!, /^config=(\S+)$/m.exec(initScript)?.[1]).local);
+  t.deepEqual(rejected, [], 'every demo spec is valid');
+  t.is(specs.length, readdirSync(specDir).filter((f) => f.endsWith('.json')).length, 'one spec per file');
+  t.deepEqual(readdirSync(specDir).filter((f) => !f.endsWith('.json')), [], 'one flat directory of spec files');
+  const appKeys = new Set<string>();
+  for (const spec of specs) {
+    appKeys.add(spec.app.key);
+    t.is(new URL(spec.connect.url).port, String(apps.port), `${spec.id}: Connect URL → emulator port`);
+    const app = apps.apps.find((a) => a.key === spec.app.key);
+    t.truthy(app, `${spec.id}: app ${spec.app.key} is served by the emulator`);
+    t.is(app?.size, spec.app.size);
+    t.true('ref' in spec.connect.token, `${spec.id}: token by reference, as in production`);
+    if ('ref' in spec.connect.token) {
+      const envName = spec.connect.token.ref.replace(/^env:/, '');
+      // Any node may be assigned any integration: every node has every token.
+      for (const n of nodeNames) t.is(envOf(services[n]!)[envName], app?.token, `${n}: ${envName} is the emulator's token for ${spec.app.key}`);
     }
+    if (spec.sink.type === 'webhook') t.is(new URL(String(spec.sink.url)).port, receiverPort, `${spec.id}: webhook → receiver`);
   }
   t.deepEqual([...appKeys].sort(), apps.apps.map((a) => a.key).sort(), 'every demo app has an integration');
 });

@@ -1,7 +1,8 @@
 // deploy/Dockerfile and .dockerignore, checked as text (no Docker engine in CI).
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { checkTributaryArgs, readRepoFile, readRepoJson, repoPath } from './deploy-files.js';
+import { parseNodeConfig } from '../../../src/config/node-config.js';
+import { bakedFiles, checkTributaryArgs, readRepoFile, readRepoJson, repoPath } from './deploy-files.js';
 
 interface Instruction {
   op: string;
@@ -25,7 +26,8 @@ function instructions(text: string): Instruction[] {
     });
 }
 
-const all = instructions(readRepoFile('deploy', 'Dockerfile'));
+const dockerfileText = readRepoFile('deploy', 'Dockerfile');
+const all = instructions(dockerfileText);
 const lastFrom = all.map((i) => i.op).lastIndexOf('FROM');
 const runtime = all.slice(lastFrom);
 const build = all.slice(0, lastFrom);
@@ -78,15 +80,39 @@ test('Dockerfile: runs as a non-root user', (t) => {
   t.false(runtime.slice(userIdx).some((i) => i.op === 'USER' && /^(root|0)\b/.test(i.args)));
 });
 
-test('Dockerfile: exec-form ENTRYPOINT (node is PID 1), CMD is a valid `tributary node`, SIGTERM stop signal', (t) => {
+test('Dockerfile: exec-form ENTRYPOINT (node is PID 1), CMD is a valid `tributary node` in control mode, SIGTERM stop signal', (t) => {
   t.deepEqual(execForm(one('ENTRYPOINT')), ['node', 'bin/tributary.js']);
   const cmd = execForm(one('CMD'));
   t.truthy(cmd, 'CMD in exec form');
-  t.deepEqual(checkTributaryArgs(cmd!).problems, []);
+  const check = checkTributaryArgs(cmd!);
+  t.deepEqual(check.problems, []);
   t.is(cmd![0], 'node');
+  t.true(check.controlMode, 'the node takes its integrations from the control topic');
+  t.false(check.options.has('--specs'), 'no static spec directory');
   t.is(one('STOPSIGNAL')?.args, 'SIGTERM');
   t.true(existsSync(repoPath('bin', 'tributary.js')));
   t.regex(readRepoFile('bin', 'tributary.js'), /dist', 'cli', 'main\.js'/, 'bin prefers the compiled build');
+});
+
+test('Dockerfile: no spec directory in the image; the data directory is created for the service user', (t) => {
+  const runs = runtime.filter((i) => i.op === 'RUN').map((i) => i.args);
+  t.false(/\/specs\b/.test(runtime.map((i) => i.args).join('\n')), 'nothing refers to a spec directory');
+  const cmd = execForm(one('CMD'))!;
+  const dataDir = checkTributaryArgs(cmd).values.get('--data-dir') ?? '';
+  t.true(runs.some((r) => r.includes(`mkdir -p ${dataDir}`)), `${dataDir} is created`);
+  t.true(runs.some((r) => /chown -R tributary:tributary \/var\/lib\/tributary\b/.test(r)) && dataDir.startsWith('/var/lib/tributary/'), 'owned by the service user');
+});
+
+test('Dockerfile: the baked pagerduty.json is a valid node config selecting PagerDuty by secret reference', (t) => {
+  const files = bakedFiles(dockerfileText);
+  const text = files.get('/etc/tributary/pagerduty.json');
+  t.truthy(text, 'the image has /etc/tributary/pagerduty.json');
+  const config = parseNodeConfig(JSON.parse(text!), 'pagerduty.json');
+  t.true(config.alerting.enabled);
+  t.deepEqual(config.alerting.pager.type === 'pagerduty' ? config.alerting.pager.routingKey : undefined, { ref: 'env:PAGERDUTY_ROUTING_KEY' }, 'the key is a reference, never a value');
+  t.false(config.local, 'production rules (no inline secrets, no loopback http)');
+  // The file selects the pager only: everything else stays with the environment and defaults.
+  t.deepEqual(Object.keys(JSON.parse(text!) as object), ['alerting']);
 });
 
 test('Dockerfile: HEALTHCHECK probes /healthz with node itself (no curl in slim images)', (t) => {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseNodeConfig } from '../../../src/config/node-config.js';
 import { checkTributaryArgs, readRepoFile } from './deploy-files.js';
 
 const unitText = readRepoFile('deploy', 'systemd', 'tributary.service');
@@ -31,7 +32,7 @@ const unit = parseUnit(unitText);
 const service = unit.get('Service')!;
 const get = (k: string) => service.get(k)?.at(-1);
 
-test('unit: simple service running `tributary node` as a dedicated user, restarted always', (t) => {
+test('unit: simple service running `tributary node` in control mode as a dedicated user, restarted always', (t) => {
   t.truthy(unit.get('Unit') && service && unit.get('Install'));
   t.is(get('Type'), 'simple');
   t.is(get('User'), 'tributary');
@@ -40,7 +41,12 @@ test('unit: simple service running `tributary node` as a dedicated user, restart
   t.is(get('EnvironmentFile'), '/etc/tributary/tributary.env');
   const exec = get('ExecStart')!.split(/\s+/);
   t.deepEqual(exec.slice(0, 2), ['/usr/bin/node', '/opt/tributary/bin/tributary.js']);
-  t.deepEqual(checkTributaryArgs(exec.slice(2)).problems, []);
+  const check = checkTributaryArgs(exec.slice(2));
+  t.deepEqual(check.problems, []);
+  t.is(exec[2], 'node');
+  t.true(check.controlMode, 'integrations come from the control topic');
+  t.false(check.options.has('--specs'), 'no static spec directory');
+  t.is(check.values.get('--config'), '/etc/tributary/node.json', 'the config file operations.md tells hosts to write');
   t.is(unit.get('Install')!.get('WantedBy')?.[0], 'multi-user.target');
 });
 
@@ -112,4 +118,12 @@ test('env example: documents the config variables, leaves secrets empty', (t) =>
   );
   for (const k of ['KAFKA_BROKERS', 'AWS_REGION', 'TRIBUTARY_STATE_TABLE', 'TRIBUTARY_NODE_ID', 'TRIBUTARY_HTTP_PORT', 'TRIBUTARY_LOG_LEVEL']) t.true(vars.has(k), k);
   for (const [k, v] of vars) if (/TOKEN|SECRET|PASSWORD|DSN|ROUTING_KEY/.test(k)) t.is(v, '', `${k} has no example value`);
+  t.notRegex(env, /--specs|\/etc\/tributary\/specs/, 'no spec directory');
+  // The pager has no env variable: the example says which node.json selects the routing key.
+  const pager = /^#\s+(\{"alerting".*\})$/m.exec(env)?.[1];
+  t.truthy(pager, 'the node.json line that selects PagerDuty');
+  const config = parseNodeConfig(JSON.parse(pager ?? '{}'));
+  t.is(config.alerting.pager.type, 'pagerduty');
+  t.deepEqual(config.alerting.pager.type === 'pagerduty' ? config.alerting.pager.routingKey : undefined, { ref: 'env:PAGERDUTY_ROUTING_KEY' });
+  t.true(vars.has('PAGERDUTY_ROUTING_KEY'));
 });
