@@ -210,9 +210,9 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
       const oldest = Math.min(...records.map((r) => Date.parse(r.processed)).filter(Number.isFinite));
       if (Number.isFinite(oldest)) m.timing('sink.end_to_end_ms', Math.max(0, Date.now() - oldest), tags);
     },
-    onRejected: (_record, outcome) => {
+    onRejected: (record, outcome) => {
       if (o.flow) o.flow.consumed += 1;
-      node.metrics.count('sink.events_dlq', 1, { ...tags, code: outcome.status === 'rejected' ? outcome.error.code : 'unknown' });
+      node.metrics.count('sink.events_dlq', 1, { ...tags, code: outcome.status === 'rejected' ? outcome.error.code : 'unknown', event_type: eventTypeTag(record.type) });
     },
     onDuplicates: (n) => {
       if (o.flow) o.flow.consumed += n;

@@ -16,7 +16,7 @@ interface MetricDef {
 
 /** The catalogue: name (without the `tributary.` prefix) → definition. */
 export const catalogue = {
-  'source.events_read': { type: 'counter', tags: ['tier', 'event_type'], description: 'Connect events read (parsed, envelope valid)' },
+  'source.events_read': { type: 'counter', tags: ['tier', 'event_type'], description: 'Connect events read (parsed, envelope valid), counted once Kafka acknowledged their batch' },
   'source.events_produced': { type: 'counter', tags: ['tier'], description: 'events acknowledged by Kafka (acks=all)' },
   'source.batch_events': { type: 'timing', tags: ['tier'], description: 'events per produced batch (a distribution; StatsD timing type)' },
   'source.poison_lines': { type: 'counter', tags: ['tier', 'code'], description: 'Connect lines that could not become events (sent to the DLQ)' },
@@ -25,7 +25,7 @@ export const catalogue = {
   'source.produce_ms': { type: 'timing', tags: ['tier'], description: 'time from batch produce to Kafka acknowledgement' },
   'sink.events_delivered': { type: 'counter', tags: ['tier', 'sink', 'event_type'], description: 'events the sink accepted' },
   'sink.events_deduplicated': { type: 'counter', tags: ['tier', 'sink'], description: 'duplicate events dropped before delivery' },
-  'sink.events_dlq': { type: 'counter', tags: ['tier', 'sink', 'code'], description: 'events dead-lettered by the sink stage' },
+  'sink.events_dlq': { type: 'counter', tags: ['tier', 'sink', 'code', 'event_type'], description: 'events dead-lettered by the sink stage, by error code and Connect event type' },
   'sink.bytes_sent': { type: 'counter', tags: ['tier', 'sink'], description: 'bytes sent to the third party' },
   'sink.requests': { type: 'counter', tags: ['tier', 'sink'], description: 'requests made to the third party' },
   'sink.retries': { type: 'counter', tags: ['tier', 'sink'], description: 'retries after transient failures' },
