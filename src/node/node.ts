@@ -20,7 +20,7 @@ import { ProduceQueue } from '../kafka/produce-queue.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { createFaultReporter } from '../observability/sentry.js';
-import { createDynamoClient, StateStore } from '../state/state-store.js';
+import { createDynamoClient, integrationStatuses, StateStore } from '../state/state-store.js';
 import { AlertingService } from '../supervision/alerting-service.js';
 import type { FailureReport } from '../supervision/guardian-types.js';
 import { restartPolicySchema, type RestartPolicyConfig } from '../supervision/restart-policy.js';
@@ -141,6 +141,17 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   });
   guardianRef = guardian;
   const context: NodeContext = { ...base, reportFailure: onReport };
+  // node.integrations{status}: this node's integrations by status, every status sent (zeros too)
+  // so a status that empties drops to 0 on the dashboard instead of keeping its last value.
+  const statusGauges = setInterval(() => {
+    void guardian
+      .status()
+      .then((all) => {
+        for (const status of integrationStatuses) metrics.gauge('node.integrations', all.filter((i) => i.status === status).length, { status });
+      })
+      .catch(() => undefined);
+  }, 10_000);
+  statusGauges.unref();
 
   let control: ControlPlane | undefined;
   if (o.control) {
@@ -192,6 +203,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         // leave the group so their partitions move at once rather than after the session timeout.
         control?.quiesce();
         watchdog.stop();
+        clearInterval(statusGauges);
         await flagsWatcher.stop();
         const drained = await Promise.race([
           guardian.shutdown().then(() => true),

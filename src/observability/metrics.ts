@@ -46,7 +46,7 @@ export const catalogue = {
   'alerting.scans': { type: 'counter', tags: ['outcome'], description: 'state-table scans by the alerting service (ok / failed)' },
   'alerting.sentry_events': { type: 'counter', tags: ['outcome'], description: 'faults offered to Sentry: sent, or rate_limited per fingerprint' },
   'control.flag_records_rejected': { type: 'counter', tags: [], description: 'flags-topic records refused (bad key, unknown flag, bad value): they change no flag' },
-  'node.integrations': { type: 'gauge', tags: ['status'], description: 'integrations on this node by status' },
+  'node.integrations': { type: 'gauge', tags: ['status'], description: 'integrations on this node by status (every 10 s, zeros included)' },
   'node.kafka_up': { type: 'gauge', tags: [], description: '1 when Kafka answered the last health check' },
   'node.dynamodb_up': { type: 'gauge', tags: [], description: '1 when DynamoDB answered the last health check' },
 } as const satisfies Record<string, MetricDef>;

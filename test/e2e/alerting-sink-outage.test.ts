@@ -66,9 +66,18 @@ test('a large app sink returning 500 past the threshold pages once and resolves 
     'tributary.alerting.pages',
     'tributary.node.kafka_up',
     'tributary.node.dynamodb_up',
+    'tributary.node.integrations',
+    'tributary.source.lag_ms',
+    'tributary.sink.end_to_end_ms',
+    'tributary.sink.consumer_lag',
+    'tributary.alerting.scans',
+    'tributary.alerting.open_pages',
+    'tributary.alerting.outbox',
+    'tributary.alerting.fleet_failing',
   ].filter((n) => n !== 'tributary.supervision.crashes'); // a retrying sink never crashes
   await statsd.waitFor((l) => wanted.every((n) => l.names().has(n)), 15_000, wanted.join(', '));
   t.is(statsd.sum('tributary.alerting.pages', { action: 'trigger' }), 1);
   t.is(statsd.sum('tributary.sink.events_delivered'), 3_000);
   t.true(statsd.samples.some((s) => s.name === 'tributary.sink.retries' && s.tags.tier === 'large' && s.tags.sink === 'webhook'));
+  t.true(statsd.samples.some((s) => s.name === 'tributary.node.integrations' && s.tags.status === 'running' && s.value === 1), 'the node reports its one running integration');
 });
