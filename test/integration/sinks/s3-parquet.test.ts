@@ -1,6 +1,8 @@
 // The s3 sink's Parquet format through the real AWS SDK against s3rver: the shared compliance
-// suite, and the same batches written as NDJSON and as Parquet read back (Parquet with hyparquet,
-// a reader independent of the writer's encoder) as the same events: ids, offsets and times.
+// suite, and the same batches written as NDJSON and as Parquet read back as the same events:
+// ids, offsets and times. Parquet is read twice: with hyparquet (JavaScript; its writer sibling
+// shares code with it) and with parquet-wasm (Apache arrow-rs, the Rust Parquet implementation,
+// compiled to WebAssembly: a reader that shares nothing with the writer, as Athena or Spark).
 import test, { type ExecutionContext } from 'ava';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -10,7 +12,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { tableFromIPC } from 'apache-arrow';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { readParquet } from 'parquet-wasm/node';
 import { validateS3Config } from '../../../src/sinks/s3/config.js';
 import { createS3Sink } from '../../../src/sinks/s3/service.js';
 import type { Sink } from '../../../src/sinks/types.js';
@@ -154,4 +158,37 @@ test('s3 parquet: the same batches written as NDJSON and as Parquet read back as
   t.is(fromParquet.length, first.length + second.length);
   t.deepEqual(fromParquet, fromNdjson);
   t.deepEqual(fromParquet.map((e) => e.id).sort(), [...first, ...second].map((r) => r.eventId).sort(), 'every event exactly once');
+});
+
+test('s3 parquet: objects read back with an independent reader (arrow-rs via parquet-wasm): column types, every value, times to the microsecond', async (t) => {
+  const { port, admin } = await startS3(t);
+  await admin.send(new CreateBucketCommand({ Bucket: 'arrow-rs' }));
+  const sink = await sinkFor(t, port, 'arrow-rs', 'parquet');
+  const records = makeRecords(40, { partition: 3 });
+  records.forEach((r, i) => (r.offset = String(700 + i)));
+  // Connect times carry milliseconds; a finer one must survive as microseconds.
+  records[0]!.occurred = '2024-05-01T12:00:00.123456Z';
+  t.true((await sink.write(records, never())).outcomes.every((o) => o.status === 'delivered'));
+  const [object] = await objects(admin, 'arrow-rs');
+  const table = tableFromIPC(readParquet(new Uint8Array(object!.body)).intoIPCStream());
+  t.deepEqual(
+    Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)])),
+    {
+      id: 'Utf8', type: 'Utf8', offset: 'Utf8',
+      occurred: 'Timestamp<MICROSECOND, UTC>', processed: 'Timestamp<MICROSECOND, UTC>', ingested_at: 'Timestamp<MICROSECOND, UTC>',
+      channel: 'Utf8', device_type: 'Utf8', named_user_id: 'Utf8', device: 'Utf8', body: 'Utf8',
+      kafka_partition: 'Int32', kafka_offset: 'Int64',
+    },
+  );
+  const column = <T>(name: string) => [...table.getChild(name)!] as T[];
+  t.deepEqual(column<string>('id'), records.map((r) => r.eventId));
+  t.deepEqual(column<string>('offset'), records.map((r) => r.connectOffset));
+  t.deepEqual(column<string>('type'), records.map((r) => r.type));
+  t.deepEqual(column<number>('kafka_partition'), records.map(() => 3));
+  t.deepEqual(column<bigint>('kafka_offset'), records.map((r) => BigInt(r.offset)));
+  // Raw timestamp storage: microseconds since the epoch (not the milliseconds arrow-js shows).
+  const micros = (name: string) => table.getChild(name)!.data.flatMap((d) => [...(d.values as BigInt64Array)]);
+  t.is(micros('occurred')[0], 1_714_564_800_123_456n, 'a microsecond time survives');
+  t.deepEqual(micros('processed'), records.map((r) => BigInt(Date.parse(r.processed)) * 1000n));
+  t.deepEqual(column<string>('body').map((b) => JSON.parse(b) as unknown), records.map((r) => (JSON.parse(r.value.toString()) as { body: unknown }).body));
 });
