@@ -6,7 +6,7 @@ import { spawnIntegration, type IntegrationMsg, type IntegrationSnapshot, type R
 import type { NodeContext } from './node-context.js';
 
 export type AppMsg =
-  | { type: 'apply'; spec: IntegrationSpec }
+  | { type: 'apply'; spec: IntegrationSpec; position?: string | undefined }
   | { type: 'remove'; integrationId: string; ack: Ref<boolean> }
   | { type: 'replay'; integrationId: string; from: ReplayFrom; ack: Ref<{ ok: boolean; error?: string; partitions?: number }> }
   | { type: 'status'; ack: Ref<IntegrationSnapshot[]> }
@@ -32,11 +32,11 @@ export function spawnApp(parent: Ref<unknown>, node: NodeContext, appKey: string
       switch (msg.type) {
         case 'apply': {
           const existing = integrations.get(msg.spec.id);
-          if (existing) dispatch(existing, { type: 'update', spec: msg.spec });
+          if (existing) dispatch(existing, { type: 'update', spec: msg.spec, position: msg.position });
           else {
             const ref = spawnIntegration(ctx.self, node, msg.spec.id);
             integrations.set(msg.spec.id, ref);
-            dispatch(ref, { type: 'start', spec: msg.spec });
+            dispatch(ref, { type: 'start', spec: msg.spec, position: msg.position });
           }
           return null;
         }

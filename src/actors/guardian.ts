@@ -9,7 +9,7 @@ import type { IntegrationSnapshot, ReplayFrom } from './integration-actor.js';
 import type { NodeContext } from './node-context.js';
 
 export type GuardianMsg =
-  | { type: 'apply'; spec: IntegrationSpec }
+  | { type: 'apply'; spec: IntegrationSpec; position?: string | undefined }
   | { type: 'remove'; integrationId: string; ack?: Ref<boolean> }
   | { type: 'removeMany'; integrationIds: readonly string[]; ack: Ref<boolean> }
   | { type: 'replay'; integrationId: string; from: ReplayFrom; ack: Ref<{ ok: boolean; error?: string; partitions?: number }> }
@@ -22,7 +22,8 @@ const ACK_MS = 180_000;
 
 export interface Guardian {
   ref: Ref<GuardianMsg>;
-  apply(spec: IntegrationSpec): void;
+  /** Starts or updates an integration; `position` (the control record, `partition:offset`) goes to its state row once applied. */
+  apply(spec: IntegrationSpec, position?: string): void;
   remove(integrationId: string): Promise<void>;
   /** Stops several integrations at once (drains run in parallel across apps). */
   removeMany(integrationIds: readonly string[]): Promise<void>;
@@ -58,7 +59,7 @@ export function startGuardian(node: Omit<NodeContext, 'reportFailure'>, onFailur
             apps.set(key, app);
           }
           appOf.set(msg.spec.id, key);
-          dispatch(app, { type: 'apply', spec: msg.spec });
+          dispatch(app, { type: 'apply', spec: msg.spec, position: msg.position });
           return null;
         }
         case 'remove': {
@@ -116,7 +117,7 @@ export function startGuardian(node: Omit<NodeContext, 'reportFailure'>, onFailur
 
   return {
     ref,
-    apply: (spec) => dispatch(ref, { type: 'apply', spec }),
+    apply: (spec, position) => dispatch(ref, { type: 'apply', spec, position }),
     remove: async (integrationId) => {
       await query(ref, (ack: Ref<boolean>) => ({ type: 'remove', integrationId, ack }), ACK_MS);
     },

@@ -33,8 +33,9 @@ export interface IntegrationSnapshot {
 }
 
 export type IntegrationMsg =
-  | { type: 'start'; spec: IntegrationSpec }
-  | { type: 'update'; spec: IntegrationSpec }
+  /** `position`: the control record applied (`partition:offset`), recorded in the state row once done. */
+  | { type: 'start'; spec: IntegrationSpec; position?: string | undefined }
+  | { type: 'update'; spec: IntegrationSpec; position?: string | undefined }
   | { type: 'replay'; from: ReplayFrom; ack: Ref<{ ok: boolean; error?: string; partitions?: number }> }
   | { type: 'stop'; ack?: Ref<boolean> }
   | { type: 'status'; ack: Ref<IntegrationSnapshot> }
@@ -101,6 +102,12 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     await node.state
       .update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), status, statusReason: reason.slice(0, 500) })
       .catch((err) => log.warn({ err: errorMessage(err) }, 'state update failed'));
+  };
+
+  /** Tells `integrations … --wait` that this control record is in force here (fenced like any row write). */
+  const recordApplied = async (position: string | undefined) => {
+    if (position === undefined || c.epoch === undefined) return;
+    await node.state.update(id, { epoch: c.epoch, appliedSpec: position }).catch((err) => log.warn({ err: errorMessage(err) }, 'state update failed'));
   };
 
   const startWorker = (self: Ref<IntegrationMsg>, role: Role) => {
@@ -274,6 +281,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           await ensureIntegrationTopics(node, msg.spec);
           log.info({ epoch: c.epoch, checkpoint: c.checkpoint, state: msg.spec.state }, 'integration starting');
           await run(self);
+          await recordApplied(msg.position);
           if (!c.lagTimer) {
             c.lagTimer = setInterval(() => dispatch(self, { type: 'lagSample' }), node.config.alerting.lagGrowth.sampleMs);
             c.lagTimer.unref();
@@ -293,6 +301,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           if (msg.spec.state === 'paused') {
             await drain();
             await setStatus('paused', 'paused by its spec');
+            await recordApplied(msg.position);
             return null;
           }
           // Restart only what changed: a sink change does not touch the source.
@@ -305,6 +314,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           }
           await ensureIntegrationTopics(node, msg.spec);
           await run(self);
+          await recordApplied(msg.position);
           return null;
         }
         case 'flagsChanged': {

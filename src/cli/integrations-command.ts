@@ -96,7 +96,7 @@ export function registerIntegrationsCommands(program: Command): void {
     async (file: string, o: CommonOptions) =>
       withClient(o, async (c) => {
         const w = await c.create(readDocument(file));
-        const row = o.wait ? await c.waitFor(w.id, w, (r) => ['running', 'paused', 'failing', 'misconfigured'].includes(r.status ?? ''), o.wait) : undefined;
+        const row = o.wait ? await c.waitFor(w.id, w, (r) => IntegrationsClient.applied(r, w) && ['running', 'paused', 'failing', 'misconfigured'].includes(r.status ?? ''), o.wait) : undefined;
         print(o, { ...w, ...(row ? { status: row.status } : {}) }, `${describeWritten(w)}${row ? `; ${row.status} on ${row.owner}` : ''}`);
       }),
   );
@@ -105,9 +105,9 @@ export function registerIntegrationsCommands(program: Command): void {
     async (file: string, o: CommonOptions) =>
       withClient(o, async (c) => {
         const w = await c.update(readDocument(file));
-        // A node records a rejection of this exact record; otherwise give it a moment to apply.
-        if (o.wait) await c.waitFor(w.id, w, () => false, Math.min(o.wait, 3_000)).catch((err: Error) => { if (!/timed out/.test(err.message)) throw err; });
-        print(o, w, describeWritten(w));
+        // Done when the owning node records this record as applied (or rejects it).
+        const row = o.wait ? await c.waitFor(w.id, w, (r) => IntegrationsClient.applied(r, w), o.wait) : undefined;
+        print(o, { ...w, ...(row ? { status: row.status } : {}) }, `${describeWritten(w)}${row ? `; applied, ${row.status} on ${row.owner}` : ''}`);
       }),
   );
 
@@ -119,7 +119,7 @@ export function registerIntegrationsCommands(program: Command): void {
       async (id: string, o: CommonOptions) =>
         withClient(o, async (c) => {
           const w = await c.setState(id, state);
-          const row = o.wait ? await c.waitFor(id, w, (r) => (state === 'paused' ? r.status === 'paused' : r.status !== 'paused'), o.wait) : undefined;
+          const row = o.wait ? await c.waitFor(id, w, (r) => IntegrationsClient.applied(r, w) && (state === 'paused' ? r.status === 'paused' : r.status !== 'paused'), o.wait) : undefined;
           print(o, { ...w, ...(row ? { status: row.status } : {}) }, `${describeWritten(w)}${w.unchanged ? ' (it already was)' : ''}${row ? `; ${row.status}` : ''}`);
         }),
     );

@@ -11,14 +11,15 @@ import type { RecordProducer } from '../kafka/produce-queue.js';
 import type { Logger } from '../observability/logger.js';
 import type { IntegrationRow, StateStore } from '../state/state-store.js';
 import { ControlLedger, type LedgerAction, type PartitionOffsets } from './control-ledger.js';
-import { decodeControlRecord, type ControlRecord, type Decoded } from './control-record.js';
+import { decodeControlRecord, positionOf, type ControlRecord, type Decoded } from './control-record.js';
 import { buildRejection, describeRejection, recordRejection } from './rejections.js';
 import type { IntegrationSpec, SpecValidationOptions } from './spec.js';
 import { stickyAssigner } from './sticky-assignor.js';
 
 /** What the control plane needs from the node's actor system (the guardian provides it). */
 export interface IntegrationRunner {
-  apply(spec: IntegrationSpec): void;
+  /** `position`: the control record (`partition:offset`) being applied. */
+  apply(spec: IntegrationSpec, position: string): void;
   /** Drains and stops these integrations (sources first); resolves when all are stopped. */
   remove(ids: readonly string[]): Promise<void>;
   replay(id: string, from: { timestamp: number } | { earliest: true }): Promise<{ ok: boolean; error?: string; partitions?: number }>;
@@ -235,7 +236,15 @@ export class ControlPlane {
   private async apply(record: ControlRecord, decoded: Extract<Decoded, { kind: 'spec' }>, generation: number): Promise<void> {
     const { id, spec, json } = decoded;
     const prev = this.applied.get(id);
-    if (prev?.json === json) return;
+    if (prev?.json === json) {
+      // The same spec written again (not a re-read of the same record): nothing to change, but
+      // `integrations … --wait` waits for this record, so the integration records it as applied.
+      if (positionOf(prev.record) !== positionOf(record)) {
+        this.o.runner.apply(spec, positionOf(record));
+        this.applied.set(id, { ...prev, record });
+      }
+      return;
+    }
     if (prev?.spec.tenantId !== undefined && spec.tenantId !== prev.spec.tenantId) {
       await this.reject(record, { kind: 'invalid', id, reason: 'tenant mismatch', issues: [{ path: 'tenantId', message: 'differs from the running spec\'s tenant' }] });
       return;
@@ -249,7 +258,7 @@ export class ControlPlane {
       // A rebalance while waiting decides afresh (its assignment is queued behind this step).
       if (this.stopping || generation !== this.generation || !this.ledger.owns(record.partition)) return;
     }
-    this.o.runner.apply(spec);
+    this.o.runner.apply(spec, positionOf(record));
     this.applied.set(id, { json, spec, record });
     this.log.info({ integrationId: id, state: spec.state, partition: record.partition, offset: record.offset, update: prev !== undefined }, prev ? 'spec updated' : 'integration assigned here');
     if (spec.replay) await this.replayOnce(id, spec.replay);

@@ -116,6 +116,12 @@ export class IntegrationsClient {
     return rows.filter((r) => r.integrationId !== '__readyz__').sort((a, b) => a.integrationId.localeCompare(b.integrationId));
   }
 
+  /** The owning node has applied `written` (or a later record of the same integration). */
+  static applied(row: Pick<StateRow, 'appliedSpec'>, written: Pick<Written, 'partition' | 'offset'>): boolean {
+    const m = /^(\d+):(\d+)$/.exec(row.appliedSpec ?? '');
+    return m !== null && Number(m[1]) === written.partition && BigInt(m[2]!) >= BigInt(written.offset);
+  }
+
   /** Polls the state row until `done` says so (a rejection of `position` fails at once). */
   async waitFor(id: string, written: Pick<Written, 'partition' | 'offset'>, done: (row: StateRow) => boolean, timeoutMs: number): Promise<StateRow> {
     const position = positionOf(written);

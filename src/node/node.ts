@@ -167,7 +167,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       config: config.control,
       validation: { local: config.local, validateSink: validateSinkConfig },
       runner: {
-        apply: (spec) => guardian.apply(spec),
+        apply: (spec, position) => guardian.apply(spec, position),
         remove: (ids) => guardian.removeMany(ids),
         replay: (id, from) => guardian.replay(id, from),
         status: () => guardian.status(),

@@ -60,6 +60,8 @@ export interface IntegrationRow {
   consumerLag?: number;
   lastReplay?: Record<string, unknown>;
   specVersion?: number;
+  /** The control-topic record (`partition:offset`) the owning node last applied. */
+  appliedSpec?: string;
   updatedAt?: string;
 }
 
@@ -216,6 +218,7 @@ export class StateStore {
       error?: ErrorEntry;
       history?: HistoryEntry;
       lastReplay?: Record<string, unknown>;
+      appliedSpec?: string;
     },
   ): Promise<'updated' | 'fenced'> {
     const now = new Date().toISOString();
@@ -238,6 +241,10 @@ export class StateStore {
     if (patch.lastReplay) {
       sets.push('lastReplay = :replay');
       values[':replay'] = patch.lastReplay;
+    }
+    if (patch.appliedSpec !== undefined) {
+      sets.push('appliedSpec = :applied');
+      values[':applied'] = patch.appliedSpec;
     }
     for (const [k, v] of Object.entries(patch.counters ?? {})) {
       if (!v) continue;

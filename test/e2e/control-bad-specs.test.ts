@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,13 +114,11 @@ test.serial('the CLI validates before producing: a bad spec exits non-zero with 
   const id = uniq('cli-bad');
   const file = join(tmpdir(), `${id}.json`);
   writeFileSync(file, JSON.stringify(base(c, id, { sink: { type: 'webhook', url: 'http://169.254.169.254/latest' } })));
-  const config = join(tmpdir(), `${id}-config.json`);
-  writeFileSync(config, JSON.stringify({ local: true, kafka: { brokers: c.config.kafka.brokers }, dynamodb: { endpoint: c.config.dynamodb.endpoint, table: c.config.dynamodb.table }, control: { topic: c.names.topic, group: c.names.group } }));
-  const res = spawnSync(process.execPath, ['bin/tributary.js', 'integrations', 'create', file, '--config', config, '--json'], { encoding: 'utf8', timeout: 60_000 });
+  const res = await c.cli('integrations', 'create', file, '--json');
   t.is(res.status, 2, res.stderr);
   t.regex(res.stderr, /sink\.url: must not point at a link-local address/);
   t.false(res.stderr.includes('token-'), 'no inline token echoed');
-  const get = spawnSync(process.execPath, ['bin/tributary.js', 'integrations', 'get', id, '--config', config, '--json'], { encoding: 'utf8', timeout: 60_000 });
+  const get = await c.cli('integrations', 'get', id, '--json');
   t.is(get.status, 2);
   t.regex(get.stderr, /not found/);
 });

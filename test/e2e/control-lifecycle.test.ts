@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { topics } from '../../src/kafka/topics.js';
 import { startHttpReceiver } from '../helpers/http-receiver.js';
@@ -22,8 +25,28 @@ test('create → events flow; update sink URL restarts only the sink; pause stop
 
   // Update the sink URL: the sink restarts on the new URL, the source keeps its Connect stream.
   const before = { connections: cluster.emulator.stats(appKey).connections.total, epoch: (await cluster.row(id))!.ownerEpoch };
-  await cluster.client.update({ ...spec, sink: { ...(spec.sink as object), url: receiver2.url } });
+  // Through the CLI binary, as an operator would: --wait returns once the node applied this record.
+  const updatedFile = join(mkdtempSync(join(tmpdir(), 'lc-')), 'spec.json');
+  writeFileSync(updatedFile, JSON.stringify({ ...spec, sink: { ...(spec.sink as object), url: receiver2.url } }));
+  const update = await cluster.cli('integrations', 'update', updatedFile, '--wait', '30s', '--json');
+  t.is(update.status, 0, update.stderr);
+  const written = JSON.parse(update.stdout) as { partition: number; offset: string; status: string };
+  t.is(written.status, 'running');
+  t.is((await cluster.row(id))!.appliedSpec, `${written.partition}:${written.offset}`, 'the node recorded the record it applied');
   await receiver2.waitFor((rx) => rx.deliveredSet().size >= 100, 30_000, 'events at the new URL');
+  // The same spec again: nothing restarts, and --wait still returns (the node records it applied).
+  const again = await cluster.cli('integrations', 'update', updatedFile, '--wait', '30s', '--json');
+  t.is(again.status, 0, again.stderr);
+  const list = await cluster.cli('integrations', 'list', '--json');
+  t.is(list.status, 0, list.stderr);
+  t.like((JSON.parse(list.stdout) as { integrationId: string }[]).find((r) => r.integrationId === id), { status: 'running', owner: 'lc-n1' });
+  const status = await cluster.cli('integrations', 'status', id);
+  t.is(status.status, 0, status.stderr);
+  t.regex(status.stdout, new RegExp(`^${id}: running`));
+  t.regex(status.stdout, /owner lc-n1 epoch \d+/);
+  const missing = await cluster.cli('integrations', 'status', 'no-such-integration');
+  t.is(missing.status, 2);
+  t.regex(missing.stderr, /no state for no-such-integration/);
   t.is(cluster.emulator.stats(appKey).connections.total, before.connections, 'the source kept its Connect stream');
   t.is((await cluster.row(id))!.ownerEpoch, before.epoch, 'not re-claimed');
 

@@ -6,10 +6,6 @@
 // Fleet-wide and per-app flags go on the flags topic (`tributary flags set …`): every node applies
 // them without a deploy or restart, and only integrations whose resolved flags change restart the
 // part the flag affects.
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import { eventually } from '../helpers/infra.js';
 import { startControlCluster, type ControlCluster } from '../helpers/control-cluster.js';
@@ -100,11 +96,9 @@ test('flags on the flags topic: one app\'s flag changes that app only, a fleet-w
   };
 
   // 1. On for A's app, through the CLI as an operator would.
-  const cliConfig = join(tmpdir(), `flags-${a}-config.json`);
-  writeFileSync(cliConfig, JSON.stringify({ local: true, kafka: { brokers: cluster.config.kafka.brokers }, dynamodb: { endpoint: cluster.config.dynamodb.endpoint, table: cluster.config.dynamodb.table }, control: { topic: cluster.names.topic, group: cluster.names.group } }));
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/tributary.js', 'flags', ...args, '--config', cliConfig], { encoding: 'utf8', timeout: 60_000 });
+  const cli = (...args: string[]) => cluster.cli('flags', ...args);
   const appOn = Date.now();
-  const set = cli('set', 'sink.webhook.gzipDefault', 'on', '--app', cluster.appKey(a), '--json');
+  const set = await cli('set', 'sink.webhook.gzipDefault', 'on', '--app', cluster.appKey(a), '--json');
   t.is(set.status, 0, set.stderr);
   t.like(JSON.parse(set.stdout), { key: `app/${cluster.appKey(a)}/sink.webhook.gzipDefault`, value: true });
   await settlesTo(a, appOn, true, 'A gzipping after its app flag');
@@ -120,7 +114,7 @@ test('flags on the flags topic: one app\'s flag changes that app only, a fleet-w
   //    last good value, as a refused spec does); `flags list` shows it and why.
   const refusedAt = Date.now();
   await cluster.write('fleet/sink.webhook.gzipDefault', '{"value":"no"}', cluster.names.flags);
-  const listed = cli('list', '--json');
+  const listed = await cli('list', '--json');
   t.is(listed.status, 0, listed.stderr);
   const flags = JSON.parse(listed.stdout) as { settings: { scope: string; name: string; value: boolean }[]; refused: { key: string; reason: string }[] };
   t.deepEqual(flags.refused.map((r) => r.key), ['fleet/sink.webhook.gzipDefault']);
@@ -138,15 +132,15 @@ test('flags on the flags topic: one app\'s flag changes that app only, a fleet-w
 
   // 5. Clear A's app flag: A plain again.
   const cleared = Date.now();
-  const clear = cli('clear', 'sink.webhook.gzipDefault', '--app', cluster.appKey(a));
+  const clear = await cli('clear', 'sink.webhook.gzipDefault', '--app', cluster.appKey(a));
   t.is(clear.status, 0, clear.stderr);
   await settlesTo(a, cleared, false, 'A plain after clearing its app flag');
 
   // Bad CLI input writes nothing and exits 2 with the reason.
-  const bad = cli('set', 'sink.webhook.gzipDefalt', 'on');
+  const bad = await cli('set', 'sink.webhook.gzipDefalt', 'on');
   t.is(bad.status, 2);
   t.regex(bad.stderr, /flag: unknown flag "sink.webhook.gzipDefalt"/);
-  const badValue = cli('set', 'sink.webhook.gzipDefault', 'yes');
+  const badValue = await cli('set', 'sink.webhook.gzipDefault', 'yes');
   t.is(badValue.status, 2);
   t.regex(badValue.stderr, /value: "yes" is not on or off/);
   t.deepEqual(await cluster.client.flags(), { settings: [], refused: [] }, 'nothing set after the refused commands');

@@ -51,6 +51,12 @@ export interface ControlCluster {
   state: StateStore;
   nodes: ClusterNode[];
   startNode(name: string): Promise<ClusterNode>;
+  /**
+   * Runs the `tributary` CLI as an operator would (`--config` pointing at this cluster is
+   * appended). Asynchronous: a spawnSync would freeze this process — and the in-process emulator
+   * and receivers with it, so the nodes' Connect streams would time out.
+   */
+  cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
   /** Writes a record to the control topic (or another, e.g. the flags topic) as any producer would (value null: tombstone). */
   write(key: string, value: string | null, topic?: string): Promise<void>;
   appKey(id: string): string;
@@ -164,6 +170,19 @@ export async function startControlCluster(apps: ClusterApp[], o: { partitions?: 
     state,
     nodes,
     startNode,
+    cli: (...args) => {
+      const file = join(dir, 'cli-config.json');
+      writeFileSync(file, JSON.stringify({ local: true, kafka: { brokers: config.kafka.brokers }, dynamodb: { endpoint: config.dynamodb.endpoint, table: config.dynamodb.table }, control: { topic: names.topic, group: names.group } }));
+      const child = spawn(process.execPath, ['bin/tributary.js', ...args, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      return new Promise((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (status) => resolve({ status, stdout, stderr }));
+      });
+    },
     write: async (key, value, topic = names.topic) => {
       if (!producer) {
         producer = createControlProducer(testKafka());
