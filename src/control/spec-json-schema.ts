@@ -16,9 +16,13 @@ export function specJsonSchema(): Record<string, unknown> {
     additionalProperties: true,
   };
   const connect = { ...properties.connect! } as Record<string, unknown>;
+  const connectProps = connect.properties as Record<string, { anyOf?: Record<string, unknown>[] }>;
+  // Production nodes accept only references; an inline {"value"} is for local mode (its own check).
+  const reference = connectProps.token?.anyOf?.find((o) => 'ref' in ((o.properties as object | undefined) ?? {}));
   connect.properties = {
-    ...(connect.properties as Record<string, unknown>),
+    ...connectProps,
     url: { type: 'string', format: 'uri', description: 'https://connect.urbanairship.com/api/events or https://connect.asnapieu.com/api/events' },
+    token: { ...reference, description: 'A secret reference: {"ref":"env:NAME"} or {"ref":"file:/path"}. Nodes in local mode also accept an inline {"value":"…"}; production nodes refuse it.' },
   };
   properties.connect = connect;
   return {

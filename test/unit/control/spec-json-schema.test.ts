@@ -14,6 +14,11 @@ test('the JSON Schema is strict where the spec is', (t) => {
   t.deepEqual(schema.required.sort(), ['app', 'connect', 'id', 'sink', 'version']);
   t.truthy(schema.properties.replay);
   t.truthy(schema.properties.tenantId);
+  // As production nodes: the Connect token is a reference only (an inline value is local mode's).
+  const token = schema.properties.connect.properties.token;
+  t.deepEqual(token.required, ['ref']);
+  t.false(token.additionalProperties);
+  t.is(token.anyOf, undefined);
 });
 
 test('replay requests and tenant ids are validated', (t) => {
