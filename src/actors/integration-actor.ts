@@ -30,6 +30,8 @@ export interface IntegrationSnapshot {
   sink: boolean;
   /** The sink is parked: out of its consumer group, waiting on the offset watcher (flag sink.parkWhenIdle). */
   sinkParked: boolean;
+  /** The sink's start-up check is behind it: it ran, or the integration is paused or halted (for /readyz). */
+  sinkChecked: boolean;
 }
 
 export type IntegrationMsg =
@@ -67,6 +69,7 @@ interface Ctx {
   lagging: boolean;
   lagTimer: NodeJS.Timeout | undefined;
   sinkParked: boolean;
+  sinkChecked: boolean;
   /** The flags the running workers were started with (compared on updates and flag changes). */
   flags: ResolvedFlags | undefined;
 }
@@ -91,6 +94,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     lagging: false,
     lagTimer: undefined,
     sinkParked: false,
+    sinkChecked: false,
     flags: undefined,
   };
   const log = node.logger.child({ integrationId: id });
@@ -130,7 +134,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
               healthy,
               flow: c.flow,
             })
-          : startSinkTask({ node, spec, state: c.writer!, dedup: c.dedup!, healthy, flow: c.flow, onParked: (parked) => (c.sinkParked = parked) }),
+          : startSinkTask({ node, spec, state: c.writer!, dedup: c.dedup!, healthy, flow: c.flow, onParked: (parked) => (c.sinkParked = parked), onChecked: () => (c.sinkChecked = true) }),
     });
     c.workers[role] = ref;
     dispatch(ref, { type: 'start' });
@@ -374,6 +378,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
             source: c.workers.source !== undefined,
             sink: c.workers.sink !== undefined,
             sinkParked: c.workers.sink !== undefined && c.sinkParked,
+            sinkChecked: c.sinkChecked || c.status === 'misconfigured' || c.spec?.state === 'paused' || c.stopped,
           });
           return null;
         case 'stop': {

@@ -11,7 +11,7 @@ import { topicMaxMessageBytes } from '../kafka/produce-queue.js';
 import { headers, topics } from '../kafka/topics.js';
 import { watermarkInKafka } from '../kafka/tail-reader.js';
 import { compareOffsets } from '../connect/event.js';
-import { errorMessage } from '../errors.js';
+import { classify, errorMessage } from '../errors.js';
 import type { DedupWindow } from '../pipeline/dedup-window.js';
 import { SinkRunner } from '../pipeline/sink-runner.js';
 import { SourceRunner } from '../pipeline/source-runner.js';
@@ -150,6 +150,8 @@ export interface SinkTaskOptions {
   flow?: FlowCounter;
   /** The sink parked (true) or consumes again (false). */
   onParked?: (parked: boolean) => void;
+  /** The start-up check ran (passed, or failed transiently); not called when it halts the sink. */
+  onChecked?: () => void;
 }
 
 /** One integration's flags: catalogue defaults, node config and flags topic (fleet, then app), then the spec's own. */
@@ -181,6 +183,20 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
     resolveSecret: (ref) => resolveSecret(ref, node.env),
     dataDir: node.dataDir,
   });
+  // Start-up check: one probe carrying no data before the consumer joins its group. A
+  // misconfigured sink (credentials refused, endpoint gone, SSRF, missing bucket) halts here, so
+  // a broken endpoint never receives a batch; a transient failure (5xx, network) is logged and
+  // the runner's own retries take over while the data waits in Kafka.
+  try {
+    await sink.healthcheck(AbortSignal.timeout(15_000));
+  } catch (err) {
+    if (classify(err) === 'misconfiguration') {
+      await sink.close().catch(() => undefined);
+      throw err;
+    }
+    logger.warn({ err: errorMessage(err) }, 'sink start-up check failed; starting anyway (deliveries retry)');
+  }
+  o.onChecked?.();
   const runner = new SinkRunner({
     integrationId: spec.id,
     kafka: node.kafka,

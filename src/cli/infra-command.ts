@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { infraDown, infraStatus, infraUp } from '../infra/local-infra.js';
 import { loadNodeConfig } from '../config/node-config.js';
-import { parsePort } from './parse.js';
+import { parseInstanceName, parsePort } from './parse.js';
 
 export function registerInfraCommands(program: Command): void {
   const infra = program
@@ -16,10 +16,12 @@ export function registerInfraCommands(program: Command): void {
     .option('--kafka-port <port>', 'Kafka port on 127.0.0.1 (0 = any free port)', parsePort)
     .option('--dynamodb-port <port>', 'DynamoDB Local port on 127.0.0.1 (0 = any free port)', parsePort)
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { config?: string; kafkaPort?: number; dynamodbPort?: number; json?: boolean }) => {
+    .option('--instance <name>', 'a separate set of servers, data and state (default "default")', parseInstanceName)
+    .action(async (opts: { config?: string; kafkaPort?: number; dynamodbPort?: number; json?: boolean; instance?: string }) => {
       const config = loadNodeConfig({ file: opts.config });
       const state = await infraUp({
         ...(config.infra.cacheDir ? { cacheDir: config.infra.cacheDir } : {}),
+        ...(opts.instance ? { instance: opts.instance } : {}),
         kafkaPort: opts.kafkaPort ?? config.infra.kafkaPort,
         dynamodbPort: opts.dynamodbPort ?? config.infra.dynamodbPort,
         kafkaHeapMb: config.infra.kafkaHeapMb,
@@ -41,9 +43,14 @@ export function registerInfraCommands(program: Command): void {
     .description('stop the servers started by `infra up`, by their process ids')
     .option('--config <file>', 'node config file (JSON)')
     .option('--purge', "also delete the servers' data (Kafka topics, DynamoDB tables); the downloaded jars stay")
-    .action(async (opts: { config?: string; purge?: boolean }) => {
+    .option('--instance <name>', 'the instance `infra up --instance` started (default "default")', parseInstanceName)
+    .action(async (opts: { config?: string; purge?: boolean; instance?: string }) => {
       const config = loadNodeConfig({ file: opts.config });
-      const stopped = await infraDown({ ...(config.infra.cacheDir ? { cacheDir: config.infra.cacheDir } : {}), purge: opts.purge === true });
+      const stopped = await infraDown({
+        ...(config.infra.cacheDir ? { cacheDir: config.infra.cacheDir } : {}),
+        ...(opts.instance ? { instance: opts.instance } : {}),
+        purge: opts.purge === true,
+      });
       if (stopped.length === 0) process.stdout.write('nothing was running\n');
       for (const s of stopped) process.stdout.write(`stopped ${s.name} ${s.address}${s.pid ? ` (pid ${s.pid})` : ''}\n`);
       if (opts.purge) process.stdout.write('deleted their data (the next `infra up` starts empty)\n');
@@ -54,9 +61,10 @@ export function registerInfraCommands(program: Command): void {
     .description('show the servers of `infra up`, their addresses and whether they answer')
     .option('--config <file>', 'node config file (JSON)')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { config?: string; json?: boolean }) => {
+    .option('--instance <name>', 'the instance `infra up --instance` started (default "default")', parseInstanceName)
+    .action(async (opts: { config?: string; json?: boolean; instance?: string }) => {
       const config = loadNodeConfig({ file: opts.config });
-      const statuses = await infraStatus(config.infra.cacheDir ? { cacheDir: config.infra.cacheDir } : {});
+      const statuses = await infraStatus({ ...(config.infra.cacheDir ? { cacheDir: config.infra.cacheDir } : {}), ...(opts.instance ? { instance: opts.instance } : {}) });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
       } else if (statuses.length === 0) {

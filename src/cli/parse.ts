@@ -6,6 +6,12 @@ export function parsePort(value: string): number {
   return Number(value);
 }
 
+/** A name for a set of embedded servers (a directory under the cache's `instances/`). */
+export function parseInstanceName(value: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(value)) throw new InvalidArgumentError(`"${value}" is not an instance name (1-64 of a-z, 0-9, "-")`);
+  return value;
+}
+
 export function parsePositiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
   return Number(value);

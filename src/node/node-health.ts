@@ -15,6 +15,8 @@ export const nodeHealthConfigSchema = z.strictObject({
   probeTimeoutMs: z.number().int().min(50).default(5_000),
   /** Unreachable continuously for longer than this ⇒ node fault (exit non-zero). */
   graceMs: z.number().int().min(0).default(60_000),
+  /** /readyz waits at most this long after start for the sinks' start-up checks, then turns green anyway (logged). */
+  startupChecksMs: z.number().int().min(0).default(60_000),
 });
 export type NodeHealthConfig = z.infer<typeof nodeHealthConfigSchema>;
 
@@ -64,7 +66,7 @@ export interface Probe {
 }
 
 export interface NodeWatchdogOptions {
-  config: NodeHealthConfig;
+  config: Pick<NodeHealthConfig, 'probeIntervalMs' | 'probeTimeoutMs' | 'graceMs'>;
   probes: Record<string, Probe>;
   logger: Logger;
   metrics: Metrics;

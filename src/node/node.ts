@@ -178,10 +178,30 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     await control.start();
   }
 
+  // Start-up checks before /readyz turns green, once: Kafka and DynamoDB (else no server at all),
+  // the control partitions read, and each sink's first healthcheck on this node (passed, failed
+  // transiently, or halted as misconfigured). Capped by health.startupChecksMs so one slow
+  // third party cannot keep the node out of service.
+  const startedAt = Date.now();
+  let startupDone = false;
+  const startupChecks = async (): Promise<string> => {
+    if (startupDone) return 'ok';
+    if (control && !control.describe().settled) return 'control partitions not read yet';
+    const unchecked = (await guardian.status()).filter((i) => !i.sinkChecked).map((i) => i.integrationId);
+    const late = Date.now() - startedAt >= config.health.startupChecksMs;
+    if (unchecked.length > 0 && !late) return `${unchecked.length} sink start-up check(s) running`;
+    if (unchecked.length > 0) logger.warn({ unchecked: unchecked.length, sample: unchecked.slice(0, 20), afterMs: config.health.startupChecksMs }, 'sink start-up checks still running; ready anyway');
+    startupDone = true;
+    return 'ok';
+  };
   let server: Server | undefined;
   const health = await startHealthServer(config.http.host, config.http.port, {
-    // Start-up checks passed (else no server) and the watchdog's last probe of each dependency.
-    ready: async () => ({ ready: watchdog.ready(), checks: { ...checks, ...watchdog.checks() } }),
+    // The start-up checks above and the watchdog's last probe of each dependency.
+    ready: async () => {
+      const dependencies = watchdog.ready();
+      const sinks = dependencies ? await startupChecks() : 'waiting for Kafka and DynamoDB';
+      return { ready: dependencies && sinks === 'ok', checks: { ...checks, ...watchdog.checks(), sinks } };
+    },
     status: async () => ({ nodeId, ...(control ? { control: control.describe() } : {}), integrations: await guardian.status(), alerting: alerting.status() }),
   });
   server = health.server;
