@@ -14,9 +14,10 @@ import { CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListObjects
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { classify, TributaryError } from '../../../src/errors.js';
 import { validateS3Config } from '../../../src/sinks/s3/config.js';
-import { createS3Sink } from '../../../src/sinks/s3/service.js';
+import { createS3Sink, type S3SinkOptions } from '../../../src/sinks/s3/service.js';
 import type { Sink } from '../../../src/sinks/types.js';
 import { makeRecords, sinkCompliance, testSinkContext } from '../../helpers/sink-compliance.js';
+import { startStsServer } from '../../helpers/sts-server.js';
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -87,7 +88,7 @@ interface Fixture {
   proxy: Awaited<ReturnType<typeof startFaultProxy>>;
 }
 
-async function setup(t: ExecutionContext, extra: Record<string, unknown> = {}, ctx: { integrationId?: string; appKey?: string } = {}): Promise<Fixture> {
+async function setup(t: ExecutionContext, extra: Record<string, unknown> = {}, ctx: { integrationId?: string; appKey?: string } = {}, options: S3SinkOptions = {}): Promise<Fixture> {
   const directory = await mkdtemp(join(tmpdir(), 'tributary-s3rver-'));
   t.teardown(() => rm(directory, { recursive: true, force: true }));
   const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
@@ -112,7 +113,7 @@ async function setup(t: ExecutionContext, extra: Record<string, unknown> = {}, c
     },
     { local: true },
   );
-  const sink = await createS3Sink(config, testSinkContext({ integrationId: ctx.integrationId ?? 'it-s3', appKey: ctx.appKey ?? 'app-key-1' }));
+  const sink = await createS3Sink(config, testSinkContext({ integrationId: ctx.integrationId ?? 'it-s3', appKey: ctx.appKey ?? 'app-key-1' }), options);
   t.teardown(() => sink.close());
   return { sink, admin, proxy };
 }
@@ -250,6 +251,39 @@ test('s3: a missing bucket, AccessDenied and InvalidAccessKeyId halt as misconfi
   t.is((missing as TributaryError).code, 'sink_not_found');
   const probe = await t.throwsAsync(fx.sink.healthcheck(never()));
   t.is((probe as TributaryError).code, 'sink_not_found');
+});
+
+const roleArn = 'arn:aws:iam::123456789012:role/tributary-writer';
+// The base keys may only call STS: s3rver refuses them, so a stored object proves the role's keys signed it.
+const baseKeys = { type: 'static', accessKeyId: { value: 'AKIABASEKEYONLYSTS' }, secretAccessKey: { value: 'base-secret' } };
+
+test('s3: assumeRole calls STS once with the external id (signed by the base keys), writes with the role\'s credentials and reuses them', async (t) => {
+  const sts = await startStsServer([{ roleArn, externalId: 'ext-7f3a', credentials }]);
+  t.teardown(() => sts.close());
+  const fx = await setup(t, { credentials: baseKeys, assumeRole: { roleArn, externalId: 'ext-7f3a' } }, { integrationId: 'int-42' }, { stsEndpoint: sts.url });
+  await fx.sink.healthcheck(never());
+  const batches = [makeRecords(5), makeRecords(7, { startOffset: 5 }), makeRecords(3, { startOffset: 12 })];
+  for (const b of batches) t.true((await fx.sink.write(b, never())).outcomes.every((o) => o.status === 'delivered'));
+  t.deepEqual(idsIn(await readObjects(fx.admin)).sort(), batches.flat().map((r) => r.eventId).sort(), 'every record stored, signed with the role\'s keys');
+  t.is(sts.calls.length, 1, 'one AssumeRole for the healthcheck and three writes: the credentials are cached');
+  t.like(sts.calls[0], { roleArn, externalId: 'ext-7f3a', sessionName: 'tributary-int-42', durationSeconds: 3_600, signedBy: 'AKIABASEKEYONLYSTS', status: 200 });
+  // The control: the base keys alone are refused by the server.
+  const baseOnly = await setup(t, { credentials: baseKeys });
+  t.is(classify(await t.throwsAsync(baseOnly.sink.write(makeRecords(1), never()))), 'misconfiguration');
+});
+
+test('s3: a role whose trust policy refuses our external id halts the sink as misconfigured, naming the role and never a key', async (t) => {
+  const sts = await startStsServer([{ roleArn, externalId: 'the-customers-id', credentials }]);
+  t.teardown(() => sts.close());
+  const fx = await setup(t, { credentials: baseKeys, assumeRole: { roleArn, externalId: 'a-wrong-id' } }, {}, { stsEndpoint: sts.url });
+  const probe = await t.throwsAsync(fx.sink.healthcheck(never()));
+  t.is(classify(probe), 'misconfiguration');
+  t.regex(probe!.message, /tributary-writer/);
+  const write = await t.throwsAsync(fx.sink.write(makeRecords(2), never()));
+  t.is(classify(write), 'misconfiguration');
+  for (const err of [probe!, write!]) t.false(/AKIABASEKEYONLYSTS|base-secret|S3RVER/.test(`${err.message} ${JSON.stringify((err as TributaryError).details ?? {})}`), 'no key in the error');
+  t.deepEqual(await readObjects(fx.admin), [], 'nothing written');
+  t.true(sts.calls.every((c) => c.status === 403 && c.externalId === 'a-wrong-id'));
 });
 
 test('s3: the sink exposes large limits and maxBatchAgeMs for the caller to batch by', async (t) => {
