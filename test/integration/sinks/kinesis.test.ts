@@ -39,9 +39,13 @@ interface PutLog {
  * others and splices `{ErrorCode, ErrorMessage}` entries into the answer at the failed positions,
  * as Kinesis does (HTTP 200, FailedRecordCount > 0). Everything else passes through untouched.
  */
-async function startFaultProxy(upstreamPort: number): Promise<{ url: string; puts: PutLog[]; failRecords(match: (data: Buffer) => boolean, calls: number): void; close(): Promise<void> }> {
+type WholeRequestFault = { status: number; type: string };
+
+async function startFaultProxy(upstreamPort: number): Promise<{ url: string; puts: PutLog[]; failRecords(match: (data: Buffer) => boolean, calls: number): void; failRequests(...faults: WholeRequestFault[]): void; close(): Promise<void> }> {
   const puts: PutLog[] = [];
   let fault: { match: (data: Buffer) => boolean; calls: number } | undefined;
+  /** The next PutRecords calls answered as a whole with a Kinesis JSON error (nothing forwarded). */
+  const requestFaults: WholeRequestFault[] = [];
   const forward = (method: string, path: string, headers: Record<string, string | string[] | undefined>, body: Buffer) =>
     new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
       const req = httpRequest({ host: '127.0.0.1', port: upstreamPort, method, path, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
@@ -77,6 +81,14 @@ async function startFaultProxy(upstreamPort: number): Promise<{ url: string; put
         }
         const headers = { ...req.headers };
         delete headers.host;
+        const whole = isPut ? requestFaults.shift() : undefined;
+        if (whole) {
+          puts[puts.length - 1]!.failed = all.length;
+          const answer = Buffer.from(JSON.stringify({ __type: whole.type, message: `injected ${whole.type}` }));
+          res.writeHead(whole.status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': answer.length, 'x-amzn-errortype': whole.type });
+          res.end(answer);
+          return;
+        }
         if (isPut && failedAt.length === all.length && all.length > 0) {
           const answer = Buffer.from(JSON.stringify({ FailedRecordCount: all.length, Records: all.map(() => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000000' })) }));
           res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': answer.length });
@@ -111,6 +123,9 @@ async function startFaultProxy(upstreamPort: number): Promise<{ url: string; put
     failRecords: (match, calls) => {
       fault = { match, calls };
     },
+    failRequests: (...faults) => {
+      requestFaults.push(...faults);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -125,6 +140,7 @@ interface Fixture {
   stream: string;
   puts: PutLog[];
   failRecords(match: (data: Buffer) => boolean, calls: number): void;
+  failRequests(...faults: WholeRequestFault[]): void;
 }
 
 async function startKinesalite(t: ExecutionContext): Promise<number> {
@@ -164,7 +180,7 @@ async function setup(t: ExecutionContext, extra: Record<string, unknown> = {}): 
   );
   const sink = await createKinesisSink(config, testSinkContext());
   t.teardown(() => sink.close());
-  return { sink, admin, stream, puts: proxy.puts, failRecords: proxy.failRecords };
+  return { sink, admin, stream, puts: proxy.puts, failRecords: proxy.failRecords, failRequests: proxy.failRequests };
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
@@ -284,6 +300,45 @@ test('kinesis: requests stay within 500 records and 5 MiB; a record over 1 MiB g
   t.true(fx.puts.some((p) => p.records === 500));
   t.true(fx.puts.some((p) => p.bytes > 4 * 1024 * 1024));
   t.is((await readAll(fx.admin, fx.stream)).length, batch.length - 1);
+});
+
+test('kinesis: whole-request throttling and server errors are retried with backoff, then delivered once', async (t) => {
+  const fx = await setup(t);
+  fx.failRequests(
+    { status: 400, type: 'LimitExceededException' },
+    { status: 503, type: 'ServiceUnavailableException' },
+    { status: 500, type: 'InternalFailure' },
+  );
+  const batch = makeRecords(40);
+  const result = await fx.sink.write(batch, never());
+  t.true(result.outcomes.every((o) => o.status === 'delivered'));
+  t.is(result.retries, 3);
+  t.deepEqual(fx.puts.map((p) => p.failed), [40, 40, 40, 0]);
+  t.deepEqual((await readAll(fx.admin, fx.stream)).map((r) => r.id).sort(), batch.map((r) => r.eventId).sort(), 'each id once');
+});
+
+test('kinesis: credentials refused (AccessDeniedException, UnrecognizedClientException) halt as misconfiguration; nothing is written', async (t) => {
+  for (const type of ['AccessDeniedException', 'UnrecognizedClientException']) {
+    const fx = await setup(t);
+    fx.failRequests({ status: 400, type });
+    const err = await t.throwsAsync(fx.sink.write(makeRecords(3), never()));
+    t.is(classify(err), 'misconfiguration', type);
+    t.is((err as TributaryError).code, 'sink_auth', type);
+    t.is((await readAll(fx.admin, fx.stream)).length, 0);
+  }
+});
+
+test('kinesis: a record Kinesis keeps refusing is dead-lettered once the retry age passes; the others are delivered once', async (t) => {
+  const fx = await setup(t, { retry: { initialMs: 5, maxMs: 20, maxRetryAgeMs: 300 } });
+  const batch = makeRecords(20);
+  const stuck = batch[7]!.eventId;
+  fx.failRecords((d) => (JSON.parse(d.toString('utf8')) as { id: string }).id === stuck, Number.MAX_SAFE_INTEGER);
+  const result = await fx.sink.write(batch, never());
+  const o = result.outcomes[7]!;
+  t.is(o.status, 'rejected');
+  if (o.status === 'rejected') t.is(o.error.code, 'sink_retries_exhausted');
+  t.is(result.outcomes.filter((x) => x.status === 'delivered').length, 19);
+  t.deepEqual((await readAll(fx.admin, fx.stream)).map((r) => r.id).sort(), batch.filter((r) => r.eventId !== stuck).map((r) => r.eventId).sort());
 });
 
 test('kinesis: a missing stream halts as misconfiguration (sink_not_found)', async (t) => {
