@@ -14,6 +14,7 @@ import { IntegrationsClient } from '../../src/control/integrations-client.js';
 import { controlNames, type ControlNames } from '../../src/kafka/topics.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { StateStore, type IntegrationRow } from '../../src/state/state-store.js';
+import { runCli, type CliResult } from './cli.js';
 import { startHttpReceiver, type HttpReceiver } from './http-receiver.js';
 import { brokers, dynamoEndpoint, testDynamo, testKafka, uniq } from './infra.js';
 
@@ -53,10 +54,9 @@ export interface ControlCluster {
   startNode(name: string): Promise<ClusterNode>;
   /**
    * Runs the `tributary` CLI as an operator would (`--config` pointing at this cluster is
-   * appended). Asynchronous: a spawnSync would freeze this process — and the in-process emulator
-   * and receivers with it, so the nodes' Connect streams would time out.
+   * appended), asynchronously (test/helpers/cli.ts).
    */
-  cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
+  cli(...args: string[]): Promise<CliResult>;
   /** Writes a record to the control topic (or another, e.g. the flags topic) as any producer would (value null: tombstone). */
   write(key: string, value: string | null, topic?: string): Promise<void>;
   appKey(id: string): string;
@@ -173,15 +173,7 @@ export async function startControlCluster(apps: ClusterApp[], o: { partitions?: 
     cli: (...args) => {
       const file = join(dir, 'cli-config.json');
       writeFileSync(file, JSON.stringify({ local: true, kafka: { brokers: config.kafka.brokers }, dynamodb: { endpoint: config.dynamodb.endpoint, table: config.dynamodb.table }, control: { topic: names.topic, group: names.group } }));
-      const child = spawn(process.execPath, ['bin/tributary.js', ...args, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      return new Promise((resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (status) => resolve({ status, stdout, stderr }));
-      });
+      return runCli([...args, '--config', file]);
     },
     write: async (key, value, topic = names.topic) => {
       if (!producer) {

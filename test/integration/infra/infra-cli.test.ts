@@ -1,28 +1,20 @@
 // `tributary infra up|status|down` as an operator runs it: a separate instance of the embedded
 // Kafka and DynamoDB Local (jars from the shared cache), answering real clients, stopped by pid
 // with nothing left running; bad arguments are refused with a clear message.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import test from 'ava';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import kafkajs from 'kafkajs';
+import { runCli, type CliResult } from '../../helpers/cli.js';
 
 const { Kafka, logLevel } = kafkajs;
 
 /** The CLI with the suite's servers hidden from it (else `infra up` would use them, not start its own). */
-function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function cli(...args: string[]): Promise<CliResult> {
   const env = { ...process.env };
   delete env.KAFKA_BROKERS;
   delete env.DYNAMODB_ENDPOINT;
-  const child = spawn(process.execPath, ['bin/tributary.js', 'infra', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runCli(['infra', ...args], env);
 }
 
 const alive = (pid: number): boolean => {
