@@ -72,6 +72,10 @@ interface Ctx {
   sinkChecked: boolean;
   /** The flags the running workers were started with (compared on updates and flag changes). */
   flags: ResolvedFlags | undefined;
+  /** `start` completed (claimed, topics ready, workers started): updates and flag changes apply. */
+  started: boolean;
+  /** The control record of an update that arrived before `start` completed (applied by its retry). */
+  pendingPosition: string | undefined;
 }
 
 const ACK_MS = 120_000;
@@ -96,6 +100,8 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     sinkParked: false,
     sinkChecked: false,
     flags: undefined,
+    started: false,
+    pendingPosition: undefined,
   };
   const log = node.logger.child({ integrationId: id });
 
@@ -111,7 +117,15 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
   /** Tells `integrations … --wait` that this control record is in force here (fenced like any row write). */
   const recordApplied = async (position: string | undefined) => {
     if (position === undefined || c.epoch === undefined) return;
-    await node.state.update(id, { epoch: c.epoch, appliedSpec: position }).catch((err) => log.warn({ err: errorMessage(err) }, 'state update failed'));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await node.state.update(id, { epoch: c.epoch, appliedSpec: position });
+        return;
+      } catch (err) {
+        if (attempt >= 3) return log.warn({ err: errorMessage(err), position }, 'could not record the applied spec (integrations --wait will time out)');
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
   };
 
   const startWorker = (self: Ref<IntegrationMsg>, role: Role) => {
@@ -158,10 +172,53 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
       await setStatus('paused', 'paused by its spec');
       return;
     }
-    await setStatus('running');
+    // A halted role (probe pending) or an open lag-growth episode keeps its status and stays as it is.
+    if (!c.lagging && !c.probes.sink && !c.probes.source) await setStatus('running');
     // Sink first: it is ready to drain whatever the source produces.
-    if (!c.workers.sink) startWorker(self, 'sink');
-    if (!c.workers.source) startWorker(self, 'source');
+    if (!c.workers.sink && !c.probes.sink) startWorker(self, 'sink');
+    if (!c.workers.source && !c.probes.source) startWorker(self, 'source');
+  };
+
+  /**
+   * A new spec (or the same spec with other flags) for a started integration: restarts only what
+   * changed. When nothing changed and nothing is missing (an identical re-write, an alerting-only
+   * flag), nothing restarts and the status stays as it is: a halted sink stays halted.
+   */
+  const applySpec = async (self: Ref<IntegrationMsg>, spec: IntegrationSpec, position: string | undefined) => {
+    const old = c.spec!;
+    c.spec = spec;
+    // Flags restart only the part they affect; alerting flags restart nothing (read per sample).
+    const flags = integrationFlags(node, spec);
+    const flagScopes = changedFlagScopes(c.flags ?? integrationFlags(node, old), flags);
+    c.flags = flags;
+    const sourceChanged = flagScopes.has('source') || JSON.stringify([old.app, old.connect, old.options]) !== JSON.stringify([spec.app, spec.connect, spec.options]);
+    const sinkChanged = flagScopes.has('sink') || JSON.stringify([old.sink, old.options]) !== JSON.stringify([spec.sink, spec.options]);
+    const stateChanged = old.state !== spec.state;
+    if (flagScopes.size > 0) log.info({ scopes: [...flagScopes], sourceChanged, sinkChanged }, 'feature flags changed');
+    if (spec.state === 'paused') {
+      if (stateChanged || c.workers.source || c.workers.sink) {
+        await drain();
+        await setStatus('paused', 'paused by its spec');
+      }
+      await recordApplied(position);
+      return;
+    }
+    const missing = (role: Role) => !c.workers[role] && !c.probes[role];
+    if (!sourceChanged && !sinkChanged && !stateChanged && !missing('source') && !missing('sink')) {
+      await recordApplied(position);
+      return;
+    }
+    // Restart only what changed: a sink change does not touch the source.
+    for (const [role, changed] of [['source', sourceChanged], ['sink', sinkChanged]] as const) {
+      if (!changed) continue;
+      await stopWorker(role);
+      c.faulted.delete(role);
+    }
+    // A rebuilt pipeline is judged afresh: its old growth says nothing about the new sink.
+    if (sourceChanged || sinkChanged) await endLagEpisode(spec, 'pipeline restarted by an update');
+    await ensureIntegrationTopics(node, spec);
+    await run(self);
+    await recordApplied(position);
   };
 
   const drain = async () => {
@@ -285,7 +342,9 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           await ensureIntegrationTopics(node, msg.spec);
           log.info({ epoch: c.epoch, checkpoint: c.checkpoint, state: msg.spec.state }, 'integration starting');
           await run(self);
-          await recordApplied(msg.position);
+          c.started = true;
+          await recordApplied(c.pendingPosition ?? msg.position);
+          c.pendingPosition = undefined;
           if (!c.lagTimer) {
             c.lagTimer = setInterval(() => dispatch(self, { type: 'lagSample' }), node.config.alerting.lagGrowth.sampleMs);
             c.lagTimer.unref();
@@ -293,40 +352,21 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           return null;
         }
         case 'update': {
-          const old = c.spec!;
-          c.spec = msg.spec;
-          // Flags restart only the part they affect; alerting flags restart nothing (read per sample).
-          const flags = integrationFlags(node, msg.spec);
-          const flagScopes = changedFlagScopes(c.flags ?? integrationFlags(node, old), flags);
-          c.flags = flags;
-          const sourceChanged = flagScopes.has('source') || JSON.stringify([old.app, old.connect, old.options]) !== JSON.stringify([msg.spec.app, msg.spec.connect, msg.spec.options]);
-          const sinkChanged = flagScopes.has('sink') || JSON.stringify([old.sink, old.options]) !== JSON.stringify([msg.spec.sink, msg.spec.options]);
-          if (flagScopes.size > 0) log.info({ scopes: [...flagScopes], sourceChanged, sinkChanged }, 'feature flags changed');
-          if (msg.spec.state === 'paused') {
-            await drain();
-            await setStatus('paused', 'paused by its spec');
-            await recordApplied(msg.position);
+          if (c.stopped) return null;
+          // Before `start` completed (its retry is pending): the retry starts with this spec.
+          if (!c.started) {
+            c.spec = msg.spec;
+            c.pendingPosition = msg.position ?? c.pendingPosition;
             return null;
           }
-          // Restart only what changed: a sink change does not touch the source.
-          if (sourceChanged) await stopWorker('source');
-          if (sinkChanged) await stopWorker('sink');
-          if (sourceChanged || sinkChanged) {
-            c.faulted.clear();
-            // A rebuilt pipeline is judged afresh: its old growth says nothing about the new sink.
-            await endLagEpisode(msg.spec, 'pipeline restarted by an update');
-          }
-          await ensureIntegrationTopics(node, msg.spec);
-          await run(self);
-          await recordApplied(msg.position);
+          await applySpec(self, msg.spec, msg.position);
           return null;
         }
         case 'flagsChanged': {
-          if (c.stopped || !c.spec || !c.flags) return null;
+          if (c.stopped || !c.started || !c.spec || !c.flags) return null;
           if (changedFlagScopes(c.flags, integrationFlags(node, c.spec)).size === 0) return null;
-          if (c.spec.state === 'paused') c.flags = integrationFlags(node, c.spec);
-          // The same spec through the update path: it restarts only the scopes whose flags changed.
-          else dispatch(self, { type: 'update', spec: c.spec });
+          // Applied in place (not re-queued): a newer spec already in the mailbox stays the newest.
+          await applySpec(self, c.spec, undefined);
           return null;
         }
         case 'replay': {
@@ -411,9 +451,12 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           node.reportFailure({ integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time: Date.now(), kind: 'failure', errorClass: 'retryable', fingerprint: fingerprintOf(err, ['lifecycle']) });
         }
         const m = msg as IntegrationMsg | undefined;
-        if (m && (m.type === 'start' || m.type === 'update') && !c.stopped) {
+        if (m && (m.type === 'start' || m.type === 'update' || m.type === 'flagsChanged') && !c.stopped) {
           const self = ctx.self;
-          setTimeout(() => dispatch(self, m), node.restartPolicy.initialDelayMs * 5).unref();
+          // Retried with the newest spec this actor has seen, never an older one.
+          const retry: IntegrationMsg =
+            m.type === 'start' ? { type: 'start', spec: c.spec ?? m.spec, position: c.pendingPosition ?? m.position } : { type: 'update', spec: c.spec!, position: m.type === 'update' ? m.position : undefined };
+          if (retry.spec) setTimeout(() => dispatch(self, retry), node.restartPolicy.initialDelayMs * 5).unref();
         }
         return ctx.resume;
       },

@@ -2,7 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, TributaryError, errorMessage } from '../errors.js';
 import { registerInfraCommands } from './infra-command.js';
-import { registerFlagsCommands, registerIntegrationsCommands } from './integrations-command.js';
+import { registerFlagsCommands } from './flags-command.js';
+import { registerIntegrationsCommands } from './integrations-command.js';
 import { registerLocalCommand } from './local-command.js';
 import { registerReceiveCommand } from './receive-command.js';
 import { registerConfigCommands } from './config-command.js';

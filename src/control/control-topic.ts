@@ -44,6 +44,8 @@ export interface ControlSnapshot {
   latest: Map<string, ControlRecord>;
   /** Records read. */
   records: number;
+  /** With `keepAll`: every record read, in offset order per partition. */
+  all: ControlRecord[];
 }
 
 /**
@@ -52,8 +54,8 @@ export interface ControlSnapshot {
  * afterwards. A partition with no record for `idleMs` counts as read (its tail may have been
  * compacted away).
  */
-export async function readControlTopic(kafka: Kafka, admin: Admin, topic: string, o: { timeoutMs?: number; idleMs?: number } = {}): Promise<ControlSnapshot> {
-  const snapshot: ControlSnapshot = { latest: new Map(), records: 0 };
+export async function readControlTopic(kafka: Kafka, admin: Admin, topic: string, o: { timeoutMs?: number; idleMs?: number; keepAll?: boolean } = {}): Promise<ControlSnapshot> {
+  const snapshot: ControlSnapshot = { latest: new Map(), records: 0, all: [] };
   const existing = await admin.listTopics();
   if (!existing.includes(topic)) return snapshot;
   const offsets = await admin.fetchTopicOffsets(topic);
@@ -93,7 +95,9 @@ export async function readControlTopic(kafka: Kafka, admin: Admin, topic: string
           if (BigInt(m.offset) >= target) break;
           snapshot.records += 1;
           const key = m.key?.toString('utf8') ?? '';
-          snapshot.latest.set(key, { partition: batch.partition, offset: m.offset, key, value: m.value, timestamp: m.timestamp });
+          const record = { partition: batch.partition, offset: m.offset, key, value: m.value, timestamp: m.timestamp };
+          snapshot.latest.set(key, record);
+          if (o.keepAll) snapshot.all.push(record);
         }
         const last = batch.messages.length ? BigInt(batch.messages[batch.messages.length - 1]!.offset) : -1n;
         if (last + 1n >= target) {

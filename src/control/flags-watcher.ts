@@ -9,7 +9,7 @@ import { topicOffsets } from '../kafka/tail-reader.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { readControlTopic } from './control-topic.js';
-import { noFlagOverrides, overrideSettings, overridesFromRecords, type FlagOverrides } from './flags.js';
+import { noFlagOverrides, overrideSettings, overridesFromSnapshot, type FlagOverrides } from './flags.js';
 
 export interface FlagsWatcherOptions {
   kafka: Kafka;
@@ -59,9 +59,10 @@ export class FlagsWatcher {
   private async readIfMoved(): Promise<void> {
     const end = (await topicOffsets(this.o.admin, this.o.topic)).map((p) => `${p.partition}:${p.high}`).join(',');
     if (end === this.readEnd || this.stopped) return;
-    const snapshot = await readControlTopic(this.o.kafka, this.o.admin, this.o.topic, { idleMs: 1_000, timeoutMs: 30_000 });
-    const next = overridesFromRecords(
-      [...snapshot.latest.values()].map((r) => ({ key: r.key ?? '', value: r.value })),
+    // A generous idle bound: an early stop would read part of the log and take it for the whole.
+    const snapshot = await readControlTopic(this.o.kafka, this.o.admin, this.o.topic, { idleMs: 5_000, timeoutMs: 30_000, keepAll: true });
+    const next = overridesFromSnapshot(
+      snapshot,
       (key, err) => {
         this.o.metrics.count('control.flag_records_rejected', 1);
         this.o.logger.warn({ topic: this.o.topic, key: key.slice(0, 200), err: err.message }, 'flag record refused; the setting keeps its last good value');

@@ -141,40 +141,52 @@ export function flagRecordValue(value: boolean | null): string | null {
 }
 
 /**
- * The overrides of a whole read of the flags topic (newest record per key, in any order). Bad
- * records are reported through `onBad` and never turn a flag on or off: a refused value for a
- * setting keeps the value `previous` had for it (the last good one, as with a refused spec).
+ * The overrides of a read of the flags topic, its records in offset order. The newest record of
+ * a key decides it; a tombstone clears it. A record the nodes refuse never turns a flag on or off:
+ * the key keeps the last good value before it in the log — the same on every node that reads the
+ * same log — or, once compaction removed that, the value `previous` had (a running node's memory).
+ * `onBad` hears of each key whose newest record is refused.
  */
 export function overridesFromRecords(
   records: Iterable<{ key: string; value: Buffer | string | null }>,
   onBad: (key: string, err: Error) => void,
   previous: FlagOverrides = noFlagOverrides,
 ): FlagOverrides {
-  const fleet: Record<string, boolean> = {};
-  const byApp = new Map<string, Record<string, boolean>>();
+  const values = new Map<string, FlagSetting & { value: boolean }>();
+  const refused = new Map<string, Error>();
   for (const r of records) {
-    let parsed: FlagSetting & { value: boolean | undefined };
+    let setting: FlagSetting;
     try {
-      parsed = parseFlagRecord(r.key, r.value);
+      setting = parseFlagKey(r.key);
     } catch (err) {
-      onBad(r.key, err as Error);
-      let setting: FlagSetting;
-      try {
-        setting = parseFlagKey(r.key);
-      } catch {
-        continue;
-      }
-      parsed = { ...setting, value: setting.appKey === undefined ? previous.fleet[setting.name] : previous.byApp.get(setting.appKey)?.[setting.name] };
+      refused.set(r.key, err as Error);
+      continue;
     }
-    if (parsed.value === undefined) continue;
-    if (parsed.appKey === undefined) fleet[parsed.name] = parsed.value;
-    else {
-      const app = byApp.get(parsed.appKey) ?? {};
-      app[parsed.name] = parsed.value;
-      byApp.set(parsed.appKey, app);
+    try {
+      const { value } = parseFlagRecord(r.key, r.value);
+      refused.delete(r.key);
+      if (value === undefined) values.delete(r.key);
+      else values.set(r.key, { ...setting, value });
+    } catch (err) {
+      refused.set(r.key, err as Error);
+      if (values.has(r.key)) continue;
+      const kept = setting.appKey === undefined ? previous.fleet[setting.name] : previous.byApp.get(setting.appKey)?.[setting.name];
+      if (kept !== undefined) values.set(r.key, { ...setting, value: kept });
     }
   }
+  for (const [key, err] of refused) onBad(key, err);
+  const fleet: Record<string, boolean> = {};
+  const byApp = new Map<string, Record<string, boolean>>();
+  for (const v of values.values()) {
+    if (v.appKey === undefined) fleet[v.name] = v.value;
+    else byApp.set(v.appKey, { ...byApp.get(v.appKey), [v.name]: v.value });
+  }
   return { fleet, byApp };
+}
+
+/** The overrides of a whole read of the flags topic (`readControlTopic` with `keepAll`). */
+export function overridesFromSnapshot(snapshot: { all: readonly { key: string | null; value: Buffer | null }[] }, onBad: (key: string, err: Error) => void, previous?: FlagOverrides): FlagOverrides {
+  return overridesFromRecords(snapshot.all.map((r) => ({ key: r.key ?? '', value: r.value })), onBad, previous);
 }
 
 /** The settings of a set of overrides, for listing (fleet first, then apps by key). */

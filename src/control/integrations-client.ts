@@ -11,7 +11,7 @@ import { validateSinkConfig } from '../sinks/registry.js';
 import { createDynamoClient, StateStore } from '../state/state-store.js';
 import { positionOf, type ControlRecord } from './control-record.js';
 import { createControlProducer, ensureControlTopics, readControlTopic, writeControlRecord } from './control-topic.js';
-import { flagRecordKey, flagRecordValue, overrideSettings, overridesFromRecords, type FlagName } from './flags.js';
+import { flagRecordKey, flagRecordValue, overrideSettings, overridesFromSnapshot, type FlagName } from './flags.js';
 import { redactSecrets } from './secrets.js';
 import { parseSpec, type IntegrationSpec } from './spec.js';
 import type { RowWithRejection } from './rejections.js';
@@ -156,9 +156,9 @@ export class IntegrationsClient {
    */
   async flags(): Promise<{ settings: { scope: string; name: FlagName; value: boolean }[]; refused: { key: string; reason: string }[] }> {
     await this.connect();
-    const snapshot = await readControlTopic(this.kafka, this.admin, this.names.flags);
+    const snapshot = await readControlTopic(this.kafka, this.admin, this.names.flags, { keepAll: true });
     const refused: { key: string; reason: string }[] = [];
-    const overrides = overridesFromRecords([...snapshot.latest.values()].map((r) => ({ key: r.key ?? '', value: r.value })), (key, err) => refused.push({ key, reason: err.message }));
+    const overrides = overridesFromSnapshot(snapshot, (key, err) => refused.push({ key, reason: err.message }));
     return { settings: overrideSettings(overrides), refused };
   }
 

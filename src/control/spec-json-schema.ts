@@ -19,6 +19,7 @@ export function specJsonSchema(): Record<string, unknown> {
   const connectProps = connect.properties as Record<string, { anyOf?: Record<string, unknown>[] }>;
   // Production nodes accept only references; an inline {"value"} is for local mode (its own check).
   const reference = connectProps.token?.anyOf?.find((o) => 'ref' in ((o.properties as object | undefined) ?? {}));
+  if (!reference) throw new Error('spec JSON Schema: connect.token has no {"ref"} variant (secretRefSchema changed?)');
   connect.properties = {
     ...connectProps,
     url: { type: 'string', format: 'uri', description: 'https://connect.urbanairship.com/api/events or https://connect.asnapieu.com/api/events' },

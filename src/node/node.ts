@@ -143,13 +143,18 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const context: NodeContext = { ...base, reportFailure: onReport };
   // node.integrations{status}: this node's integrations by status, every status sent (zeros too)
   // so a status that empties drops to 0 on the dashboard instead of keeping its last value.
+  let counting = false;
   const statusGauges = setInterval(() => {
+    // One query at a time: a slow round (actors busy draining) must not pile up behind itself.
+    if (counting) return;
+    counting = true;
     void guardian
       .status()
       .then((all) => {
         for (const status of integrationStatuses) metrics.gauge('node.integrations', all.filter((i) => i.status === status).length, { status });
       })
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .finally(() => (counting = false));
   }, 10_000);
   statusGauges.unref();
 
@@ -186,10 +191,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   let startupDone = false;
   const startupChecks = async (): Promise<string> => {
     if (startupDone) return 'ok';
-    if (control && !control.describe().settled) return 'control partitions not read yet';
-    const unchecked = (await guardian.status()).filter((i) => !i.sinkChecked).map((i) => i.integrationId);
     const late = Date.now() - startedAt >= config.health.startupChecksMs;
-    if (unchecked.length > 0 && !late) return `${unchecked.length} sink start-up check(s) running`;
+    const plane = control?.describe();
+    if (plane && (plane.generation === 0 || !plane.settled) && !late) return 'control partitions not read yet';
+    const integrations = await guardian.status();
+    const unchecked = integrations.filter((i) => !i.sinkChecked).map((i) => i.integrationId);
+    // An integration too busy to answer counts as unchecked: every applied one must report.
+    const unanswered = Math.max(0, (plane?.integrations ?? 0) - integrations.length);
+    if (unchecked.length + unanswered > 0 && !late) return `${unchecked.length + unanswered} sink start-up check(s) running`;
     if (unchecked.length > 0) logger.warn({ unchecked: unchecked.length, sample: unchecked.slice(0, 20), afterMs: config.health.startupChecksMs }, 'sink start-up checks still running; ready anyway');
     startupDone = true;
     return 'ok';
@@ -224,7 +233,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         control?.quiesce();
         watchdog.stop();
         clearInterval(statusGauges);
-        await flagsWatcher.stop();
+        // Not awaited here: a read in progress must not delay the drain; awaited before the clients go.
+        const flagsStopped = flagsWatcher.stop();
         const drained = await Promise.race([
           guardian.shutdown().then(() => true),
           new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref()),
@@ -233,7 +243,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         await control?.stop();
         // Pending page actions (resolves above all) get a last chance before the producer goes.
         await alerting.stop(Math.min(5_000, timeoutMs));
-        await Promise.allSettled([offsetWatcher.stop(), producer.disconnect(), admin.disconnect(), probeAdmin.disconnect(), metrics.close(), faults.close(2_000)]);
+        await Promise.allSettled([flagsStopped, offsetWatcher.stop(), producer.disconnect(), admin.disconnect(), probeAdmin.disconnect(), metrics.close(), faults.close(2_000)]);
         dynamo.destroy();
         await new Promise<void>((r) => server?.close(() => r()) ?? r());
         logger.info({ drained }, 'node stopped');

@@ -119,6 +119,7 @@ test('flags on the flags topic: one app\'s flag changes that app only, a fleet-w
   const flags = JSON.parse(listed.stdout) as { settings: { scope: string; name: string; value: boolean }[]; refused: { key: string; reason: string }[] };
   t.deepEqual(flags.refused.map((r) => r.key), ['fleet/sink.webhook.gzipDefault']);
   t.regex(flags.refused[0]!.reason, /value\.value: /);
+  t.true(flags.settings.some((s) => s.scope === 'fleet' && s.name === 'sink.webhook.gzipDefault' && s.value), 'the last good fleet value still counts');
   // Several polls of the flags topic (2 s) later, both still gzip.
   await new Promise((r) => setTimeout(r, 6_000));
   await eventually(() => (requestsOf(b, refusedAt + 6_000).length >= 3 ? true : undefined), 60_000, 'B delivering after the refused record');

@@ -147,6 +147,19 @@ test('overrides from a read of the flags topic: newest per key, tombstones and b
   ]);
 });
 
+test('flags-topic log in offset order: a refused record keeps the last good value before it (every node alike); a tombstone clears; a later good record supersedes a refused one', (t) => {
+  const k = 'fleet/sink.parkWhenIdle';
+  const read = (values: (string | null)[]) => {
+    const refused: string[] = [];
+    const o = overridesFromRecords(values.map((value) => ({ key: k, value })), (key) => refused.push(key));
+    return { on: o.fleet['sink.parkWhenIdle'], refused };
+  };
+  t.deepEqual(read(['{"value":true}', '{"value":"yes"}']), { on: true, refused: [k] });
+  t.deepEqual(read(['{"value":true}', '{"value":"yes"}', null]), { on: undefined, refused: [] });
+  t.deepEqual(read(['{"value":"yes"}', '{"value":false}']), { on: false, refused: [] });
+  t.deepEqual(read(['{"value":false}', null, 'junk']), { on: undefined, refused: [k] }, 'nothing good since the tombstone: no value');
+});
+
 test('an unknown flag name is rejected with its path, in a spec and in the node config', (t) => {
   const p = issues(() => parseSpec({ ...spec, flags: { 'alerting.lagGrowht': true } }, { local: false, validateSink: validateSinkConfig }));
   t.is(p.length, 1);
