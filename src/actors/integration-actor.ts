@@ -453,10 +453,13 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
         const m = msg as IntegrationMsg | undefined;
         if (m && (m.type === 'start' || m.type === 'update' || m.type === 'flagsChanged') && !c.stopped) {
           const self = ctx.self;
-          // Retried with the newest spec this actor has seen, never an older one.
-          const retry: IntegrationMsg =
-            m.type === 'start' ? { type: 'start', spec: c.spec ?? m.spec, position: c.pendingPosition ?? m.position } : { type: 'update', spec: c.spec!, position: m.type === 'update' ? m.position : undefined };
-          if (retry.spec) setTimeout(() => dispatch(self, retry), node.restartPolicy.initialDelayMs * 5).unref();
+          // Retried with the newest spec this actor has seen when the retry fires (an update may
+          // arrive during the delay), never an older one.
+          setTimeout(() => {
+            if (c.stopped) return;
+            if (m.type === 'start') dispatch(self, { type: 'start', spec: c.spec ?? m.spec, position: c.pendingPosition ?? m.position });
+            else if (c.spec) dispatch(self, { type: 'update', spec: c.spec, position: m.type === 'update' ? m.position : undefined });
+          }, node.restartPolicy.initialDelayMs * 5).unref();
         }
         return ctx.resume;
       },
