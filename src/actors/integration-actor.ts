@@ -11,6 +11,7 @@ import type { IntegrationStatus } from '../state/state-store.js';
 import { StateWriter } from '../state/state-writer.js';
 import { spawnWorker, type WorkerMsg, type WorkerReport } from '../supervision/nact-adapter.js';
 import { changedFlagScopes, type ResolvedFlags } from '../control/flags.js';
+import { CanaryWatch } from '../supervision/canary.js';
 import { LagGrowthDetector, lagGrowthFingerprint, lagGrowthMessage, type FlowCounter } from '../supervision/lag-growth.js';
 import { ensureIntegrationTopics, integrationFlags, probeSink, startSinkTask, startSourceTask } from './integration-tasks.js';
 import type { NodeContext } from './node-context.js';
@@ -68,6 +69,8 @@ interface Ctx {
   /** A lag-growth failure is open: the status stays `failing` until its recovery. */
   lagging: boolean;
   lagTimer: NodeJS.Timeout | undefined;
+  /** Present while the spec marks the integration as a canary and it runs (sampled with the lag). */
+  canary: CanaryWatch | undefined;
   sinkParked: boolean;
   sinkChecked: boolean;
   /** The flags the running workers were started with (compared on updates and flag changes). */
@@ -97,6 +100,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     lag: undefined,
     lagging: false,
     lagTimer: undefined,
+    canary: undefined,
     sinkParked: false,
     sinkChecked: false,
     flags: undefined,
@@ -104,6 +108,8 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     pendingPosition: undefined,
   };
   const log = node.logger.child({ integrationId: id });
+  /** An episode judged by the actor itself (lag growth, canary) is open: the status stays `failing`. */
+  const watchFailing = () => c.lagging || c.canary?.isFailing === true;
 
   const setStatus = async (status: IntegrationStatus, reason = '') => {
     if (c.status === status && c.statusReason === reason) return;
@@ -137,7 +143,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
       report,
       fingerprintParts: [role === 'sink' ? String(spec.sink.type) : 'connect'],
       initiallyFaulted: c.faulted.has(role),
-      start: (healthy) =>
+      start: (healthy, degraded) =>
         role === 'source'
           ? startSourceTask({
               node,
@@ -146,9 +152,20 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
               resumeOffset: () => c.checkpoint,
               onCheckpoint: (o) => (c.checkpoint = o),
               healthy,
+              degraded,
               flow: c.flow,
             })
-          : startSinkTask({ node, spec, state: c.writer!, dedup: c.dedup!, healthy, flow: c.flow, onParked: (parked) => (c.sinkParked = parked), onChecked: () => (c.sinkChecked = true) }),
+          : startSinkTask({
+              node,
+              spec,
+              state: c.writer!,
+              dedup: c.dedup!,
+              healthy,
+              flow: c.flow,
+              onParked: (parked) => (c.sinkParked = parked),
+              onChecked: () => (c.sinkChecked = true),
+              onLatency: (ms) => c.canary?.delivered(Date.now(), ms),
+            }),
     });
     c.workers[role] = ref;
     dispatch(ref, { type: 'start' });
@@ -173,7 +190,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
       return;
     }
     // A halted role (probe pending) or an open lag-growth episode keeps its status and stays as it is.
-    if (!c.lagging && !c.probes.sink && !c.probes.source) await setStatus('running');
+    if (!watchFailing() && !c.probes.sink && !c.probes.source) await setStatus('running');
     // Sink first: it is ready to drain whatever the source produces.
     if (!c.workers.sink && !c.probes.sink) startWorker(self, 'sink');
     if (!c.workers.source && !c.probes.source) startWorker(self, 'source');
@@ -191,8 +208,10 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     const flags = integrationFlags(node, spec);
     const flagScopes = changedFlagScopes(c.flags ?? integrationFlags(node, old), flags);
     c.flags = flags;
-    const sourceChanged = flagScopes.has('source') || JSON.stringify([old.app, old.connect, old.options]) !== JSON.stringify([spec.app, spec.connect, spec.options]);
-    const sinkChanged = flagScopes.has('sink') || JSON.stringify([old.sink, old.options]) !== JSON.stringify([spec.sink, spec.options]);
+    // The canary's bounds are read per sample: changing them restarts nothing.
+    const opts = (s: IntegrationSpec) => ({ ...s.options, canary: undefined });
+    const sourceChanged = flagScopes.has('source') || JSON.stringify([old.app, old.connect, opts(old)]) !== JSON.stringify([spec.app, spec.connect, opts(spec)]);
+    const sinkChanged = flagScopes.has('sink') || JSON.stringify([old.sink, opts(old)]) !== JSON.stringify([spec.sink, opts(spec)]);
     const stateChanged = old.state !== spec.state;
     if (flagScopes.size > 0) log.info({ scopes: [...flagScopes], sourceChanged, sinkChanged }, 'feature flags changed');
     if (spec.state === 'paused') {
@@ -233,7 +252,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     const base = { integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time: Date.now() };
     if (r.type === 'workerHealthy') {
       if (!c.faulted.delete(role)) return;
-      if (c.faulted.size === 0 && !c.lagging) await setStatus('running');
+      if (c.faulted.size === 0 && !watchFailing()) await setStatus('running');
       node.reportFailure({ ...base, kind: 'recovery', errorClass: 'retryable', fingerprint: `${role}-recovered` });
       await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), history: { node: node.nodeId, event: `${role} recovered`, at: new Date().toISOString() } }).catch(() => undefined);
       return;
@@ -241,13 +260,18 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     c.faulted.add(role);
     const message = errorMessage(r.error).slice(0, 500);
     const mtags = { tier: spec.app.size, role };
-    node.metrics.count('supervision.crashes', 1, { ...mtags, class: r.kind });
-    if (r.decision.type === 'restart') node.metrics.count('supervision.restarts', 1, mtags);
-    if (r.decision.type === 'halt') node.metrics.count('supervision.halts', 1, mtags);
+    // A degraded worker retries by itself (no restart): the same report, row and status as a crash.
+    node.metrics.count(r.type === 'workerDegraded' ? 'supervision.degraded' : 'supervision.crashes', 1, { ...mtags, class: r.kind });
+    if (r.type === 'workerFaulted' && r.decision.type === 'restart') node.metrics.count('supervision.restarts', 1, mtags);
+    if (r.type === 'workerFaulted' && r.decision.type === 'halt') node.metrics.count('supervision.halts', 1, mtags);
     node.reportFailure({ ...base, kind: 'failure', errorClass: r.kind as never, fingerprint: r.fingerprint, message });
-    log.warn({ role, kind: r.kind, decision: r.decision.type, err: message }, 'worker faulted');
+    log.warn({ role, kind: r.kind, decision: r.type === 'workerDegraded' ? 'retrying' : r.decision.type, err: message }, r.type === 'workerDegraded' ? 'worker degraded' : 'worker faulted');
     const error = { class: r.kind, code: String((r.error as { code?: unknown })?.code ?? 'unknown'), message, fingerprint: r.fingerprint, at: new Date().toISOString(), stage: role };
     await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), error }).catch(() => undefined);
+    if (r.type === 'workerDegraded') {
+      await setStatus('failing', `${role}: ${message}`);
+      return;
+    }
     switch (r.decision.type) {
       case 'restart':
         await setStatus('failing', `${role}: ${message}`);
@@ -284,7 +308,40 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     c.lagging = false;
     node.reportFailure({ integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time: Date.now(), kind: 'recovery', errorClass: 'retryable', fingerprint: lagGrowthFingerprint(String(spec.sink.type)) });
     log.info({ why }, 'lag growth episode ended');
-    if (c.faulted.size === 0 && c.status === 'failing' && spec.state === 'running') await setStatus('running');
+    if (c.faulted.size === 0 && !watchFailing() && c.status === 'failing' && spec.state === 'running') await setStatus('running');
+  };
+
+  /** One canary sample (`options.canary`): a late or silent canary is a failure of this integration. */
+  const sampleCanary = async () => {
+    const spec = c.spec;
+    if (!spec || c.stopped) return;
+    const bounds = spec.state === 'running' ? spec.options.canary : undefined;
+    const now = Date.now();
+    const base = { integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId };
+    const old = c.canary;
+    if (old && (!bounds || old.bounds.maxLatencyMs !== bounds.maxLatencyMs || old.bounds.maxSilenceMs !== bounds.maxSilenceMs)) {
+      // Paused, no longer a canary, or new bounds: nothing judges the old episode any more.
+      c.canary = undefined;
+      if (old.isFailing) {
+        node.reportFailure({ ...base, time: now, kind: 'recovery', errorClass: 'retryable', fingerprint: 'canary-recovered' });
+        if (c.faulted.size === 0 && !watchFailing() && c.status === 'failing' && spec.state === 'running') await setStatus('running');
+      }
+    }
+    if (!bounds) return;
+    c.canary ??= new CanaryWatch(bounds, String(spec.sink.type), now);
+    const v = c.canary.sample(now);
+    if (v?.type === 'failure') {
+      log.warn({ reason: v.reason, since: new Date(v.time).toISOString() }, v.message);
+      node.reportFailure({ ...base, time: v.time, kind: 'failure', errorClass: 'retryable', fingerprint: v.fingerprint, message: v.message });
+      const error = { class: 'retryable', code: `canary_${v.reason}`, message: v.message, fingerprint: v.fingerprint, at: new Date(now).toISOString(), stage: 'canary' };
+      await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), error }).catch(() => undefined);
+      // A halted or already failing integration keeps its status; the report still counts.
+      if (c.status === 'running') await setStatus('failing', `canary: ${v.message}`);
+    } else if (v?.type === 'recovery') {
+      log.info('canary within its bounds again');
+      node.reportFailure({ ...base, time: v.time, kind: 'recovery', errorClass: 'retryable', fingerprint: 'canary-recovered' });
+      if (c.faulted.size === 0 && !watchFailing() && c.status === 'failing') await setStatus('running');
+    }
   };
 
   const sampleLag = async () => {
@@ -404,6 +461,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           return null;
         case 'lagSample':
           await sampleLag();
+          await sampleCanary();
           return null;
         case 'status':
           dispatch(msg.ack, {

@@ -39,6 +39,8 @@ export interface SourceTaskOptions {
   resumeOffset: () => string | undefined;
   onCheckpoint: (offset: string) => void;
   healthy: () => void;
+  /** Connect refused a request or cut a stream; the client retries by itself (reported once per episode). */
+  degraded?: (error: unknown) => void;
   onStreamItem?: (item: StreamItem) => void;
   /** Arrivals counted for the lag-growth detector (the integration actor samples it). */
   flow?: FlowCounter;
@@ -93,7 +95,11 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
     },
     onStreamItem: (item) => {
       if (item.kind === 'connected') o.healthy();
-      else if (item.kind === 'reconnecting') node.metrics.count('source.reconnects', 1, { ...tags, reason: item.reason });
+      else if (item.kind === 'reconnecting') {
+        node.metrics.count('source.reconnects', 1, { ...tags, reason: item.reason });
+        // A session Connect simply ended is routine; an error (refused, cut, corrupt, silent) is not.
+        if (item.error) o.degraded?.(item.error);
+      }
       else if (item.kind === 'poison') node.metrics.count('source.poison_lines', 1, { ...tags, code: item.code });
       o.onStreamItem?.(item);
     },
@@ -152,6 +158,8 @@ export interface SinkTaskOptions {
   onParked?: (parked: boolean) => void;
   /** The start-up check ran (passed, or failed transiently); not called when it halts the sink. */
   onChecked?: () => void;
+  /** A batch was delivered; its oldest event was this old (since Connect processed it). */
+  onLatency?: (ms: number) => void;
 }
 
 /** One integration's flags: catalogue defaults, node config and flags topic (fleet, then app), then the spec's own. */
@@ -224,7 +232,12 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
       if (result.bytesSent) m.count('sink.bytes_sent', result.bytesSent, tags);
       m.timing('sink.latency_ms', ms, tags);
       const oldest = Math.min(...records.map((r) => Date.parse(r.processed)).filter(Number.isFinite));
-      if (Number.isFinite(oldest)) m.timing('sink.end_to_end_ms', Math.max(0, Date.now() - oldest), tags);
+      if (Number.isFinite(oldest)) {
+        const latency = Math.max(0, Date.now() - oldest);
+        m.timing('sink.end_to_end_ms', latency, tags);
+        if (spec.options.canary) m.timing('canary.latency_ms', latency, { sink: config.type });
+        o.onLatency?.(latency);
+      }
     },
     onRejected: (record, outcome) => {
       if (o.flow) o.flow.consumed += 1;

@@ -108,6 +108,17 @@ export function makeSpecSchema(opts: { local: boolean }) {
               lingerMs: z.number().int().min(0).max(60_000).default(100),
             })
             .prefault({}),
+          /**
+           * Marks the integration as an end-to-end canary (docs/alerting.md "Canary"): its app emits
+           * steadily, and a delivery later than `maxLatencyMs` after Connect processed the event, or
+           * no delivery for `maxSilenceMs`, is a failure of this integration (paged by its tier's rule).
+           */
+          canary: z
+            .strictObject({
+              maxLatencyMs: z.number().int().min(100).max(3_600_000),
+              maxSilenceMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
+            })
+            .optional(),
         })
         .prefault({}),
     })

@@ -26,13 +26,18 @@ interface WorkerState {
 /** What a worker tells its parent. */
 export type WorkerReport =
   | { type: 'workerFaulted'; worker: string; error: unknown; kind: string; fingerprint: string; decision: Decision }
+  /** The task is still running but failing to make progress (e.g. Connect refusing, a stream cut): no restart. */
+  | { type: 'workerDegraded'; worker: string; error: unknown; kind: string; fingerprint: string }
   | { type: 'workerHealthy'; worker: string };
 
 export interface WorkerOptions {
   name: string;
   policy: RestartPolicyConfig;
-  /** Starts the task; `healthy` is called when it makes progress (ends a failure episode). */
-  start: (healthy: () => void) => Promise<TaskHandle>;
+  /**
+   * Starts the task. `healthy` is called when it makes progress (ends a failure episode);
+   * `degraded` when it meets trouble it retries by itself (opens an episode unless one is open).
+   */
+  start: (healthy: () => void, degraded: (error: unknown) => void) => Promise<TaskHandle>;
   /** Receives faults and recoveries (the parent's mailbox, via a callback so types stay simple). */
   report: (r: WorkerReport) => void;
   /** Extra fingerprint parts (e.g. sink type), so one bug across many integrations aggregates. */
@@ -45,6 +50,7 @@ export interface WorkerOptions {
 export function spawnWorker(parent: Ref<unknown>, o: WorkerOptions): Ref<WorkerMsg> {
   // The crash history outlives restarts: it belongs to the supervisor, not the task.
   let history: CrashHistory = emptyHistory;
+  // False while a failure episode is open (a crash or a degradation not yet followed by progress).
   let healthyReported = !o.initiallyFaulted;
   // Kept outside the actor state, which nact resets after a crash.
   let runs = 0;
@@ -66,9 +72,15 @@ export function spawnWorker(parent: Ref<unknown>, o: WorkerOptions): Ref<WorkerM
             healthyReported = true;
             o.report({ type: 'workerHealthy', worker: o.name });
           };
+          // One report per episode: a stream retrying ten times in a row is one failure, not ten.
+          const degraded = (error: unknown) => {
+            if (!healthyReported || stopped || run !== runs) return;
+            healthyReported = false;
+            o.report({ type: 'workerDegraded', worker: o.name, error, kind: classify(error), fingerprint: fingerprint(error, o.fingerprintParts) });
+          };
           let task: TaskHandle;
           try {
-            task = await o.start(healthy);
+            task = await o.start(healthy, degraded);
           } catch (error) {
             // Fails inside the actor, so onCrash decides.
             throw new WorkerFailure(error, run);

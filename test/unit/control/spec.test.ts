@@ -45,6 +45,16 @@ test('bad specs are rejected with the path of each problem', (t) => {
   t.regex(problems({ ...good, sink: { type: 'webhook', url: 'http://10.0.0.1/hook' } }).join(), /sink\.url/);
 });
 
+test('options.canary: bounds parse with the silence default; bad bounds and unknown keys are rejected with their path', (t) => {
+  t.deepEqual(parse({ ...good, options: { canary: { maxLatencyMs: 30_000 } } }).options.canary, { maxLatencyMs: 30_000, maxSilenceMs: 60_000 });
+  t.is(parse(good).options.canary, undefined);
+  t.regex(problems({ ...good, options: { canary: {} } }).join(), /^options\.canary\.maxLatencyMs/);
+  t.regex(problems({ ...good, options: { canary: { maxLatencyMs: 10 } } }).join(), /^options\.canary\.maxLatencyMs/);
+  t.regex(problems({ ...good, options: { canary: { maxLatencyMs: '30s' } } }).join(), /^options\.canary\.maxLatencyMs/);
+  t.regex(problems({ ...good, options: { canary: { maxLatencyMs: 1_000, maxSilenceMs: 0 } } }).join(), /^options\.canary\.maxSilenceMs/);
+  t.regex(problems({ ...good, options: { canary: { maxLatencyMs: 1_000, bound: 5 } } }).join(), /^options\.canary\.bound: unknown key/);
+});
+
 test('raw documents: invalid JSON and oversized documents are rejected', (t) => {
   t.throws(() => parse(Buffer.from('{"version":1,')), { message: /not valid JSON/ });
   const big = Buffer.alloc(MAX_SPEC_BYTES + 1, 0x20);
