@@ -56,7 +56,22 @@ export interface RunningNode {
   shutdown(timeoutMs?: number): Promise<boolean>;
 }
 
+/**
+ * Starts a node. When a start-up step fails, what was already started is stopped again (timers,
+ * clients, actors, the health server) before the error is thrown, so an in-process caller (local
+ * mode, tests) is not left with a half-started node keeping the process alive.
+ */
 export async function startNode(o: NodeOptions): Promise<RunningNode> {
+  const undo: (() => unknown)[] = [];
+  try {
+    return await startNodeParts(o, undo);
+  } catch (err) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<RunningNode> {
   const { config } = o;
   const nodeId = resolveNodeId(config, o.env);
   const logger = (o.logger ?? createLogger({ level: config.log.level })).child({ nodeId });
@@ -75,6 +90,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const state = new StateStore(dynamo, config.dynamodb.table);
   const checks: Record<string, string> = { kafka: 'pending', dynamodb: 'pending' };
   const metrics = o.metrics ?? createMetrics(config.metrics, (err) => logger.warn({ err: err.message }, 'statsd send failed'));
+  undo.push(() => Promise.allSettled([offsetWatcher.stop(), producer.disconnect(), admin.disconnect(), probeAdmin.disconnect(), metrics.close()]), () => dynamo.destroy());
 
   // Start-up checks: a node that cannot reach Kafka or DynamoDB exits, and the orchestrator replaces it.
   try {
@@ -95,6 +111,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const names = controlNames(config.control);
   let guardianRef: Guardian | undefined;
   const flagsWatcher = new FlagsWatcher({ kafka, admin, topic: names.flags, pollMs: config.control.flagsPollMs, logger, metrics, onChange: () => guardianRef?.flagsChanged() });
+  undo.push(() => flagsWatcher.stop());
   try {
     await ensureFlagsTopic(admin, names);
     await flagsWatcher.start();
@@ -121,7 +138,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     flagOverrides: () => flagsWatcher.overrides,
   };
   const faults = createFaultReporter(config.sentry, { logger, env: base.env, serverName: nodeId });
+  undo.push(() => faults.close(2_000));
   const alerting = await AlertingService.create({ config: config.alerting, nodeId, logger, metrics, state, producer: base.producer, admin, faults, env: base.env });
+  undo.push(() => alerting.stop(1_000));
   await alerting.start();
   const watchdog = new NodeWatchdog({
     config: config.health,
@@ -131,6 +150,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     onFatal: (reason) => o.onFatal?.(reason),
   });
   watchdog.start();
+  undo.push(() => watchdog.stop());
   const onReport = (r: FailureReport) => {
     alerting.report(r);
     o.onFailure?.(r);
@@ -140,6 +160,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     onReport(r);
   });
   guardianRef = guardian;
+  undo.push(() => guardian.shutdown());
   const context: NodeContext = { ...base, reportFailure: onReport };
   // node.integrations{status}: this node's integrations by status, every status sent (zeros too)
   // so a status that empties drops to 0 on the dashboard instead of keeping its last value.
@@ -157,6 +178,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       .finally(() => (counting = false));
   }, 10_000);
   statusGauges.unref();
+  undo.push(() => clearInterval(statusGauges));
 
   let control: ControlPlane | undefined;
   if (o.control) {
@@ -180,6 +202,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       // Without its group consumer the node cannot know what it owns: exit and be replaced.
       onFatal: (err) => o.onFatal?.(`control-group consumer failed: ${errorMessage(err)}`),
     });
+    const plane = control;
+    undo.push(() => plane.stop());
     await control.start();
   }
 
