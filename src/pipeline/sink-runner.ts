@@ -85,6 +85,31 @@ interface BatchDriver {
 /** Partitions of one integration delivered at once: also the most chunks it has in flight. */
 export const sinkPartitionsInFlight = 4;
 
+/** The most a sink may ask the broker to gather per partition before a fetch returns. */
+export const maxFetchHoldBytes = 8 * 1024 * 1024;
+
+/**
+ * The sink consumer's fetch: the node's defaults, or what the sink asks for (`limits.fetch`).
+ * kafkajs heartbeats between fetches only, so a fetch may wait at most a third of the session
+ * timeout (10 s of the default 30 s); the per-partition fetch size grows to what the sink waits for.
+ */
+export function consumerFetchSettings(
+  limits: Sink['limits'],
+  node: { fetchMaxWaitMs?: number | undefined; fetchMinBytes?: number | undefined; sessionTimeoutMs?: number | undefined },
+): { maxWaitTimeInMs: number; minBytes: number; maxBytesPerPartition: number } {
+  const base = 2 * 1024 * 1024;
+  const nodeWait = node.fetchMaxWaitMs ?? 1_000;
+  const nodeMin = node.fetchMinBytes ?? 1;
+  if (!limits.fetch) return { maxWaitTimeInMs: nodeWait, minBytes: nodeMin, maxBytesPerPartition: base };
+  const cap = Math.floor((node.sessionTimeoutMs ?? 30_000) / 3);
+  const minBytes = Math.max(1, Math.min(limits.fetch.minBytes, maxFetchHoldBytes));
+  return {
+    maxWaitTimeInMs: Math.max(nodeWait, Math.min(limits.fetch.maxWaitMs, cap)),
+    minBytes: Math.max(nodeMin, minBytes),
+    maxBytesPerPartition: Math.max(base, minBytes),
+  };
+}
+
 export class SinkRunner {
   private consumer: Consumer | undefined;
   private readonly abort = new AbortController();
@@ -156,9 +181,7 @@ export class SinkRunner {
       groupId: this.groupId,
       sessionTimeout: this.o.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3_000,
-      maxBytesPerPartition: 2 * 1024 * 1024,
-      maxWaitTimeInMs: this.o.fetchMaxWaitMs ?? 1_000,
-      minBytes: this.o.fetchMinBytes ?? 1,
+      ...consumerFetchSettings(this.o.sink.limits, { fetchMaxWaitMs: this.o.fetchMaxWaitMs, fetchMinBytes: this.o.fetchMinBytes, sessionTimeoutMs: this.o.sessionTimeoutMs }),
       retry: { retries: 10 },
     });
     this.consumer = consumer;

@@ -51,9 +51,21 @@ export interface WriteResult {
   bytesSent?: number;
 }
 
+export interface SinkLimits {
+  maxBatchEvents: number;
+  maxBatchBytes: number;
+  /**
+   * For sinks that want big batches (object stores): let the broker hold each fetch until this
+   * many bytes wait or this long passes, so one write gets what arrived meanwhile. Records stay
+   * in Kafka while they wait (nothing is held in memory or committed early). The runner caps the
+   * wait (docs/sinks/s3.md "Batching").
+   */
+  fetch?: { minBytes: number; maxWaitMs: number };
+}
+
 export interface Sink {
   /** Limits the caller batches to. */
-  readonly limits: { maxBatchEvents: number; maxBatchBytes: number };
+  readonly limits: SinkLimits;
   /**
    * Delivers a batch. Transient failures are retried inside (honouring Retry-After) until
    * delivered, `signal` aborts (throws an AbortError, nothing assumed delivered) or the retry

@@ -39,7 +39,7 @@ export const s3ConfigSchema = z.strictObject({
   maxBatchEvents: z.number().int().min(1).max(1_000_000).default(10_000),
   /** At most this many event bytes (JSON, newlines not counted) per object. */
   maxBatchBytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(8 * 1024 * 1024),
-  /** Accepted, not yet honoured: the sink runner writes records as they are fetched (docs/sinks/s3.md, "Batching"). */
+  /** How long the broker may hold a fetch to gather a bigger object; capped at a third of the Kafka session timeout (docs/sinks/s3.md, "Batching"). */
   maxBatchAgeMs: z.number().int().min(100).max(3_600_000).default(300_000),
 });
 

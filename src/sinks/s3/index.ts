@@ -11,6 +11,6 @@ export const s3Sink: SinkDefinition<S3Config> = {
 };
 
 export { s3ConfigSchema, validateS3Config, type S3Config } from './config.js';
-export { createS3Sink, type S3SinkLimits, type S3SinkOptions } from './service.js';
+export { createS3Sink, type S3SinkOptions } from './service.js';
 export { buildObject, keySegment, objectKey, planObjects, timePartition, type S3Format } from './request-builder.js';
 export { encodeParquet, parquetColumns, parquetRow, type ParquetRow } from './parquet-encoder.js';

@@ -1,7 +1,8 @@
 // The s3 Sink: each write() puts its records as one gzip NDJSON or Parquet object per Kafka partition (more
 // only past the size limits) and resolves once S3 holds them; it never buffers across writes,
-// because the caller commits offsets when write() resolves. Batching up to big objects is the
-// caller's (limits.maxBatchEvents/maxBatchBytes/maxBatchAgeMs).
+// because the caller commits offsets when write() resolves. Big objects come from the fetch:
+// limits.fetch asks the broker to hold each fetch for maxBatchBytes or maxBatchAgeMs (capped by
+// the runner), so what arrived meanwhile is one object; maxBatchEvents/maxBatchBytes cut it.
 import { PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { abortError, systemClock, type Clock } from '../http/backoff.js';
 import type { EventRecord, RecordOutcome, Sink, SinkContext, WriteResult } from '../types.js';
@@ -18,14 +19,7 @@ export interface S3SinkOptions extends AwsClientSeams {
   random?: () => number;
 }
 
-/** The Sink's limits plus how long the caller may hold a partial batch (see docs/sinks/s3.md). */
-export interface S3SinkLimits {
-  maxBatchEvents: number;
-  maxBatchBytes: number;
-  maxBatchAgeMs: number;
-}
-
-export async function createS3Sink(config: S3Config, ctx: SinkContext, options: S3SinkOptions = {}): Promise<Sink & { readonly limits: S3SinkLimits }> {
+export async function createS3Sink(config: S3Config, ctx: SinkContext, options: S3SinkOptions = {}): Promise<Sink> {
   const setup = await awsClientSetup(config, ctx, options);
   const client = new S3Client({ ...setup.clientConfig, forcePathStyle: config.forcePathStyle });
   const clock = options.clock ?? systemClock;
@@ -97,7 +91,7 @@ export async function createS3Sink(config: S3Config, ctx: SinkContext, options: 
   }
 
   return {
-    limits: { maxBatchEvents: config.maxBatchEvents, maxBatchBytes: config.maxBatchBytes, maxBatchAgeMs: config.maxBatchAgeMs },
+    limits: { maxBatchEvents: config.maxBatchEvents, maxBatchBytes: config.maxBatchBytes, fetch: { minBytes: config.maxBatchBytes, maxWaitMs: config.maxBatchAgeMs } },
     write,
     healthcheck: (signal) => healthcheckS3(client, config.bucket, signal),
     close: async () => {

@@ -18,6 +18,13 @@ import { createS3Sink, type S3SinkOptions } from '../../../src/sinks/s3/service.
 import type { Sink } from '../../../src/sinks/types.js';
 import { makeRecords, sinkCompliance, testSinkContext } from '../../helpers/sink-compliance.js';
 import { startStsServer } from '../../helpers/sts-server.js';
+import { eventually, testDynamo, uniq } from '../../helpers/infra.js';
+import { integrationTopics } from '../../helpers/sink-topics.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { DedupWindow } from '../../../src/pipeline/dedup-window.js';
+import { SinkRunner } from '../../../src/pipeline/sink-runner.js';
+import { StateStore } from '../../../src/state/state-store.js';
+import { StateWriter } from '../../../src/state/state-writer.js';
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -286,7 +293,55 @@ test('s3: a role whose trust policy refuses our external id halts the sink as mi
   t.true(sts.calls.every((c) => c.status === 403 && c.externalId === 'a-wrong-id'));
 });
 
-test('s3: the sink exposes large limits and maxBatchAgeMs for the caller to batch by', async (t) => {
+test('s3: the sink asks the runner to let the broker gather a fetch for maxBatchBytes or maxBatchAgeMs', async (t) => {
   const fx = await setup(t, { maxBatchAgeMs: 60_000 });
-  t.like(fx.sink.limits, { maxBatchEvents: 10_000, maxBatchBytes: 8 * 1024 * 1024, maxBatchAgeMs: 60_000 });
+  t.like(fx.sink.limits, { maxBatchEvents: 10_000, maxBatchBytes: 8 * 1024 * 1024, fetch: { minBytes: 8 * 1024 * 1024, maxWaitMs: 60_000 } });
 });
+
+// Through the real runner and broker: a trickle of events becomes a few objects, not one per
+// fetch, and the quiet tail is written within the age bound although nothing else arrives.
+for (const [ageMs, label] of [[100, 'an age of 100 ms (the node default wait applies)'], [4_000, 'an age of 4 s']] as const) {
+  test(`s3 through the sink runner, ${label}: every event in exactly one object, the tail written within the age`, async (t) => {
+    const integrationId = uniq('s3-age');
+    const { kafka, admin, queue, produce } = await integrationTopics(t, integrationId, 1);
+    const fx = await setup(t, { maxBatchAgeMs: ageMs }, { integrationId });
+    const store = new StateStore(testDynamo(), uniq('s3-age-state'));
+    await store.ensureTable();
+    const state = new StateWriter(store, { integrationId, epoch: 1 });
+    t.teardown(() => state.close());
+    const runner = new SinkRunner({
+      integrationId,
+      kafka,
+      admin,
+      producer: queue,
+      sink: fx.sink,
+      dedup: new DedupWindow(10_000),
+      state,
+      logger: createLogger({ level: 'warn', name: 's3-age' }),
+      sessionTimeoutMs: 30_000,
+      fetchMaxWaitMs: 200,
+    });
+    await runner.start();
+    t.teardown(() => runner.stop(5_000));
+    // Six small bursts, 400 ms apart (2 s in all), then silence.
+    for (let i = 0; i < 6; i++) {
+      await produce(5);
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    const lastAt = Date.now();
+    const objects = await eventually(async () => {
+      const o = await readObjects(fx.admin);
+      return idsIn(o).length >= 30 ? o : undefined;
+    }, 20_000, 'all 30 events in S3');
+    const tailMs = Date.now() - lastAt;
+    const ids = idsIn(objects);
+    t.is(ids.length, 30, 'each event in exactly one object');
+    t.is(new Set(ids).size, 30);
+    t.log(`maxBatchAgeMs ${ageMs}: ${objects.length} objects for 6 bursts; tail in S3 ${tailMs} ms after the last event`);
+    if (ageMs === 100) t.true(objects.length >= 4, 'without an age, about one object per burst');
+    else {
+      t.true(objects.length <= 2, 'held fetches gather the bursts');
+      t.true(tailMs <= ageMs + 3_000, 'the quiet tail is not left unwritten');
+    }
+  });
+}
