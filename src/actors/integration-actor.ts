@@ -42,7 +42,8 @@ export type IntegrationMsg =
   | { type: 'replay'; from: ReplayFrom; ack: Ref<{ ok: boolean; error?: string; partitions?: number }> }
   | { type: 'stop'; ack?: Ref<boolean> }
   | { type: 'status'; ack: Ref<IntegrationSnapshot> }
-  | { type: 'workerReport'; role: Role; report: WorkerReport }
+  /** `worker`: the reporting worker; a report of one already stopped or replaced is dropped. */
+  | { type: 'workerReport'; role: Role; report: WorkerReport; worker: Ref<WorkerMsg> | undefined }
   | { type: 'probe'; role: Role }
   | { type: 'lagSample' }
   /** The flags topic changed: re-resolve this integration's flags, restart what they affect. */
@@ -111,6 +112,22 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
   /** An episode judged by the actor itself (lag growth, canary) is open: the status stays `failing`. */
   const watchFailing = () => c.lagging || c.canary?.isFailing === true;
 
+  /**
+   * One cause of trouble ended (a worker recovered, a lag or canary episode closed). The guardian's
+   * episode is the integration's, so the recovery is reported only when no other cause is open
+   * (a Connect blip ending must not end a canary's or a halted sink's episode); then the status
+   * goes back to running unless a halted role still waits for its probe.
+   */
+  const causeEnded = async (spec: IntegrationSpec, fingerprint: string, time = Date.now()) => {
+    if (c.faulted.size > 0 || watchFailing()) {
+      // A halted sink back with a canary or lag episode still open: failing, not misconfigured.
+      if (c.faulted.size === 0 && c.status === 'misconfigured') await setStatus('failing', c.lagging ? 'sink: backlog still growing' : 'canary: still outside its bounds');
+      return;
+    }
+    node.reportFailure({ integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time, kind: 'recovery', errorClass: 'retryable', fingerprint });
+    if (spec.state === 'running' && !c.probes.sink && !c.probes.source && (c.status === 'failing' || c.status === 'misconfigured')) await setStatus('running');
+  };
+
   const setStatus = async (status: IntegrationStatus, reason = '') => {
     if (c.status === status && c.statusReason === reason) return;
     c.status = status;
@@ -136,8 +153,10 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
 
   const startWorker = (self: Ref<IntegrationMsg>, role: Role) => {
     const spec = c.spec!;
-    const report = (r: WorkerReport) => dispatch(self, { type: 'workerReport', role, report: r });
-    const ref = spawnWorker(self, {
+    // Reports are called only after spawnWorker returned, so `ref` is set by then.
+    let ref: Ref<WorkerMsg> | undefined;
+    const report = (r: WorkerReport) => dispatch(self, { type: 'workerReport', role, report: r, worker: ref });
+    ref = spawnWorker(self, {
       name: role,
       policy: node.restartPolicy,
       report,
@@ -189,8 +208,12 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
       await setStatus('paused', 'paused by its spec');
       return;
     }
-    // A halted role (probe pending) or an open lag-growth episode keeps its status and stays as it is.
-    if (!watchFailing() && !c.probes.sink && !c.probes.source) await setStatus('running');
+    // A halted role (probe pending) or an open lag-growth or canary episode keeps its status; a
+    // role still failing (e.g. Connect refusing) keeps `failing` until it recovers.
+    if (!watchFailing() && !c.probes.sink && !c.probes.source) {
+      if (c.faulted.size === 0) await setStatus('running');
+      else if (c.status === 'paused' || c.status === 'starting') await setStatus('failing', `${[...c.faulted].join(', ')}: not recovered yet`);
+    }
     // Sink first: it is ready to drain whatever the source produces.
     if (!c.workers.sink && !c.probes.sink) startWorker(self, 'sink');
     if (!c.workers.source && !c.probes.source) startWorker(self, 'source');
@@ -252,8 +275,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     const base = { integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time: Date.now() };
     if (r.type === 'workerHealthy') {
       if (!c.faulted.delete(role)) return;
-      if (c.faulted.size === 0 && !watchFailing()) await setStatus('running');
-      node.reportFailure({ ...base, kind: 'recovery', errorClass: 'retryable', fingerprint: `${role}-recovered` });
+      await causeEnded(spec, `${role}-recovered`);
       await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), history: { node: node.nodeId, event: `${role} recovered`, at: new Date().toISOString() } }).catch(() => undefined);
       return;
     }
@@ -269,7 +291,8 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     const error = { class: r.kind, code: String((r.error as { code?: unknown })?.code ?? 'unknown'), message, fingerprint: r.fingerprint, at: new Date().toISOString(), stage: role };
     await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), error }).catch(() => undefined);
     if (r.type === 'workerDegraded') {
-      await setStatus('failing', `${role}: ${message}`);
+      // A halted sink stays `misconfigured` (its probe runs the healthcheck first).
+      if (c.status !== 'misconfigured') await setStatus('failing', `${role}: ${message}`);
       return;
     }
     switch (r.decision.type) {
@@ -306,9 +329,8 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     c.lag = undefined;
     if (!c.lagging) return;
     c.lagging = false;
-    node.reportFailure({ integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time: Date.now(), kind: 'recovery', errorClass: 'retryable', fingerprint: lagGrowthFingerprint(String(spec.sink.type)) });
     log.info({ why }, 'lag growth episode ended');
-    if (c.faulted.size === 0 && !watchFailing() && c.status === 'failing' && spec.state === 'running') await setStatus('running');
+    await causeEnded(spec, lagGrowthFingerprint(String(spec.sink.type)));
   };
 
   /** One canary sample (`options.canary`): a late or silent canary is a failure of this integration. */
@@ -322,10 +344,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     if (old && (!bounds || old.bounds.maxLatencyMs !== bounds.maxLatencyMs || old.bounds.maxSilenceMs !== bounds.maxSilenceMs)) {
       // Paused, no longer a canary, or new bounds: nothing judges the old episode any more.
       c.canary = undefined;
-      if (old.isFailing) {
-        node.reportFailure({ ...base, time: now, kind: 'recovery', errorClass: 'retryable', fingerprint: 'canary-recovered' });
-        if (c.faulted.size === 0 && !watchFailing() && c.status === 'failing' && spec.state === 'running') await setStatus('running');
-      }
+      if (old.isFailing) await causeEnded(spec, 'canary-recovered', now);
     }
     if (!bounds) return;
     c.canary ??= new CanaryWatch(bounds, String(spec.sink.type), now);
@@ -339,8 +358,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
       if (c.status === 'running') await setStatus('failing', `canary: ${v.message}`);
     } else if (v?.type === 'recovery') {
       log.info('canary within its bounds again');
-      node.reportFailure({ ...base, time: v.time, kind: 'recovery', errorClass: 'retryable', fingerprint: 'canary-recovered' });
-      if (c.faulted.size === 0 && !watchFailing() && c.status === 'failing') await setStatus('running');
+      await causeEnded(spec, 'canary-recovered', v.time);
     }
   };
 
@@ -370,7 +388,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
       const error = { class: 'retryable', code: 'sink_slower_than_arrivals', message, fingerprint: fp, at: new Date(now).toISOString(), stage: 'sink' };
       await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), error }).catch(() => undefined);
       // The row says failing, so every node's fleet view (and reconcile) sees the episode.
-      await setStatus('failing', `sink: ${message}`);
+      if (c.status !== 'misconfigured') await setStatus('failing', `sink: ${message}`);
     }
   };
 
@@ -457,6 +475,8 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           return null;
         }
         case 'workerReport':
+          // From a worker already stopped or replaced (an update, a pause): stale, dropped.
+          if (msg.worker === undefined || msg.worker !== c.workers[msg.role]) return null;
           await onReport(self, msg.role, msg.report);
           return null;
         case 'lagSample':

@@ -74,6 +74,7 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
     },
     { logger: node.logger },
   );
+  let lasting: NodeJS.Timeout | undefined;
   const runner = new SourceRunner({
     integrationId: spec.id,
     client,
@@ -94,8 +95,14 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
       if (Number.isFinite(newest)) m.gauge('source.lag_ms', Math.max(0, Date.now() - newest), tags);
     },
     onStreamItem: (item) => {
-      if (item.kind === 'connected') o.healthy();
-      else if (item.kind === 'reconnecting') {
+      // A stream answered is not yet a recovery: one cut again at once would flap failing/running
+      // (and Sentry) on every backoff step. Events produced, or a stream that lasts, are.
+      if (item.kind === 'connected') {
+        clearTimeout(lasting);
+        lasting = setTimeout(o.healthy, client.healthyAfterMs);
+        lasting.unref();
+      } else if (item.kind === 'reconnecting') {
+        clearTimeout(lasting);
         node.metrics.count('source.reconnects', 1, { ...tags, reason: item.reason });
         // A session Connect simply ended is routine; an error (refused, cut, corrupt, silent) is not.
         if (item.error) o.degraded?.(item.error);
@@ -106,6 +113,7 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
   });
   const abort = new AbortController();
   const done = runner.run(abort.signal).finally(async () => {
+    clearTimeout(lasting);
     if (runner.watermark) o.onCheckpoint(runner.watermark);
     await client.close().catch(() => undefined);
   });

@@ -160,7 +160,13 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
     onReport(r);
   });
   guardianRef = guardian;
-  undo.push(() => guardian.shutdown());
+  // As on a shutdown: stop taking partitions, drain the integrations, then leave the group.
+  let plane: ControlPlane | undefined;
+  undo.push(async () => {
+    plane?.quiesce();
+    await guardian.shutdown();
+    await plane?.stop();
+  });
   const context: NodeContext = { ...base, reportFailure: onReport };
   // node.integrations{status}: this node's integrations by status, every status sent (zeros too)
   // so a status that empties drops to 0 on the dashboard instead of keeping its last value.
@@ -202,8 +208,7 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
       // Without its group consumer the node cannot know what it owns: exit and be replaced.
       onFatal: (err) => o.onFatal?.(`control-group consumer failed: ${errorMessage(err)}`),
     });
-    const plane = control;
-    undo.push(() => plane.stop());
+    plane = control;
     await control.start();
   }
 

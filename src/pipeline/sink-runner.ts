@@ -125,6 +125,8 @@ export class SinkRunner {
   private batchesInFlight = 0;
   /** The current consumer has joined its group (only a joined, idle consumer parks). */
   private joined = false;
+  /** The fetch-hold cap was logged once (a sink asking for more than a third of the session timeout). */
+  private capLogged = false;
   /** Where this sink reads next per partition: its group's committed offsets as it commits them. */
   private readonly committed = new Map<number, bigint>();
   /** The offset watcher's delivery in progress for this parked sink (a stop waits for it). */
@@ -177,11 +179,17 @@ export class SinkRunner {
   private async startConsumer(): Promise<void> {
     this.lastActivity = Date.now();
     this.joined = false;
+    const fetch = consumerFetchSettings(this.o.sink.limits, { fetchMaxWaitMs: this.o.fetchMaxWaitMs, fetchMinBytes: this.o.fetchMinBytes, sessionTimeoutMs: this.o.sessionTimeoutMs });
+    const asked = this.o.sink.limits.fetch?.maxWaitMs;
+    if (asked !== undefined && asked > fetch.maxWaitTimeInMs && !this.capLogged) {
+      this.capLogged = true;
+      this.o.logger.info({ askedMs: asked, heldMs: fetch.maxWaitTimeInMs }, 'the sink asks to gather fetches for longer than a third of the Kafka session timeout; fetches are held for the cap');
+    }
     const consumer = this.o.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: this.o.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3_000,
-      ...consumerFetchSettings(this.o.sink.limits, { fetchMaxWaitMs: this.o.fetchMaxWaitMs, fetchMinBytes: this.o.fetchMinBytes, sessionTimeoutMs: this.o.sessionTimeoutMs }),
+      ...fetch,
       retry: { retries: 10 },
     });
     this.consumer = consumer;

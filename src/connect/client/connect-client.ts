@@ -34,6 +34,10 @@ const decimalOffset = /^\d{1,30}$/;
 export class ConnectClient {
   readonly options: Readonly<Omit<ConnectClientOptions, 'token'>>;
   private readonly opts: ConnectClientOptions;
+  /** A stream that lived this long counts as healthy even without events. */
+  get healthyAfterMs(): number {
+    return this.opts.healthyAfterMs;
+  }
   private readonly transport: ConnectTransport;
   private readonly jar = new CookieJar();
   private readonly random: () => number;
