@@ -3,7 +3,7 @@
 // a loopback Sentry and a StatsD listener. Nobody is paged; Sentry receives a few events per
 // fingerprint, grouped (one issue per kind of blip, not one per app); every event arrives.
 import test from 'ava';
-import { startFixture, startInProcessNode } from '../helpers/pipeline.js';
+import { e2eAlerting, startFixture, startInProcessNode } from '../helpers/pipeline.js';
 import { startPagerDutyReceiver } from '../helpers/pagerduty-receiver.js';
 import { startSentryReceiver } from '../helpers/sentry-receiver.js';
 import { startStatsdListener } from '../helpers/statsd-listener.js';
@@ -22,13 +22,8 @@ test('twenty small apps whose Connect streams blip page nobody; Sentry gets grou
   const fleetThresholdMs = 15_000;
   f.nodeConfig.metrics = { enabled: true, port: statsd.port, bufferFlushIntervalMs: 100 };
   f.nodeConfig.sentry = { dsn: sentry.dsn, environment: 'e2e', maxEventsPerFingerprintPerMinute: 5 };
-  f.nodeConfig.alerting = {
-    // Every integration blips at once (20 of 20 ≥ 10 % and ≥ 5): only the duration keeps the fleet rule quiet.
-    policy: { source, resolveAfterMs: 2_000, fleet: { failingForMs: fleetThresholdMs }, tiers: { large: { failingForMs: 3_000 } } },
-    pager: { type: 'pagerduty', routingKey: { value: 'E2EROUTINGKEYE2EROUTINGKEYE2E123' }, url: pd.url, retry: { initialDelayMs: 100, maxDelayMs: 500 } },
-    scanIntervalMs: 500,
-    tickMs: 250,
-  };
+  // Every integration blips at once (20 of 20 ≥ 10 % and ≥ 5): only the duration keeps the fleet rule quiet.
+  f.nodeConfig.alerting = e2eAlerting(source, pd.url, { fleet: { failingForMs: fleetThresholdMs }, tiers: { large: { failingForMs: 3_000 } } });
   // Each app: its first two requests refused (503), then its first stream cut after 40 events.
   for (const s of f.specs) f.emulator.setFault(s.app.key, { status: { code: 503, count: 2 }, truncateAfterEvents: 40, truncateMode: 'reset', connections: 1 });
   const startedAt = Date.now();

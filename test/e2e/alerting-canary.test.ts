@@ -9,7 +9,7 @@ import { validateSinkConfig } from '../../src/sinks/registry.js';
 import { StateStore } from '../../src/state/state-store.js';
 import { eventually, testDynamo, uniq } from '../helpers/infra.js';
 import { startPagerDutyReceiver } from '../helpers/pagerduty-receiver.js';
-import { startFixture, startInProcessNode } from '../helpers/pipeline.js';
+import { e2eAlerting, startFixture, startInProcessNode } from '../helpers/pipeline.js';
 import { startStatsdListener } from '../helpers/statsd-listener.js';
 
 test('a canary whose deliveries turn later than its bound pages once, and resolves once when they are timely again', async (t) => {
@@ -27,13 +27,7 @@ test('a canary whose deliveries turn later than its bound pages once, and resolv
   const source = uniq('canary');
   const thresholdMs = 3_000;
   f.nodeConfig.metrics = { enabled: true, port: statsd.port, bufferFlushIntervalMs: 100 };
-  f.nodeConfig.alerting = {
-    policy: { source, resolveAfterMs: 2_000, tiers: { medium: { failingForMs: thresholdMs } } },
-    pager: { type: 'pagerduty', routingKey: { value: 'E2EROUTINGKEYE2EROUTINGKEYE2E123' }, url: pd.url, retry: { initialDelayMs: 100, maxDelayMs: 500 } },
-    scanIntervalMs: 500,
-    tickMs: 250,
-    lagGrowth: { sampleMs: 500 },
-  };
+  f.nodeConfig.alerting = e2eAlerting(source, pd.url, { tiers: { medium: { failingForMs: thresholdMs } } }, { lagGrowth: { sampleMs: 500 } });
   const node = await startInProcessNode(f);
   t.teardown(() => node.shutdown(10_000));
   const key = `${source}:integration:${spec.id}`;

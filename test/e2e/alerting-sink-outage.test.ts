@@ -3,7 +3,7 @@
 // A large app's sink answers 500 for longer than the (shortened) threshold: exactly one trigger,
 // then one resolve after the receiver recovers; and the catalogue's source/sink metrics arrive.
 import test from 'ava';
-import { startFixture, startInProcessNode } from '../helpers/pipeline.js';
+import { e2eAlerting, startFixture, startInProcessNode } from '../helpers/pipeline.js';
 import { startPagerDutyReceiver } from '../helpers/pagerduty-receiver.js';
 import { startStatsdListener } from '../helpers/statsd-listener.js';
 import { uniq } from '../helpers/infra.js';
@@ -16,13 +16,7 @@ test('a large app sink returning 500 past the threshold pages once and resolves 
   const source = uniq('e2e');
   const thresholdMs = 5_000;
   f.nodeConfig.metrics = { enabled: true, port: statsd.port, bufferFlushIntervalMs: 100 };
-  f.nodeConfig.alerting = {
-    policy: { source, resolveAfterMs: 2_000, tiers: { large: { failingForMs: thresholdMs } } },
-    pager: { type: 'pagerduty', routingKey: { value: 'E2EROUTINGKEYE2EROUTINGKEYE2E123' }, url: pd.url, retry: { initialDelayMs: 100, maxDelayMs: 500 } },
-    scanIntervalMs: 500,
-    tickMs: 250,
-    stall: { afterMs: 1_500 },
-  };
+  f.nodeConfig.alerting = e2eAlerting(source, pd.url, { tiers: { large: { failingForMs: thresholdMs } } }, { stall: { afterMs: 1_500 } });
   f.receiver.failNext(500, Infinity);
   const node = await startInProcessNode(f);
   t.teardown(() => node.shutdown(10_000));

@@ -127,3 +127,17 @@ export function spawnNodeProcess(f: Fixture, name: string, env: NodeJS.ProcessEn
 export function servedIds(f: Fixture, appIndex: number): string[] {
   return f.emulator.served(f.specs[appIndex]!.app.key).map((e) => e.id);
 }
+
+/**
+ * Alerting for an e2e node: fast scans and ticks, a 2 s resolve window and pages to a loopback
+ * PagerDuty at `pagerUrl`; `policy` and `extra` add the test's own thresholds and detectors.
+ */
+export function e2eAlerting(source: string, pagerUrl: string, policy: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    policy: { source, resolveAfterMs: 2_000, ...policy },
+    pager: { type: 'pagerduty', routingKey: { value: 'E2EROUTINGKEYE2EROUTINGKEYE2E123' }, url: pagerUrl, retry: { initialDelayMs: 100, maxDelayMs: 500 } },
+    scanIntervalMs: 500,
+    tickMs: 250,
+    ...extra,
+  };
+}
