@@ -226,6 +226,7 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
     fetchMaxWaitMs: node.config.kafka.fetchMaxWaitMs,
     fetchMinBytes: node.config.kafka.fetchMinBytes,
     ...(flags['sink.parkWhenIdle'] ? { parking: { watcher: node.offsetWatcher, idleMs: node.config.kafka.sinkParkIdleMs } } : {}),
+    stableChunks: flags['sink.stableChunks'],
     onParked: (parked) => {
       o.onParked?.(parked);
       node.metrics.count(parked ? 'sink.parked' : 'sink.unparked', 1, tags);

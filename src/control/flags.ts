@@ -27,6 +27,11 @@ export const flagCatalogue = {
     scope: 'sink',
     description: 'a sink with everything delivered and idle for kafka.sinkParkIdleMs leaves its consumer group and waits on the node\'s offset watcher until its topic grows (cuts the idle cost of quiet integrations)',
   },
+  'sink.stableChunks': {
+    default: false,
+    scope: 'sink',
+    description: 'before each delivery the sink records the chunk (partition, first and last offset) in the state row, so after a crash or a takeover the next owner re-sends exactly that chunk first: the same events, the same x-tributary-batch-id, for receivers that drop a batch id they have already accepted',
+  },
   'alerting.lagGrowth': {
     default: false,
     scope: 'alerting',

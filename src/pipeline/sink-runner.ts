@@ -13,6 +13,7 @@ import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { groups, headers, topics } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import { crashpoint } from '../observability/crashpoints.js';
+import type { ChunkIntent } from '../state/state-store.js';
 import type { StateWriter } from '../state/state-writer.js';
 import type { EventRecord, RecordOutcome, Sink, WriteResult } from '../sinks/types.js';
 import { ContiguousTracker } from './contiguous-tracker.js';
@@ -46,6 +47,12 @@ export interface SinkRunnerOptions {
   parking?: SinkParking;
   /** Parked (true) or consuming again (false). */
   onParked?: (parked: boolean) => void;
+  /**
+   * Flag `sink.stableChunks`: record each chunk in the state row before delivering it, and at
+   * start re-send a chunk the previous owner recorded exactly as it was (same events, same batch
+   * id), so a receiver that drops batch ids it already accepted sees a crash's re-send as such.
+   */
+  stableChunks?: boolean;
 }
 
 export interface SinkParking {
@@ -133,6 +140,8 @@ export class SinkRunner {
   private parkedDelivery: Promise<void> | undefined;
   /** Park, unpark and stop, one at a time. */
   private transitions: Promise<void> = Promise.resolve();
+  /** Chunks the previous owner recorded in flight, per partition: re-sent first, exactly. */
+  private resend = new Map<number, ChunkIntent>();
 
   constructor(private readonly o: SinkRunnerOptions) {
     this.failed = new Promise<never>((_, reject) => {
@@ -159,10 +168,19 @@ export class SinkRunner {
     // One short-lived admin for the start's lookups (at 1,000 integrations each admin counts).
     const { committed, ends } = await withOwnAdmin(this.o.kafka, async (admin) => ({
       committed: await admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] }),
-      ends: parking ? await admin.fetchTopicOffsets(this.topic) : undefined,
+      ends: parking || this.o.stableChunks ? await admin.fetchTopicOffsets(this.topic) : undefined,
     }));
     const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
     await this.seedDedup(at);
+    if (this.o.stableChunks) {
+      // Only a chunk that starts where the group resumes can still be in doubt.
+      // A group that never committed on a partition starts at its first record.
+      const { positions } = positionsOf(at, ends!);
+      for (const [partition, chunk] of await this.o.state.chunksInFlight()) {
+        if (positions.get(partition) === BigInt(chunk.first)) this.resend.set(partition, chunk);
+      }
+      if (this.resend.size) this.o.logger.info({ chunks: Object.fromEntries(this.resend) }, 'chunks the previous owner may have delivered are re-sent exactly as recorded');
+    }
     if (parking) {
       // Nothing to deliver at start (the common case for a quiet app): park without ever joining.
       const { positions, pending } = positionsOf(at, ends!);
@@ -400,10 +418,15 @@ export class SinkRunner {
     while (i < records.length) {
       // Stopping: no new chunk starts; the one in flight finishes and is committed (drain).
       if (!driver.active()) return undefined;
-      // A chunk within the sink's limits.
+      // A chunk within the sink's limits, or exactly the one recorded in doubt.
       const chunk: EventRecord[] = [];
+      const again = this.resend.get(partition);
+      this.resend.delete(partition);
+      const exact = again !== undefined && records[i]!.offset === again.first && records.some((r) => r.offset === again.last);
+      if (again !== undefined && !exact) this.o.logger.warn({ partition, chunk: again, fetched: [records[i]!.offset, records[records.length - 1]!.offset] }, 'the chunk in doubt could not be rebuilt from this fetch; sending as usual (a receiver may see its events twice)');
       let bytes = 0;
-      while (i < records.length && chunk.length < limits.maxBatchEvents) {
+      // The recorded chunk kept the sink's limits when it was cut; the limits still bound it.
+      while (i < records.length && chunk.length < limits.maxBatchEvents && (!exact || BigInt(records[i]!.offset) <= BigInt(again!.last))) {
         const r = records[i]!;
         if (chunk.length > 0 && bytes + r.value.length > limits.maxBatchBytes) break;
         chunk.push(r);
@@ -411,6 +434,10 @@ export class SinkRunner {
         i += 1;
       }
       if (!(await driver.beforeChunk())) return undefined;
+      if (this.o.stableChunks && !(await this.o.state.recordChunk(partition, { first: chunk[0]!.offset, last: chunk[chunk.length - 1]!.offset }))) {
+        this.o.logger.info({ partition }, 'another node owns this integration now: the chunk is left to it');
+        return undefined;
+      }
       const ok = await this.deliver(chunk, driver);
       if (!ok) return undefined;
       crashpoint('sink.afterDelivery');

@@ -62,7 +62,15 @@ export interface IntegrationRow {
   specVersion?: number;
   /** The control-topic record (`partition:offset`) the owning node last applied. */
   appliedSpec?: string;
+  /** Per Kafka partition of the events topic: the chunk the sink last started to deliver (flag `sink.stableChunks`). */
+  chunks?: Record<string, ChunkIntent>;
   updatedAt?: string;
+}
+
+/** A chunk the sink is about to deliver: its first and last Kafka offsets (inclusive). */
+export interface ChunkIntent {
+  first: string;
+  last: string;
 }
 
 export const HISTORY_LIMIT = 10;
@@ -203,6 +211,30 @@ export class StateStore {
   }
 
   /**
+   * Records the chunk about to be delivered from `partition`, if this owner still holds `epoch`
+   * (a zombie cannot overwrite the new owner's record). One attribute per partition, so the
+   * sink's partitions in flight never overwrite each other's.
+   */
+  async recordChunk(integrationId: string, epoch: number, partition: number, chunk: ChunkIntent): Promise<'updated' | 'fenced'> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { integrationId },
+          UpdateExpression: 'SET #chunk = :chunk',
+          ConditionExpression: 'ownerEpoch = :epoch',
+          ExpressionAttributeNames: { '#chunk': `chunk_${partition}` },
+          ExpressionAttributeValues: { ':chunk': { first: chunk.first, last: chunk.last }, ':epoch': epoch },
+        }),
+      );
+      return 'updated';
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return 'fenced';
+      throw wrap(err, `record the chunk in flight of ${integrationId}`);
+    }
+  }
+
+  /**
    * Status, counters (added), lag, one error and one history entry in a single write. When
    * `epoch` is given the write is fenced like a checkpoint (a zombie cannot flip the status).
    */
@@ -286,12 +318,14 @@ export class StateStore {
 
 function normalise(item: Record<string, unknown>): IntegrationRow {
   const counters: Partial<Counters> = {};
+  const chunks: Record<string, ChunkIntent> = {};
   const row: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) {
     if (k.startsWith('counter_')) counters[k.slice(8) as keyof Counters] = Number(v);
+    else if (k.startsWith('chunk_')) chunks[k.slice(6)] = v as ChunkIntent;
     else if (k !== 'checkpointN') row[k] = v instanceof NumberValue ? v.toString() : v;
   }
-  return { ...(row as unknown as IntegrationRow), counters };
+  return { ...(row as unknown as IntegrationRow), counters, ...(Object.keys(chunks).length ? { chunks } : {}) };
 }
 
 function wrap(err: unknown, what: string): TributaryError {

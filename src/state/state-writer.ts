@@ -2,7 +2,7 @@
 // newest value, flushed at most once per interval (the SDK costs ~0.7 ms CPU a call; never one
 // call per event). A fenced checkpoint means another node owns the integration now.
 import { ErrorCode, TributaryError } from '../errors.js';
-import type { CheckpointResult, Counters, StateStore } from './state-store.js';
+import type { CheckpointResult, ChunkIntent, Counters, StateStore } from './state-store.js';
 
 export interface StateWriterOptions {
   integrationId: string;
@@ -90,6 +90,23 @@ export class StateWriter {
       for (const [k, v] of Object.entries(counters)) this.count(k as keyof Counters, v);
       throw err;
     }
+  }
+
+  /** The chunks recorded in flight per partition when this owner took over (flag `sink.stableChunks`). */
+  async chunksInFlight(): Promise<ReadonlyMap<number, ChunkIntent>> {
+    const row = await this.store.get(this.o.integrationId);
+    return new Map(Object.entries(row?.chunks ?? {}).map(([p, c]) => [Number(p), c]));
+  }
+
+  /**
+   * Records the chunk about to be delivered, durably and fenced: false when a newer owner holds
+   * the integration (then the chunk must not be delivered).
+   */
+  async recordChunk(partition: number, chunk: ChunkIntent): Promise<boolean> {
+    if (this.fenced) return false;
+    const res = await this.store.recordChunk(this.o.integrationId, this.o.epoch, partition, chunk);
+    if (res === 'fenced') this.fence();
+    return res === 'updated';
   }
 
   private fence(): void {

@@ -68,7 +68,15 @@ export interface ControlCluster {
 
 export const freePort = (): Promise<number> => choosePort(0, 'a test node');
 
-export async function startControlCluster(apps: ClusterApp[], o: { partitions?: number; control?: Record<string, unknown> } = {}): Promise<ControlCluster> {
+export async function startControlCluster(
+  apps: ClusterApp[],
+  o: {
+    partitions?: number;
+    control?: Record<string, unknown>;
+    /** Flag `sink.stableChunks` on every node, and a receiver that drops batch ids it already accepted. */
+    stableChunks?: boolean;
+  } = {},
+): Promise<ControlCluster> {
   const run = uniq('cp');
   const appInputs: AppInput[] = apps.map((a, i) => ({
     key: `${run}-app${i}`.replace(/[^A-Za-z0-9_-]/g, '_'),
@@ -82,7 +90,7 @@ export async function startControlCluster(apps: ClusterApp[], o: { partitions?: 
     seed: 2000 + i,
   }));
   const emulator = await startConnectEmulator({ apps: appInputs, keepAliveMs: 500, servedLimit: 2_000_000 });
-  const receiver = await startHttpReceiver({ path: '/ingest' });
+  const receiver = await startHttpReceiver({ path: '/ingest', dropRepeatedBatches: o.stableChunks === true });
   const specs = new Map<string, Record<string, unknown>>();
   const appKeys = new Map<string, string>();
   appInputs.forEach((a, i) => {
@@ -117,6 +125,7 @@ export async function startControlCluster(apps: ClusterApp[], o: { partitions?: 
     http: { host: '127.0.0.1', port: 0 },
     log: { level: process.env.TRIBUTARY_LOG_LEVEL ?? 'warn' },
     control,
+    ...(o.stableChunks ? { flags: { 'sink.stableChunks': true } } : {}),
   };
   // The sinks' own group session (when this build has the setting): a dead node's sink partitions move as fast.
   if ('sessionTimeoutMs' in parseNodeConfig({}).kafka) (rawConfig.kafka as Record<string, unknown>).sessionTimeoutMs = SESSION_TIMEOUT_MS;

@@ -49,6 +49,12 @@ export interface HttpReceiverOptions {
   signatureToleranceSeconds?: number;
   /** When set, the Authorization header must equal this (else 401). */
   expectAuthorization?: string;
+  /**
+   * Honour `x-tributary-batch-id` as docs/sinks/webhook.md suggests: a batch id already answered
+   * 2xx is answered 200 again without taking its events (`repeatedBatch` on the request; its
+   * events are not in `delivered()`).
+   */
+  dropRepeatedBatches?: boolean;
 }
 
 export interface ReceivedRequest {
@@ -62,6 +68,8 @@ export interface ReceivedRequest {
   bytes: number;
   eventIds: string[];
   signature: 'valid' | 'invalid' | 'absent';
+  /** A batch id already accepted (with `dropRepeatedBatches`): answered 200, events not taken. */
+  repeatedBatch?: boolean;
   /** The body did not parse as the declared framing. */
   malformed: boolean;
 }
@@ -123,6 +131,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
   let rejectStatus: 400 | 422 = 400;
   let maxBodyBytes: number | undefined;
   let delayMs: number | undefined;
+  const acceptedBatches = new Set<string>();
   let hanging = false;
   let server: Server | undefined;
   let port = options.port ?? 0;
@@ -238,11 +247,21 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
       reply(400, {}, 'malformed body');
       return;
     }
+    const batch = req.headers['x-tributary-batch-id'];
+    if (options.dropRepeatedBatches && typeof batch === 'string' && parsed.ids.length > 0) {
+      if (acceptedBatches.has(batch)) {
+        record.repeatedBatch = true;
+        record.status = 200;
+        answer(res, 200, {}, '{"ok":true,"duplicate":true}');
+        return;
+      }
+    }
     const refused = rejectPredicate ? parsed.ids.filter(rejectPredicate) : [];
     if (refused.length) {
       reply(rejectStatus, {}, JSON.stringify({ error: 'rejected events', rejected: refused }));
       return;
     }
+    if (options.dropRepeatedBatches && typeof batch === 'string' && parsed.ids.length > 0) acceptedBatches.add(batch);
     reply(200, {}, '{"ok":true}');
   };
 
@@ -293,7 +312,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
       return server !== undefined;
     },
     requests,
-    delivered: () => requests.filter((r) => r.status >= 200 && r.status < 300).flatMap((r) => r.eventIds),
+    delivered: () => requests.filter((r) => r.status >= 200 && r.status < 300 && !r.repeatedBatch).flatMap((r) => r.eventIds),
     deliveredSet: () => deliveredIds,
     failNext(status, times = 1, answer = {}) {
       scripts.push({ status, remaining: times, answer });
@@ -344,6 +363,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
     reset() {
       requests.length = 0;
       deliveredIds.clear();
+      acceptedBatches.clear();
       rx.heal();
     },
     close: stop,
