@@ -172,10 +172,10 @@ export class SinkRunner {
     }));
     const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
     await this.seedDedup(at);
+    // Where the group resumes per partition (its first record where it never committed).
+    const { positions, pending } = ends ? positionsOf(at, ends) : { positions: new Map<number, bigint>(), pending: true };
     if (this.o.stableChunks) {
       // Only a chunk that starts where the group resumes can still be in doubt.
-      // A group that never committed on a partition starts at its first record.
-      const { positions } = positionsOf(at, ends!);
       for (const [partition, chunk] of await this.o.state.chunksInFlight()) {
         if (positions.get(partition) === BigInt(chunk.first)) this.resend.set(partition, chunk);
       }
@@ -183,7 +183,6 @@ export class SinkRunner {
     }
     if (parking) {
       // Nothing to deliver at start (the common case for a quiet app): park without ever joining.
-      const { positions, pending } = positionsOf(at, ends!);
       for (const [partition, position] of positions) this.committed.set(partition, position);
       if (!pending) this.park();
       else await this.startConsumer();
