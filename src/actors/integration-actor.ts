@@ -113,6 +113,22 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
   const watchFailing = () => c.lagging || c.canary?.isFailing === true;
 
   /**
+   * A cause of trouble opened (a worker crashed or degraded, lag growth, a late canary): a failure
+   * report to the guardian, the error in the row's `lastErrors`, and — with `setFailing` — status
+   * `failing` (`<stage>: <message>`), unless a halted sink keeps it `misconfigured` or it is paused.
+   */
+  const causeOpened = async (
+    spec: IntegrationSpec,
+    f: { time?: number; errorClass: string; fingerprint: string; message: string; code: string; stage: string },
+    setFailing = true,
+  ) => {
+    node.reportFailure({ integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time: f.time ?? Date.now(), kind: 'failure', errorClass: f.errorClass as never, fingerprint: f.fingerprint, message: f.message });
+    const error = { class: f.errorClass, code: f.code, message: f.message, fingerprint: f.fingerprint, at: new Date().toISOString(), stage: f.stage };
+    await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), error }).catch(() => undefined);
+    if (setFailing && c.status !== 'misconfigured' && spec.state === 'running') await setStatus('failing', `${f.stage}: ${f.message}`);
+  };
+
+  /**
    * One cause of trouble ended (a worker recovered, a lag or canary episode closed). The guardian's
    * episode is the integration's, so the recovery is reported only when no other cause is open
    * (a Connect blip ending must not end a canary's or a halted sink's episode); then the status
@@ -272,7 +288,6 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
   const onReport = async (self: Ref<IntegrationMsg>, role: Role, r: WorkerReport) => {
     const spec = c.spec;
     if (!spec || c.stopped) return;
-    const base = { integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId, time: Date.now() };
     if (r.type === 'workerHealthy') {
       if (!c.faulted.delete(role)) return;
       await causeEnded(spec, `${role}-recovered`);
@@ -286,15 +301,10 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     node.metrics.count(r.type === 'workerDegraded' ? 'supervision.degraded' : 'supervision.crashes', 1, { ...mtags, class: r.kind });
     if (r.type === 'workerFaulted' && r.decision.type === 'restart') node.metrics.count('supervision.restarts', 1, mtags);
     if (r.type === 'workerFaulted' && r.decision.type === 'halt') node.metrics.count('supervision.halts', 1, mtags);
-    node.reportFailure({ ...base, kind: 'failure', errorClass: r.kind as never, fingerprint: r.fingerprint, message });
     log.warn({ role, kind: r.kind, decision: r.type === 'workerDegraded' ? 'retrying' : r.decision.type, err: message }, r.type === 'workerDegraded' ? 'worker degraded' : 'worker faulted');
-    const error = { class: r.kind, code: String((r.error as { code?: unknown })?.code ?? 'unknown'), message, fingerprint: r.fingerprint, at: new Date().toISOString(), stage: role };
-    await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), error }).catch(() => undefined);
-    if (r.type === 'workerDegraded') {
-      // A halted sink stays `misconfigured` (its probe runs the healthcheck first).
-      if (c.status !== 'misconfigured') await setStatus('failing', `${role}: ${message}`);
-      return;
-    }
+    // A degraded worker's status is set here; a crash's follows from the restart decision below.
+    await causeOpened(spec, { errorClass: r.kind, fingerprint: r.fingerprint, message, code: String((r.error as { code?: unknown })?.code ?? 'unknown'), stage: role }, r.type === 'workerDegraded');
+    if (r.type === 'workerDegraded') return;
     switch (r.decision.type) {
       case 'restart':
         await setStatus('failing', `${role}: ${message}`);
@@ -339,7 +349,6 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     if (!spec || c.stopped) return;
     const bounds = spec.state === 'running' ? spec.options.canary : undefined;
     const now = Date.now();
-    const base = { integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId };
     const old = c.canary;
     if (old && (!bounds || old.bounds.maxLatencyMs !== bounds.maxLatencyMs || old.bounds.maxSilenceMs !== bounds.maxSilenceMs)) {
       // Paused, no longer a canary, or new bounds: nothing judges the old episode any more.
@@ -351,11 +360,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     const v = c.canary.sample(now);
     if (v?.type === 'failure') {
       log.warn({ reason: v.reason, since: new Date(v.time).toISOString() }, v.message);
-      node.reportFailure({ ...base, time: v.time, kind: 'failure', errorClass: 'retryable', fingerprint: v.fingerprint, message: v.message });
-      const error = { class: 'retryable', code: `canary_${v.reason}`, message: v.message, fingerprint: v.fingerprint, at: new Date(now).toISOString(), stage: 'canary' };
-      await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), error }).catch(() => undefined);
-      // A halted or already failing integration keeps its status; the report still counts.
-      if (c.status === 'running') await setStatus('failing', `canary: ${v.message}`);
+      await causeOpened(spec, { time: v.time, errorClass: 'retryable', fingerprint: v.fingerprint, message: v.message, code: `canary_${v.reason}`, stage: 'canary' });
     } else if (v?.type === 'recovery') {
       log.info('canary within its bounds again');
       await causeEnded(spec, 'canary-recovered', v.time);
@@ -365,8 +370,6 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
   const sampleLag = async () => {
     const spec = c.spec;
     if (!spec || c.stopped) return;
-    const base = { integrationId: id, appKey: spec.app.key, tier: spec.app.size, nodeId: node.nodeId };
-    const fp = lagGrowthFingerprint(String(spec.sink.type));
     const endEpisode = (why: string) => endLagEpisode(spec, why);
     if (!integrationFlags(node, spec)['alerting.lagGrowth'] || spec.state !== 'running') {
       await endEpisode(spec.state === 'running' ? 'flag alerting.lagGrowth turned off' : 'paused');
@@ -383,12 +386,9 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
       c.lagging = true;
       const message = lagGrowthMessage(r, now);
       log.warn({ arrivalRate: r.arrivalRate, deliveryRate: r.deliveryRate, growth: r.growth, since: new Date(r.time).toISOString() }, 'sink slower than arrivals: backlog growing');
-      // Stamped when the growth began, so the guardian's tier threshold counts from there.
-      node.reportFailure({ ...base, time: r.time, kind: 'failure', errorClass: 'retryable', fingerprint: fp, message });
-      const error = { class: 'retryable', code: 'sink_slower_than_arrivals', message, fingerprint: fp, at: new Date(now).toISOString(), stage: 'sink' };
-      await node.state.update(id, { ...(c.epoch === undefined ? {} : { epoch: c.epoch }), error }).catch(() => undefined);
-      // The row says failing, so every node's fleet view (and reconcile) sees the episode.
-      if (c.status !== 'misconfigured') await setStatus('failing', `sink: ${message}`);
+      // Stamped when the growth began, so the guardian's tier threshold counts from there; the row
+      // says failing, so every node's fleet view (and reconcile) sees the episode.
+      await causeOpened(spec, { time: r.time, errorClass: 'retryable', fingerprint: lagGrowthFingerprint(String(spec.sink.type)), message, code: 'sink_slower_than_arrivals', stage: 'sink' });
     }
   };
 

@@ -211,32 +211,11 @@ export class StateStore {
   }
 
   /**
-   * Records the chunk about to be delivered from `partition`, if this owner still holds `epoch`
-   * (a zombie cannot overwrite the new owner's record). One attribute per partition, so the
-   * sink's partitions in flight never overwrite each other's.
-   */
-  async recordChunk(integrationId: string, epoch: number, partition: number, chunk: ChunkIntent): Promise<'updated' | 'fenced'> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { integrationId },
-          UpdateExpression: 'SET #chunk = :chunk',
-          ConditionExpression: 'ownerEpoch = :epoch',
-          ExpressionAttributeNames: { '#chunk': `chunk_${partition}` },
-          ExpressionAttributeValues: { ':chunk': { first: chunk.first, last: chunk.last }, ':epoch': epoch },
-        }),
-      );
-      return 'updated';
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return 'fenced';
-      throw wrap(err, `record the chunk in flight of ${integrationId}`);
-    }
-  }
-
-  /**
    * Status, counters (added), lag, one error and one history entry in a single write. When
-   * `epoch` is given the write is fenced like a checkpoint (a zombie cannot flip the status).
+   * `epoch` is given the write is fenced like a checkpoint (a zombie cannot flip the status, nor
+   * overwrite the new owner's chunk in flight). `chunk`: the chunk the sink is about to deliver
+   * from a partition (flag `sink.stableChunks`), one attribute per partition so the sink's
+   * partitions in flight never overwrite each other's.
    */
   async update(
     integrationId: string,
@@ -251,6 +230,7 @@ export class StateStore {
       history?: HistoryEntry;
       lastReplay?: Record<string, unknown>;
       appliedSpec?: string;
+      chunk?: ChunkIntent & { partition: number };
     },
   ): Promise<'updated' | 'fenced'> {
     const now = new Date().toISOString();
@@ -277,6 +257,11 @@ export class StateStore {
     if (patch.appliedSpec !== undefined) {
       sets.push('appliedSpec = :applied');
       values[':applied'] = patch.appliedSpec;
+    }
+    if (patch.chunk) {
+      sets.push('#chunk = :chunk');
+      names['#chunk'] = `chunk_${patch.chunk.partition}`;
+      values[':chunk'] = { first: patch.chunk.first, last: patch.chunk.last };
     }
     for (const [k, v] of Object.entries(patch.counters ?? {})) {
       if (!v) continue;

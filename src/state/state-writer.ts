@@ -104,7 +104,7 @@ export class StateWriter {
    */
   async recordChunk(partition: number, chunk: ChunkIntent): Promise<boolean> {
     if (this.fenced) return false;
-    const res = await this.store.recordChunk(this.o.integrationId, this.o.epoch, partition, chunk);
+    const res = await this.store.update(this.o.integrationId, { epoch: this.o.epoch, chunk: { partition, ...chunk } });
     if (res === 'fenced') this.fence();
     return res === 'updated';
   }
