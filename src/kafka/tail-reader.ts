@@ -26,18 +26,24 @@ export interface TailOptions {
 }
 
 /**
- * The admin's offsets, retried: kafkajs throws a TypeError ("Cannot destructure property
- * 'partitions'") when a just-created topic's metadata is not yet complete.
+ * An admin lookup, retried: kafkajs throws transiently where a retry succeeds — a TypeError
+ * ("Cannot destructure property 'partitions'") while a just-created topic's metadata is
+ * incomplete, NOT_COORDINATOR_FOR_GROUP while a fresh broker still elects a group's coordinator.
  */
-export async function topicOffsets(admin: Admin, topic: string, attempts = 10): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+export async function retryLookup<T>(lookup: () => Promise<T>, attempts = 10): Promise<T> {
   for (let i = 1; ; i++) {
     try {
-      return await admin.fetchTopicOffsets(topic);
+      return await lookup();
     } catch (err) {
       if (i >= attempts) throw err;
       await new Promise((r) => setTimeout(r, 200 * i));
     }
   }
+}
+
+/** The admin's offsets of a topic, retried (see retryLookup). */
+export function topicOffsets(admin: Admin, topic: string, attempts = 10): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  return retryLookup(() => admin.fetchTopicOffsets(topic), attempts);
 }
 
 export async function readTail(o: TailOptions): Promise<void> {

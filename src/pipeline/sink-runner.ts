@@ -7,7 +7,7 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { withOwnAdmin } from '../kafka/kafka.js';
 import type { OffsetWatcher } from '../kafka/offset-watcher.js';
-import { readTail } from '../kafka/tail-reader.js';
+import { readTail, retryLookup, topicOffsets } from '../kafka/tail-reader.js';
 import type { RecordProducer } from '../kafka/produce-queue.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { groups, headers, topics } from '../kafka/topics.js';
@@ -167,8 +167,8 @@ export class SinkRunner {
     const parking = this.o.parking;
     // One short-lived admin for the start's lookups (at 1,000 integrations each admin counts).
     const { committed, ends } = await withOwnAdmin(this.o.kafka, async (admin) => ({
-      committed: await admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] }),
-      ends: parking || this.o.stableChunks ? await admin.fetchTopicOffsets(this.topic) : undefined,
+      committed: await retryLookup(() => admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] })),
+      ends: parking || this.o.stableChunks ? await topicOffsets(admin, this.topic) : undefined,
     }));
     const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
     await this.seedDedup(at);
