@@ -36,8 +36,8 @@ export function parseLine(item: SplitItem, afterOffset: string | undefined, pois
   const problem = envelopeProblem(value);
   if (problem !== undefined) return poison(bytes, problem, afterOffset, poisonRawBytes);
   const event = value as ConnectEvent;
-  // Copied so the yielded bytes never pin the (larger) decompressed chunk they were cut from.
-  return { kind: 'event', event, raw: Buffer.from(bytes), offset: event.offset };
+  // Not copied: the caller owns `bytes` (readSession cuts lines from its own copy of each chunk).
+  return { kind: 'event', event, raw: bytes, offset: event.offset };
 }
 
 function isOffsetUpdate(v: unknown): v is { offset: string } {

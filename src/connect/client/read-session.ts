@@ -1,9 +1,10 @@
-// Reads one 200 response: gunzip → bounded splitter → parser, pulled by the consumer so a slow
-// caller stops the socket reads. Ends cleanly on EOF; throws a transient error for anything else.
-import { Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+// Reads one 200 response: gunzip (on the event loop) → bounded splitter → parser, pulled by the
+// consumer so a slow caller stops the socket reads. Ends cleanly on EOF; throws a transient error
+// for anything else.
+import { Readable } from 'node:stream';
 import { ErrorCode, TributaryError } from '../../errors.js';
 import type { ConnectClientCounters } from './counters.js';
+import { gunzipChunks } from './inflate.js';
 import { parseLine } from './line-parser.js';
 import { LineSplitter } from './line-splitter.js';
 import type { TransportResponse } from './http-transport.js';
@@ -39,47 +40,56 @@ export async function* readSession(
 ): AsyncGenerator<SessionItem[], void, undefined> {
   const { counters } = ctx;
   const source: Readable = res.body instanceof Readable ? res.body : Readable.from(res.body, { objectMode: false });
-  let decoded: Readable = source;
-  if (res.gzip) {
-    const gunzip = createGunzip({ chunkSize: options.chunkBytes });
-    // pipeline forwards a socket error into gunzip (so the iterator below sees it) and
-    // destroys the socket when gunzip fails or is destroyed by us.
-    pipeline(source, gunzip, () => undefined);
-    decoded = gunzip;
-    // An extra 'data' listener on a piped stream observes without changing its flow control.
-    source.on('data', (chunk: Uint8Array) => {
-      counters.bytesReceived += chunk.length;
-    });
-  }
+  const chunks: AsyncIterator<Buffer> = res.gzip
+    ? gunzipChunks(source, (chunk) => (counters.bytesReceived += chunk.length), options.chunkBytes)
+    : (source[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
   const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes, headBytes: options.poisonHeadBytes });
-  const chunks = decoded[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   // Time spent *waiting for the network* since the last complete line. Time the caller spends
   // holding an item is not idleness: under backpressure we are simply not reading.
   let idleMs = 0;
   let badInRow = 0;
-  // Leaving must not depend on the transport noticing the abort: tear the pipeline down here.
-  const onAbort = () => decoded.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  // Leaving must not depend on the transport noticing: an abort or the idle timer rejects the
+  // read in progress at once, and tears the body down. (One settle function per read, not a
+  // race against one long-lived promise, which would keep every chunk it ever raced alive.)
+  let stoppedBy: Error | undefined;
+  let interrupt: ((err: Error) => void) | undefined;
+  const end = (err: Error) => {
+    stoppedBy ??= err;
+    interrupt?.(err);
+    // Without the error: the reader hears it through `interrupt`, and an 'error' event on a
+    // body nobody is iterating right now would be an uncaught exception.
+    source.destroy();
+  };
+  const onAbort = () => end(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     if (signal.aborted) onAbort();
     for (;;) {
       const waitStart = performance.now();
       const timer = setTimeout(() => {
-        decoded.destroy(
-          new TributaryError(ErrorCode.connectIdleTimeout, `no complete line or keep-alive from Connect for ${options.idleTimeoutMs} ms`),
-        );
+        end(new TributaryError(ErrorCode.connectIdleTimeout, `no complete line or keep-alive from Connect for ${options.idleTimeoutMs} ms`));
       }, Math.max(1, options.idleTimeoutMs - idleMs));
       let next: IteratorResult<Buffer>;
       try {
-        next = await chunks.next();
+        next = await new Promise<IteratorResult<Buffer>>((resolve, reject) => {
+          if (stoppedBy) return reject(stoppedBy);
+          interrupt = reject;
+          chunks.next().then(resolve, reject);
+        });
       } catch (err) {
         throw streamError(err);
       } finally {
+        interrupt = undefined;
         clearTimeout(timer);
       }
       idleMs += performance.now() - waitStart;
       if (next.done) return;
-      const chunk = next.value;
+      // The lines handed out are slices of this chunk, never copied one by one. A chunk that
+      // fills at least a quarter of the buffer behind it (busy streams) is used in place: a copy
+      // would only add allocation and GC work. A small one (trickles, keep-alives) is copied, so
+      // an event held later never pins gunzip's mostly empty 64 KiB output buffer.
+      const value = next.value;
+      const chunk = value.length * 4 >= value.buffer.byteLength ? value : Buffer.from(value);
       counters.bytesDecompressed += chunk.length;
       if (!res.gzip) counters.bytesReceived += chunk.length;
       const framed = splitter.push(chunk);
@@ -122,7 +132,9 @@ export async function* readSession(
     signal.removeEventListener('abort', onAbort);
     // A partial line at the end (EOF, error, or the caller leaving) is never parsed (S1).
     if (splitter.end() > 0) counters.partialTailsDiscarded++;
-    decoded.destroy();
     source.destroy();
+    // Closes the inflater (the generator's own finally). When a read is still in flight the
+    // return waits for it, and that read fails with the teardown error: nothing to report.
+    chunks.return?.(undefined).catch(() => undefined);
   }
 }

@@ -12,8 +12,8 @@ export interface LogEntry {
   offset: number;
   occurredMs: number;
   processedMs: number;
-  /** The serialised line, made on first serve and shared by every stream. */
-  line?: string;
+  /** The serialised line with its LF, made on first serve and shared by every stream. */
+  line?: Buffer;
 }
 
 export interface AppLogStats {

@@ -78,7 +78,7 @@ async function stream(res: ServerResponse, writer: GzipLineWriter, o: StreamSess
     }
     return undefined;
   };
-  const lineOf = (entry: LogEntry) => (entry.line ??= JSON.stringify(entry.event));
+  const lineOf = (entry: LogEntry) => (entry.line ??= Buffer.from(`${JSON.stringify(entry.event)}\n`));
 
   while (!writer.closed) {
     if (o.signal.aborted) {
@@ -101,7 +101,7 @@ async function stream(res: ServerResponse, writer: GzipLineWriter, o: StreamSess
         case 'truncate': {
           // Half of the next line's compressed bytes: the client's gunzip fails after the complete lines.
           const next = await nextAvailable();
-          const bytes = await writer.compress(next ? `${lineOf(next)}\n` : '\n');
+          const bytes = await writer.compress(next ? lineOf(next) : '\n');
           await writer.sendRaw(bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2))));
           writer.abandon(faults.truncateMode ?? 'end');
           return 'truncated';
@@ -109,7 +109,7 @@ async function stream(res: ServerResponse, writer: GzipLineWriter, o: StreamSess
         case 'corrupt': {
           const next = await nextAvailable();
           const start = writer.deflateStart();
-          const bytes = Buffer.from(await writer.compress(next ? `${lineOf(next)}\n` : '\n'));
+          const bytes = Buffer.from(await writer.compress(next ? lineOf(next) : '\n'));
           // After a sync flush the next deflate block starts on a byte boundary: setting both
           // BTYPE bits makes it the reserved block type, which every inflater rejects.
           bytes[start] = bytes[start]! | 0x06;
@@ -139,11 +139,11 @@ async function stream(res: ServerResponse, writer: GzipLineWriter, o: StreamSess
       const entry = nextEntry();
       if (!entry) break;
       batch.push(entry);
-      bytes += lineOf(entry).length + 1;
+      bytes += lineOf(entry).length;
     }
 
     if (batch.length > 0) {
-      await writer.write(`${batch.map(lineOf).join('\n')}\n`);
+      await writer.write(Buffer.concat(batch.map(lineOf), bytes));
       for (const entry of batch) o.onServed(entry);
       sent += batch.length;
       lastWriteMs = Date.now();

@@ -1,7 +1,8 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { ErrorCode, TributaryError } from '../../../../src/errors.js';
-import { ConnectClient, type ConnectClientDeps, type StreamItem } from '../../../../src/connect/client/index.js';
+import { Readable } from 'node:stream';
+import { ConnectClient, type ConnectClientDeps, type ConnectTransport, type StreamItem } from '../../../../src/connect/client/index.js';
 import type { ConnectClientOptionsInput } from '../../../../src/connect/client/options.js';
 import { FakeConnect, eventLine, statusError, type Script } from './fake-transport.js';
 
@@ -233,6 +234,36 @@ test('a slow caller is not idleness: holding an item longer than the idle timeou
     if (got.length === 3) ac.abort();
   }
   t.deepEqual(got, [1, 2, 3]);
+});
+
+test('events of a small chunk never pin the buffer behind it; a chunk that fills it is used in place', async (t) => {
+  /** One identity-encoded body: `fill` bytes of event lines at the start of a 64 KiB buffer. */
+  const eventsFrom = async (fill: number) => {
+    const lines = [];
+    for (let o = 1, size = 0; size < fill; o++) {
+      const line = `${eventLine(o)}\n`;
+      if (size + line.length > fill && o > 1) break;
+      lines.push(line);
+      size += line.length;
+    }
+    const backing = Buffer.alloc(64 * 1024);
+    const used = backing.write(lines.join(''));
+    const transport: ConnectTransport = {
+      open: async () => ({ kind: 'stream', gzip: false, body: Readable.from([backing.subarray(0, used)], { objectMode: false }) }),
+      close: async () => undefined,
+    };
+    const c = new ConnectClient(base, { transport, random: () => 0.5, sleep: async () => undefined });
+    const { items } = await collect(c, countEvents(lines.length));
+    return { backing, raws: items.flatMap((i) => (i.kind === 'event' ? [i.raw] : [])), lines };
+  };
+  const trickle = await eventsFrom(300);
+  t.is(trickle.raws.length, 1);
+  t.not(trickle.raws[0]!.buffer, trickle.backing.buffer);
+  t.is(trickle.raws[0]!.toString(), trickle.lines[0]!.trimEnd());
+  const busy = await eventsFrom(40 * 1024);
+  t.true(busy.raws.length > 100);
+  t.true(busy.raws.every((r) => r.buffer === busy.backing.buffer));
+  t.deepEqual(busy.raws.map((r) => r.toString()), busy.lines.map((l) => l.trimEnd()));
 });
 
 test('a truncated gzip body reconnects as "truncated" and its partial tail is never parsed', async (t) => {
