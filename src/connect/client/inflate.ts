@@ -14,9 +14,10 @@ import { Gunzip } from 'minizlib';
 const maxInputSlice = 16 * 1024;
 
 /**
- * Yields the decompressed chunks of a gzip byte stream. Ends when the source ends and the gzip
- * member is complete; throws zlib's error (with its `code`) on corrupt or truncated input, after
- * yielding what decoded before it. `onCompressed` sees every network chunk as it is read.
+ * Yields the decompressed chunks (each ≤ `chunkBytes`) of a gzip byte stream. Ends when the
+ * source ends and the gzip member is complete. Throws zlib's error (with its `code`) on corrupt
+ * or truncated input, after what earlier steps decoded; the failing step yields nothing, and the
+ * client re-reads those lines from its confirmed offset. `onCompressed` sees every network chunk.
  */
 export async function* gunzipChunks(
   source: AsyncIterable<Uint8Array>,
@@ -24,7 +25,7 @@ export async function* gunzipChunks(
   chunkBytes: number,
 ): AsyncGenerator<Buffer, void, undefined> {
   // chunkSize is passed through to node:zlib; minizlib's own option type does not list it.
-  const gunzip = new Gunzip({ chunkSize: 64 * 1024 } as ConstructorParameters<typeof Gunzip>[0]);
+  const gunzip = new Gunzip({ chunkSize: chunkBytes } as ConstructorParameters<typeof Gunzip>[0]);
   let out: Buffer[] = [];
   let failure: unknown;
   gunzip.on('data', (chunk: Buffer) => out.push(chunk));

@@ -36,7 +36,7 @@ export function parseLine(item: SplitItem, afterOffset: string | undefined, pois
   const problem = envelopeProblem(value);
   if (problem !== undefined) return poison(bytes, problem, afterOffset, poisonRawBytes);
   const event = value as ConnectEvent;
-  // Not copied: the caller owns `bytes` (readSession cuts lines from its own copy of each chunk).
+  // Not copied: the caller owns `bytes` (readSession cuts lines from chunks nothing reuses).
   return { kind: 'event', event, raw: bytes, offset: event.offset };
 }
 
