@@ -41,7 +41,9 @@ export async function startKafka(o: KafkaStartOptions): Promise<StartedServer> {
 
   await run(
     'Kafka storage format',
-    [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', existingClusterId(dataDir) ?? newClusterId(), '-c', props, '--ignore-formatted'],
+    // `--cluster-id=<id>`, not `-t <id>`: an id read back from meta.properties may start with '-',
+    // which the tool's argument parser would take for an option.
+    [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${existingClusterId(dataDir) ?? newClusterId()}`, '-c', props, '--ignore-formatted'],
     o.dir,
   );
 
@@ -84,9 +86,15 @@ function existingClusterId(dataDir: string): string | undefined {
   return /^cluster\.id=(.+)$/m.exec(readFileSync(meta, 'utf8'))?.[1]?.trim();
 }
 
-// KRaft cluster ids are 16 random bytes, base64url without padding.
-function newClusterId(): string {
-  return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+/**
+ * KRaft cluster ids are 16 random bytes, base64url without padding. Like Kafka's own
+ * `Uuid.randomUuid`, never one starting with '-' (1 in 64 would): command lines read it as an option.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function serverProperties(port: number, controllerPort: number, dataDir: string): string {
