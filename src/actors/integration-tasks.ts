@@ -6,13 +6,14 @@ import { eventTypeTag, type Tags } from '../observability/metrics.js';
 import { resolveSecret } from '../control/secrets.js';
 import type { IntegrationSpec } from '../control/spec.js';
 import { tierSettings } from '../control/spec.js';
-import { ensureTopic } from '../kafka/kafka.js';
+import { ensureTopic, withOwnAdmin } from '../kafka/kafka.js';
 import { topicMaxMessageBytes } from '../kafka/produce-queue.js';
 import { headers, topics } from '../kafka/topics.js';
-import { watermarkInKafka } from '../kafka/tail-reader.js';
+import { retryLookup, watermarkInKafka } from '../kafka/tail-reader.js';
 import { compareOffsets } from '../connect/event.js';
 import { classify, errorMessage } from '../errors.js';
 import type { DedupWindow } from '../pipeline/dedup-window.js';
+import type { PackLimits } from '../pipeline/event-record.js';
 import { SinkRunner } from '../pipeline/sink-runner.js';
 import { SourceRunner } from '../pipeline/source-runner.js';
 import { buildSink, validateSinkConfig } from '../sinks/registry.js';
@@ -29,6 +30,28 @@ export async function ensureIntegrationTopics(node: NodeContext, spec: Integrati
   const extraConfig = { 'max.message.bytes': String(topicMaxMessageBytes) };
   await ensureTopic(node.admin, { topic: topics.events(spec.id), partitions: spec.options.partitions ?? tier.partitions, retentionMs, extraConfig });
   await ensureTopic(node.admin, { topic: topics.dlq(spec.id), partitions: 1, retentionMs: Math.max(retentionMs, 7 * 86_400_000), extraConfig });
+}
+
+/** A pack never exceeds this many Connect JSON bytes, whatever the sink takes (a Kafka record stays well under the topic's limit). */
+export const maxPackBytes = 512 * 1024;
+
+/**
+ * Flag `source.packRecords`: the events topic's partition count (read from Kafka: an operator may
+ * have grown it) and packs no larger than the sink's chunk limits, so a sink delivers a pack whole.
+ */
+async function packSettings(node: NodeContext, spec: IntegrationSpec): Promise<{ partitions: number; limits: PackLimits }> {
+  const topic = topics.events(spec.id);
+  const meta = await withOwnAdmin(node.kafka, (admin) => retryLookup(() => admin.fetchTopicMetadata({ topics: [topic] })));
+  const partitions = meta.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+  if (partitions < 1) throw new Error(`the events topic ${topic} has no partitions in Kafka's metadata`);
+  let sinkLimits: { maxBatchEvents?: unknown; maxBatchBytes?: unknown } = {};
+  try {
+    sinkLimits = validateSinkConfig(sinkConfigWithFlags(spec.sink, integrationFlags(node, spec)), { local: node.config.local }) as typeof sinkLimits;
+  } catch {
+    // The sink task reports a bad sink config; the source packs by the defaults meanwhile.
+  }
+  const n = (v: unknown, fallback: number, cap: number) => Math.max(1, Math.min(typeof v === 'number' && Number.isFinite(v) ? v : fallback, cap));
+  return { partitions, limits: { maxEvents: n(sinkLimits.maxBatchEvents, 500, 10_000), maxBytes: n(sinkLimits.maxBatchBytes, maxPackBytes, maxPackBytes) } };
 }
 
 export interface SourceTaskOptions {
@@ -74,8 +97,10 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
     },
     { logger: node.logger },
   );
+  const pack = integrationFlags(node, spec)['source.packRecords'] ? await packSettings(node, spec) : undefined;
   let lasting: NodeJS.Timeout | undefined;
   const runner = new SourceRunner({
+    pack,
     integrationId: spec.id,
     client,
     producer: node.producer,
@@ -227,6 +252,9 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
     fetchMinBytes: node.config.kafka.fetchMinBytes,
     ...(flags['sink.parkWhenIdle'] ? { parking: { watcher: node.offsetWatcher, idleMs: node.config.kafka.sinkParkIdleMs } } : {}),
     stableChunks: flags['sink.stableChunks'],
+    // A source re-sends at most its in-flight batches after a restart: a few packed records per
+    // partition, where unpacked they are thousands of records. 100 packs cover that many times.
+    ...(flags['source.packRecords'] ? { dedupSeedPerPartition: 100 } : {}),
     onParked: (parked) => {
       o.onParked?.(parked);
       node.metrics.count(parked ? 'sink.parked' : 'sink.unparked', 1, tags);

@@ -32,6 +32,11 @@ export const flagCatalogue = {
     scope: 'sink',
     description: 'before each delivery the sink records the chunk (partition, first and last offset) in the state row, so after a crash or a takeover the next owner re-sends exactly that chunk first: the same events, the same x-tributary-batch-id, for receivers that drop a batch id they have already accepted',
   },
+  'source.packRecords': {
+    default: false,
+    scope: 'source',
+    description: 'the source writes each batch as packed records, one per partition holding that partition\'s events in order, instead of one record per event (per-device order unchanged; a fraction of the Kafka work per event). Sinks read both kinds; turn it on once every node runs a version that reads packed records',
+  },
   'alerting.lagGrowth': {
     default: false,
     scope: 'alerting',

@@ -56,6 +56,12 @@ export const headers = {
   correlationId: 'tributary-correlation-id',
   /** Source watermark when the batch was produced: every event at or below it was already acked. */
   watermark: 'tributary-watermark',
+  /**
+   * On a packed record (flag `source.packRecords`): how many events its value holds. Such a record
+   * carries the pack's last Connect offset in `connectOffset` and no `eventId`; each event's own
+   * id, offset, type, times and key are inside the value (src/pipeline/event-record.ts).
+   */
+  packEvents: 'tributary-pack-events',
   // DLQ only
   errorClass: 'tributary-error-class',
   errorCode: 'tributary-error-code',

@@ -1,7 +1,9 @@
 // The event envelope in Kafka, both ways: a Connect event becomes a record (key = device
 // channel, value = the exact Connect JSON line, ids and times in headers), and a consumed
 // record becomes the EventRecord sinks receive. One module so the two never drift apart.
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+// With flag `source.packRecords` the source writes a *packed* record instead: the events of one
+// batch that go to one partition, in order, in one record (format below); sinks read both kinds.
+import { Partitioners, type IHeaders, type KafkaMessage, type Message } from 'kafkajs';
 import { deviceChannel, type ConnectEvent } from '../connect/event.js';
 import { ErrorCode, TributaryError } from '../errors.js';
 import { headers as H } from '../kafka/topics.js';
@@ -41,6 +43,163 @@ export function toKafkaMessage(event: ConnectEvent, raw: Buffer | string, ctx: P
       ...(ctx.watermark === undefined ? {} : { [H.watermark]: ctx.watermark }),
     },
   };
+}
+
+/** How big a packed record may grow: a sink's chunk limits, so a pack is never split to deliver it. */
+export interface PackLimits {
+  maxEvents: number;
+  /** Sum of the events' Connect JSON bytes (what a sink's `maxBatchBytes` counts). */
+  maxBytes: number;
+}
+
+/** An event as the source packs it. */
+export interface PackItem {
+  event: ConnectEvent;
+  raw: Buffer;
+}
+
+/*
+ * A packed record's value: per event, in order, seven fields, each a 32-bit big-endian byte
+ * length and then its bytes: event id, Connect offset, type, occurred, processed, key (the device
+ * channel; length 0xFFFFFFFF for none), and the exact Connect JSON line. The record's headers are
+ * the batch's (integration, ingested-at, correlation id, watermark), the pack's last Connect
+ * offset (what readers of a partition's last record look for) and `tributary-pack-events`.
+ */
+const packFields = 7;
+const noKey = 0xffffffff;
+
+const partitionOf = Partitioners.DefaultPartitioner();
+const metadataOf = new Map<number, { partitionId: number; leader: number; replicas: number[]; isr: number[]; partitionErrorCode: number }[]>();
+
+/**
+ * The partition kafkajs would choose for the event's own record (murmur2 of the device channel),
+ * so per-device order is the same packed or not; an event without a channel spreads by its id.
+ */
+export function packPartition(topic: string, event: ConnectEvent, partitions: number): number {
+  let partitionMetadata = metadataOf.get(partitions);
+  if (!partitionMetadata) metadataOf.set(partitions, (partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }))));
+  return partitionOf({ topic, partitionMetadata, message: { key: deviceChannel(event) ?? event.id, value: null } });
+}
+
+/**
+ * A source batch as packed records: per partition (see `packPartition`) the events in their
+ * batch order, cut into packs within `limits`. Kafka keeps each partition's packs in order, so
+ * per-device order holds as with one record per event.
+ */
+export function toPackMessages(topic: string, items: readonly PackItem[], ctx: ProduceContext, partitions: number, limits: PackLimits): Message[] {
+  const byPartition = new Map<number, PackItem[][]>();
+  const open = new Map<number, { items: PackItem[]; bytes: number }>();
+  for (const item of items) {
+    const p = packPartition(topic, item.event, partitions);
+    let packs = byPartition.get(p);
+    if (!packs) byPartition.set(p, (packs = []));
+    let cur = open.get(p);
+    if (!cur || (cur.items.length > 0 && (cur.items.length >= limits.maxEvents || cur.bytes + item.raw.length > limits.maxBytes))) {
+      cur = { items: [], bytes: 0 };
+      open.set(p, cur);
+      packs.push(cur.items);
+    }
+    cur.items.push(item);
+    cur.bytes += item.raw.length;
+  }
+  const out: Message[] = [];
+  for (const [partition, packs] of byPartition) for (const pack of packs) out.push(packMessage(pack, ctx, partition));
+  return out;
+}
+
+function packMessage(items: readonly PackItem[], ctx: ProduceContext, partition: number): Message {
+  let size = 0;
+  const fields: (string | null)[] = [];
+  for (const { event, raw } of items) {
+    const key = deviceChannel(event);
+    fields.push(event.id, event.offset, event.type, event.occurred, event.processed, key);
+    for (let k = fields.length - 6; k < fields.length; k++) size += 4 + (fields[k] === null ? 0 : Buffer.byteLength(fields[k]!));
+    size += 4 + raw.length;
+  }
+  const value = Buffer.allocUnsafe(size);
+  let at = 0;
+  let f = 0;
+  for (const { raw } of items) {
+    for (let k = 0; k < 6; k++, f++) {
+      const text = fields[f]!;
+      if (text === null) {
+        value.writeUInt32BE(noKey, at);
+        at += 4;
+        continue;
+      }
+      const n = value.write(text, at + 4);
+      value.writeUInt32BE(n, at);
+      at += 4 + n;
+    }
+    value.writeUInt32BE(raw.length, at);
+    raw.copy(value, at + 4);
+    at += 4 + raw.length;
+  }
+  const last = items[items.length - 1]!.event;
+  return {
+    partition,
+    key: null,
+    value,
+    headers: {
+      [H.integrationId]: ctx.integrationId,
+      [H.connectOffset]: last.offset,
+      [H.ingestedAt]: ctx.ingestedAt,
+      [H.correlationId]: ctx.correlationId,
+      [H.packEvents]: String(items.length),
+      ...(ctx.watermark === undefined ? {} : { [H.watermark]: ctx.watermark }),
+    },
+  };
+}
+
+/** The events of a packed record, as sinks see them (each `value` a slice of the record's). */
+export function fromPackMessage(integrationId: string, partition: number, m: KafkaMessage): EventRecord[] {
+  const where = `packed record ${partition}/${m.offset}`;
+  const count = Number(header(m.headers, H.packEvents));
+  const value = m.value;
+  if (!Number.isSafeInteger(count) || count < 1 || !value) throw new TributaryError(ErrorCode.poisonLine, `${where} has no events or a bad ${H.packEvents} header`);
+  const ingestedAt = header(m.headers, H.ingestedAt) ?? '';
+  const correlationId = header(m.headers, H.correlationId) ?? '';
+  const out: EventRecord[] = [];
+  const field: (Buffer | null)[] = new Array(packFields);
+  let at = 0;
+  for (let e = 0; e < count; e++) {
+    for (let k = 0; k < packFields; k++) {
+      if (at + 4 > value.length) throw new TributaryError(ErrorCode.poisonLine, `${where} ends inside event ${e + 1} of ${count}`);
+      const n = value.readUInt32BE(at);
+      at += 4;
+      if (n === noKey && k === 5) {
+        field[k] = null;
+        continue;
+      }
+      if (at + n > value.length) throw new TributaryError(ErrorCode.poisonLine, `${where} ends inside event ${e + 1} of ${count}`);
+      field[k] = value.subarray(at, at + n);
+      at += n;
+    }
+    const eventId = field[0]!.toString();
+    const connectOffset = field[1]!.toString();
+    if (!eventId || !/^\d+$/.test(connectOffset)) throw new TributaryError(ErrorCode.poisonLine, `${where}: event ${e + 1} of ${count} lacks an id or a Connect offset`);
+    out.push({
+      integrationId,
+      eventId,
+      connectOffset,
+      type: field[2]!.toString() || 'UNKNOWN',
+      occurred: field[3]!.toString(),
+      processed: field[4]!.toString(),
+      ingestedAt,
+      correlationId,
+      value: field[6]!,
+      key: field[5] === null ? null : field[5]!.toString(),
+      partition,
+      offset: m.offset,
+    });
+  }
+  if (at !== value.length) throw new TributaryError(ErrorCode.poisonLine, `${where} holds ${value.length - at} bytes after its ${count} events`);
+  return out;
+}
+
+/** The events of any consumed record: one, or all of a packed record's. */
+export function eventsOf(integrationId: string, partition: number, m: KafkaMessage): EventRecord[] {
+  return m.headers?.[H.packEvents] === undefined ? [fromKafkaMessage(integrationId, partition, m)] : fromPackMessage(integrationId, partition, m);
 }
 
 export function header(h: IHeaders | undefined, name: string): string | undefined {

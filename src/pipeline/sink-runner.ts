@@ -19,7 +19,7 @@ import type { EventRecord, RecordOutcome, Sink, WriteResult } from '../sinks/typ
 import { ContiguousTracker } from './contiguous-tracker.js';
 import type { DedupWindow } from './dedup-window.js';
 import { dlqFromRejected } from './dlq.js';
-import { fromKafkaMessage } from './event-record.js';
+import { eventsOf } from './event-record.js';
 
 export interface SinkRunnerOptions {
   integrationId: string;
@@ -36,7 +36,7 @@ export interface SinkRunnerOptions {
   fetchMaxWaitMs?: number;
   /** Broker-side batching of fetches (kafkajs `minBytes`). */
   fetchMinBytes?: number;
-  /** Records per partition read back before the committed offset to rebuild the dedup window. */
+  /** Records per partition read back before the committed offset to rebuild the dedup window (default 5,000; a packed record holds many events). */
   dedupSeedPerPartition?: number;
   /** Observes each delivered chunk (metrics, end-to-end latency). */
   onDelivered?: (records: readonly EventRecord[], ms: number, result: WriteResult) => void;
@@ -290,11 +290,20 @@ export class SinkRunner {
         const c = at.get(partition);
         return c === undefined || c <= 0n ? undefined : { from: c - perPartition, to: c };
       },
-      onMessage: (_partition, m) => {
+      onMessage: (partition, m) => {
         const id = m.headers?.[headers.eventId];
         if (id) {
           this.o.dedup.add(id.toString());
           seeded += 1;
+        } else if (m.headers?.[headers.packEvents] !== undefined) {
+          let events: EventRecord[] = [];
+          try {
+            events = eventsOf(this.o.integrationId, partition, m);
+          } catch {
+            // A malformed pack is dead-lettered when it is delivered; it has no ids to recognise.
+          }
+          for (const e of events) this.o.dedup.add(e.eventId);
+          seeded += events.length;
         }
       },
     });
@@ -397,40 +406,64 @@ export class SinkRunner {
    */
   private async deliverMessages(partition: number, messages: readonly KafkaMessage[], driver: BatchDriver): Promise<string | undefined> {
     const tracker = new ContiguousTracker<string>();
-    const tickets = new Map<string, number>();
-    const records: EventRecord[] = [];
+    // Each record's events (one, or a packed record's many): a record is done once all are.
+    const units: { offset: string; ticket: number; events: EventRecord[] }[] = [];
     for (const m of messages) {
-      tickets.set(m.offset, tracker.add(m.offset));
+      const ticket = tracker.add(m.offset);
       try {
-        records.push(fromKafkaMessage(this.o.integrationId, partition, m));
+        units.push({ offset: m.offset, ticket, events: eventsOf(this.o.integrationId, partition, m) });
       } catch (err) {
         // A record without our envelope cannot be delivered or deduplicated: dead-letter it as is.
         await this.o.producer.send(topics.dlq(this.o.integrationId), [
           { key: m.key, value: m.value, headers: { ...(m.headers ?? {}), 'tributary-reason': errorMessage(err) } },
         ]);
-        tracker.complete(tickets.get(m.offset)!);
+        tracker.complete(ticket);
       }
     }
     const limits = this.o.sink.limits;
-    let i = 0;
-    if (records.length === 0 && tracker.watermark !== undefined) await driver.commit(tracker.watermark);
-    while (i < records.length) {
+    // The next event to deliver: units[u].events[at].
+    let u = 0;
+    let at = 0;
+    if (units.length === 0 && tracker.watermark !== undefined) await driver.commit(tracker.watermark);
+    while (u < units.length) {
       // Stopping: no new chunk starts; the one in flight finishes and is committed (drain).
       if (!driver.active()) return undefined;
-      // A chunk within the sink's limits, or exactly the one recorded in doubt.
+      // Whole records within the sink's limits, or exactly the chunk recorded in doubt. A record
+      // whose events alone exceed the limits (a pack cut for other limits) is split across chunks.
       const chunk: EventRecord[] = [];
+      const finished: number[] = [];
       const again = this.resend.get(partition);
       this.resend.delete(partition);
-      const exact = again !== undefined && records[i]!.offset === again.first && records.some((r) => r.offset === again.last);
-      if (again !== undefined && !exact) this.o.logger.warn({ partition, chunk: again, fetched: [records[i]!.offset, records[records.length - 1]!.offset] }, 'the chunk in doubt could not be rebuilt from this fetch; sending as usual (a receiver may see its events twice)');
+      const exact = again !== undefined && at === 0 && units[u]!.offset === again.first && units.some((x) => x.offset === again.last);
+      if (again !== undefined && !exact) this.o.logger.warn({ partition, chunk: again, fetched: [units[u]!.offset, units[units.length - 1]!.offset] }, 'the chunk in doubt could not be rebuilt from this fetch; sending as usual (a receiver may see its events twice)');
       let bytes = 0;
       // The recorded chunk kept the sink's limits when it was cut; the limits still bound it.
-      while (i < records.length && chunk.length < limits.maxBatchEvents && (!exact || BigInt(records[i]!.offset) <= BigInt(again!.last))) {
-        const r = records[i]!;
-        if (chunk.length > 0 && bytes + r.value.length > limits.maxBatchBytes) break;
-        chunk.push(r);
-        bytes += r.value.length;
-        i += 1;
+      while (u < units.length && (!exact || BigInt(units[u]!.offset) <= BigInt(again!.last))) {
+        const unit = units[u]!;
+        let restBytes = 0;
+        for (let k = at; k < unit.events.length; k++) restBytes += unit.events[k]!.value.length;
+        const rest = unit.events.length - at;
+        if (chunk.length + rest <= limits.maxBatchEvents && (bytes + restBytes <= limits.maxBatchBytes || (chunk.length === 0 && rest === 1))) {
+          for (let k = at; k < unit.events.length; k++) chunk.push(unit.events[k]!);
+          bytes += restBytes;
+          finished.push(unit.ticket);
+          u += 1;
+          at = 0;
+          continue;
+        }
+        if (chunk.length > 0) break;
+        // Alone too big: as many of its events as the limits take (at least one).
+        while (at < unit.events.length && chunk.length < limits.maxBatchEvents && (chunk.length === 0 || bytes + unit.events[at]!.value.length <= limits.maxBatchBytes)) {
+          bytes += unit.events[at]!.value.length;
+          chunk.push(unit.events[at]!);
+          at += 1;
+        }
+        if (at === unit.events.length) {
+          finished.push(unit.ticket);
+          u += 1;
+          at = 0;
+        }
+        break;
       }
       if (!(await driver.beforeChunk())) return undefined;
       if (this.o.stableChunks && !(await this.o.state.recordChunk(partition, { first: chunk[0]!.offset, last: chunk[chunk.length - 1]!.offset }))) {
@@ -440,9 +473,9 @@ export class SinkRunner {
       const ok = await this.deliver(chunk, driver);
       if (!ok) return undefined;
       crashpoint('sink.afterDelivery');
-      for (const r of chunk) tracker.complete(tickets.get(r.offset)!);
+      for (const ticket of finished) tracker.complete(ticket);
       const done = tracker.watermark;
-      if (done !== undefined) await driver.commit(done);
+      if (done !== undefined && finished.length > 0) await driver.commit(done);
     }
     return tracker.watermark;
   }

@@ -13,7 +13,7 @@ import type { StateWriter } from '../state/state-writer.js';
 import { Batcher, type BatchLimits } from './batcher.js';
 import { ContiguousTracker } from './contiguous-tracker.js';
 import { dlqFromPoisonLine } from './dlq.js';
-import { toKafkaMessage } from './event-record.js';
+import { toKafkaMessage, toPackMessages, type PackLimits } from './event-record.js';
 
 type Item = EventItem | PoisonItem;
 
@@ -29,6 +29,8 @@ export interface SourceRunnerOptions {
   /** Observes each acknowledged batch (metrics, lag). */
   onProduced?: (events: readonly EventItem[], ackMs: number) => void;
   onStreamItem?: (item: StreamItem) => void;
+  /** Flag `source.packRecords`: write each batch as packed records (the events topic's partition count, and the sink's chunk limits). */
+  pack?: { partitions: number; limits: PackLimits } | undefined;
 }
 
 export class SourceRunner {
@@ -124,11 +126,11 @@ export class SourceRunner {
     const sends: Promise<unknown>[] = [];
     const sentAt = Date.now();
     if (events.length) {
+      const topic = topics.events(integrationId);
+      const ctx = { integrationId, correlationId, ingestedAt, watermark: this.watermark };
+      const pack = this.o.pack;
       sends.push(
-        producer.send(
-          topics.events(integrationId),
-          events.map((e) => toKafkaMessage(e.event, e.raw, { integrationId, correlationId, ingestedAt, watermark: this.watermark })),
-        ),
+        producer.send(topic, pack ? toPackMessages(topic, events, ctx, pack.partitions, pack.limits) : events.map((e) => toKafkaMessage(e.event, e.raw, ctx))),
       );
     }
     if (poison.length) {

@@ -1,10 +1,10 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { ChildProcess } from 'node:child_process';
 import { tierSettings } from '../../src/control/spec.js';
 import { sinkPartitionsInFlight } from '../../src/pipeline/sink-runner.js';
 import { StateStore } from '../../src/state/state-store.js';
 import { eventually, testDynamo } from '../helpers/infra.js';
-import { spawnNodeProcess, startFixture } from '../helpers/pipeline.js';
+import { spawnNodeProcess, startFixture, type AppPlan } from '../helpers/pipeline.js';
 
 function kill9(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -14,17 +14,11 @@ function kill9(child: ChildProcess): Promise<void> {
   });
 }
 
-test('kill -9 of the node 5 times mid-run: nothing lost, re-sends recognised, checkpoints never regress', async (t) => {
-  const f = await startFixture(
-    [
-      { size: 'large', totalEvents: 30_000 },
-      { size: 'medium', totalEvents: 15_000 },
-      { size: 'small', totalEvents: 5_000 },
-    ],
-    { sessionTimeoutMs: 6_000 },
-  );
+/** Kills the node `killCount` times while the apps' events flow, restarting it each time; then checks the oracle. */
+async function crashRun(t: ExecutionContext, apps: AppPlan[], killCount: number, flags?: Record<string, boolean>): Promise<void> {
+  const f = await startFixture(apps, { sessionTimeoutMs: 6_000, ...(flags ? { flags } : {}) });
   t.teardown(() => f.close());
-  const total = 50_000;
+  const total = apps.reduce((n, a) => n + a.totalEvents, 0);
   let child = spawnNodeProcess(f, 'crashy');
   t.teardown(() => kill9(child));
 
@@ -50,10 +44,10 @@ test('kill -9 of the node 5 times mid-run: nothing lost, re-sends recognised, ch
     await watcher;
   });
 
-  // Five kills at pseudo-random points while events flow, each followed by a restart.
+  // Kills at pseudo-random points while events flow, each followed by a restart.
   const kills: number[] = [];
-  for (let k = 0; k < 5; k++) {
-    const target = Math.floor(((k + 1) / 7) * total * (0.8 + ((k * 37) % 10) / 25));
+  for (let k = 0; k < killCount; k++) {
+    const target = Math.floor(((k + 1) / (killCount + 2)) * total * (0.8 + ((k * 37) % 10) / 25));
     await f.receiver.waitFor((rx) => rx.deliveredSet().size >= Math.min(target, total - 1), 120_000, `${target} delivered before kill ${k + 1}`);
     await kill9(child);
     kills.push(f.receiver.deliveredSet().size);
@@ -96,4 +90,26 @@ test('kill -9 of the node 5 times mid-run: nothing lost, re-sends recognised, ch
     const last = f.emulator.lastOffset(s.app.key);
     await eventually(async () => ((await store.get(s.id))?.checkpoint === last ? true : undefined), 30_000, `checkpoint of ${s.id} reaches ${last}`);
   }
-});
+}
+
+test('kill -9 of the node 5 times mid-run: nothing lost, re-sends recognised, checkpoints never regress', (t) =>
+  crashRun(
+    t,
+    [
+      { size: 'large', totalEvents: 30_000 },
+      { size: 'medium', totalEvents: 15_000 },
+      { size: 'small', totalEvents: 5_000 },
+    ],
+    5,
+  ));
+
+test('packed records (flag source.packRecords): kill -9 3 times mid-run, nothing lost, re-sends recognised, checkpoints never regress', (t) =>
+  crashRun(
+    t,
+    [
+      { size: 'large', totalEvents: 20_000 },
+      { size: 'small', totalEvents: 5_000 },
+    ],
+    3,
+    { 'source.packRecords': true },
+  ));

@@ -42,6 +42,8 @@ export async function startFixture(
     receivers?: number;
     /** A sink config per integration instead of the webhook to a receiver. */
     sinkFor?: (i: number) => Record<string, unknown>;
+    /** The node config's fleet-wide feature flags. */
+    flags?: Record<string, boolean>;
   } = {},
 ): Promise<Fixture> {
   const run = uniq('e2e');
@@ -80,6 +82,7 @@ export async function startFixture(
     dynamodb: { endpoint: dynamoEndpoint(), table },
     http: { host: '127.0.0.1', port: 0 },
     log: { level: process.env.TRIBUTARY_LOG_LEVEL ?? 'warn' },
+    ...(o.flags ? { flags: o.flags } : {}),
   };
   return {
     emulator,

@@ -4,10 +4,11 @@ import type { ExecutionContext } from 'ava';
 import { ensureTopic } from '../../src/kafka/kafka.js';
 import { ProduceQueue } from '../../src/kafka/produce-queue.js';
 import { topics } from '../../src/kafka/topics.js';
-import { toKafkaMessage } from '../../src/pipeline/event-record.js';
+import { toKafkaMessage, toPackMessages, type PackLimits } from '../../src/pipeline/event-record.js';
 import { testKafka } from './infra.js';
 
-export async function integrationTopics(t: ExecutionContext, integrationId: string, partitions: number) {
+/** `pack`: write packed records (flag `source.packRecords`) within these limits, as the source would. */
+export async function integrationTopics(t: ExecutionContext, integrationId: string, partitions: number, pack?: PackLimits) {
   const kafka = testKafka();
   const admin = kafka.admin();
   await admin.connect();
@@ -36,7 +37,11 @@ export async function integrationTopics(t: ExecutionContext, integrationId: stri
         device: { channel: `dev-${i % devices}` },
       };
     });
-    await queue.send(topic, events.map((e) => toKafkaMessage(e, JSON.stringify(e), ctx)));
+    await queue.send(
+      topic,
+      pack ? toPackMessages(topic, events.map((event) => ({ event, raw: Buffer.from(JSON.stringify(event)) })), ctx, partitions, pack) : events.map((e) => toKafkaMessage(e, JSON.stringify(e), ctx)),
+    );
+    return events;
   };
   return { kafka, admin, queue, topic, produce };
 }
