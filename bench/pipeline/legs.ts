@@ -4,7 +4,9 @@
 // consumer group reading them back), (c) undici POSTs of the same 500-event NDJSON batches.
 import { Readable } from 'node:stream';
 import { constants, createGunzip, gunzipSync } from 'node:zlib';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import type { ConnectEvent } from '../../src/connect/event.js';
+import { eventsOf, toPackMessages } from '../../src/pipeline/event-record.js';
 import { Pool, request } from 'undici';
 
 export interface LegResult {
@@ -93,8 +95,12 @@ export async function legParse(parts: Buffer[], events: number): Promise<LegResu
   return result(n, bytes, performance.now() - started);
 }
 
-/** (b) kafkajs produce then consume of the same records: 6 partitions like a large integration. */
-export async function legKafka(brokers: string[], lines: Buffer[], topic: string): Promise<{ produce: LegResult; consume: LegResult }> {
+/**
+ * (b) kafkajs produce then consume of the same records: 6 partitions like a large integration.
+ * `packed`: the records the source writes with flag `source.packRecords` — each 500-event request
+ * packed per partition (packs of ≤ 500 events, ≤ 512 KiB) — counted in events, decoded when consumed.
+ */
+export async function legKafka(brokers: string[], lines: Buffer[], topic: string, packed = false): Promise<{ produce: LegResult; consume: LegResult }> {
   const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -103,12 +109,18 @@ export async function legKafka(brokers: string[], lines: Buffer[], topic: string
   await producer.connect();
   const bytes = lines.reduce((n, l) => n + l.length, 0);
   // Keys like the source's (one per device channel): spread over the partitions.
-  const messages = lines.map((value, i) => ({ key: `device-${i % 997}`, value }));
-  const p0 = performance.now();
-  for (let i = 0; i < messages.length; i += 500) {
-    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+  const requests: Message[][] = [];
+  for (let i = 0; i < lines.length; i += 500) {
+    const slice = lines.slice(i, i + 500);
+    if (!packed) requests.push(slice.map((value, k) => ({ key: `device-${(i + k) % 997}`, value })));
+    else {
+      const items = slice.map((raw, k) => ({ event: { ...(JSON.parse(raw.toString()) as ConnectEvent), device: { channel: `device-${(i + k) % 997}` } }, raw }));
+      requests.push(toPackMessages(items, { integrationId: 'bench', correlationId: `c${i}`, ingestedAt: new Date().toISOString() }, 6, { maxEvents: 500, maxBytes: 512 * 1024 }));
+    }
   }
-  const produce = result(messages.length, bytes, performance.now() - p0, 'idempotent, acks=-1, one request of 500 in flight');
+  const p0 = performance.now();
+  for (const messages of requests) await producer.send({ topic, acks: -1, messages });
+  const produce = result(lines.length, bytes, performance.now() - p0, `idempotent, acks=-1, one request of 500 events in flight${packed ? ', packed' : ''}`);
   await producer.disconnect();
 
   const consumer = kafka.consumer({ groupId: `${topic}.reader`, maxBytes: 10 * 1024 * 1024 });
@@ -123,9 +135,17 @@ export async function legKafka(brokers: string[], lines: Buffer[], topic: string
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
         if (first === 0) first = performance.now();
-        for (const m of batch.messages) cbytes += m.value?.length ?? 0;
-        n += batch.messages.length;
-        if (n >= messages.length) resolve(performance.now());
+        for (const m of batch.messages) {
+          if (packed) {
+            const events = eventsOf('bench', batch.partition, m);
+            n += events.length;
+            for (const e of events) cbytes += e.value.length;
+          } else {
+            n += 1;
+            cbytes += m.value?.length ?? 0;
+          }
+        }
+        if (n >= lines.length) resolve(performance.now());
       },
     });
   });

@@ -3,9 +3,10 @@
 // record becomes the EventRecord sinks receive. One module so the two never drift apart.
 // With flag `source.packRecords` the source writes a *packed* record instead: the events of one
 // batch that go to one partition, in order, in one record (format below); sinks read both kinds.
-import { Partitioners, type IHeaders, type KafkaMessage, type Message } from 'kafkajs';
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { deviceChannel, type ConnectEvent } from '../connect/event.js';
 import { ErrorCode, TributaryError } from '../errors.js';
+import { keyPartition } from '../kafka/partitioner.js';
 import { headers as H } from '../kafka/topics.js';
 import type { EventRecord } from '../sinks/types.js';
 
@@ -68,17 +69,12 @@ export interface PackItem {
 const packFields = 7;
 const noKey = 0xffffffff;
 
-const partitionOf = Partitioners.DefaultPartitioner();
-const metadataOf = new Map<number, { partitionId: number; leader: number; replicas: number[]; isr: number[]; partitionErrorCode: number }[]>();
-
 /**
- * The partition kafkajs would choose for the event's own record (murmur2 of the device channel),
- * so per-device order is the same packed or not; an event without a channel spreads by its id.
+ * The partition Kafka's default partitioner gives the event's own record (keyed by its device
+ * channel), so per-device order is the same packed or not; an event without a channel spreads by its id.
  */
-export function packPartition(topic: string, event: ConnectEvent, partitions: number): number {
-  let partitionMetadata = metadataOf.get(partitions);
-  if (!partitionMetadata) metadataOf.set(partitions, (partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }))));
-  return partitionOf({ topic, partitionMetadata, message: { key: deviceChannel(event) ?? event.id, value: null } });
+export function packPartition(event: ConnectEvent, partitions: number): number {
+  return keyPartition(deviceChannel(event) ?? event.id, partitions);
 }
 
 /**
@@ -86,11 +82,11 @@ export function packPartition(topic: string, event: ConnectEvent, partitions: nu
  * batch order, cut into packs within `limits`. Kafka keeps each partition's packs in order, so
  * per-device order holds as with one record per event.
  */
-export function toPackMessages(topic: string, items: readonly PackItem[], ctx: ProduceContext, partitions: number, limits: PackLimits): Message[] {
+export function toPackMessages(items: readonly PackItem[], ctx: ProduceContext, partitions: number, limits: PackLimits): Message[] {
   const byPartition = new Map<number, PackItem[][]>();
   const open = new Map<number, { items: PackItem[]; bytes: number }>();
   for (const item of items) {
-    const p = packPartition(topic, item.event, partitions);
+    const p = packPartition(item.event, partitions);
     let packs = byPartition.get(p);
     if (!packs) byPartition.set(p, (packs = []));
     let cur = open.get(p);

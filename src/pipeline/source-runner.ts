@@ -130,7 +130,7 @@ export class SourceRunner {
       const ctx = { integrationId, correlationId, ingestedAt, watermark: this.watermark };
       const pack = this.o.pack;
       sends.push(
-        producer.send(topic, pack ? toPackMessages(topic, events, ctx, pack.partitions, pack.limits) : events.map((e) => toKafkaMessage(e.event, e.raw, ctx))),
+        producer.send(topic, pack ? toPackMessages(events, ctx, pack.partitions, pack.limits) : events.map((e) => toKafkaMessage(e.event, e.raw, ctx))),
       );
     }
     if (poison.length) {

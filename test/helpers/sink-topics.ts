@@ -39,7 +39,7 @@ export async function integrationTopics(t: ExecutionContext, integrationId: stri
     });
     await queue.send(
       topic,
-      pack ? toPackMessages(topic, events.map((event) => ({ event, raw: Buffer.from(JSON.stringify(event)) })), ctx, partitions, pack) : events.map((e) => toKafkaMessage(e, JSON.stringify(e), ctx)),
+      pack ? toPackMessages(events.map((event) => ({ event, raw: Buffer.from(JSON.stringify(event)) })), ctx, partitions, pack) : events.map((e) => toKafkaMessage(e, JSON.stringify(e), ctx)),
     );
     return events;
   };

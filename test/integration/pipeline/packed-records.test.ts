@@ -96,7 +96,7 @@ test('a restarted sink recognises re-sent packs from the ids it reads back; a ma
 
   // The source restarts and re-sends its last 60 events (packed anew), then a corrupt pack, then 10 new events.
   const ctx = { integrationId: env.integrationId, correlationId: 'again', ingestedAt: new Date().toISOString() };
-  await env.queue.send(env.topic, toPackMessages(env.topic, events.slice(140).map((event) => ({ event, raw: Buffer.from(JSON.stringify(event)) })), ctx, 2, { maxEvents: 25, maxBytes: 512 * 1024 }));
+  await env.queue.send(env.topic, toPackMessages(events.slice(140).map((event) => ({ event, raw: Buffer.from(JSON.stringify(event)) })), ctx, 2, { maxEvents: 25, maxBytes: 512 * 1024 }));
   await env.queue.send(env.topic, [{ partition: 0, key: null, value: Buffer.from('not a pack'), headers: { 'tributary-pack-events': '3', 'tributary-connect-offset': '1' } }]);
   await env.produce(10, 5);
 

@@ -72,7 +72,7 @@ test('packed records carry every event once, in order per partition, each on the
     fc.property(fc.array(eventArb, { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 300, max: 5_000 }), (arb, partitions, maxEvents, maxBytes) => {
       const items = arb.map(packItem);
       const ctx = { integrationId: 'i1', correlationId: 'c1', ingestedAt: '2026-01-01T00:00:00.000Z', watermark: '7' };
-      const messages = toPackMessages('tributary.events.i1', items, ctx, partitions, { maxEvents, maxBytes });
+      const messages = toPackMessages(items, ctx, partitions, { maxEvents, maxBytes });
       const perPartition = new Map<number, EventRecord[]>();
       messages.forEach((m, n) => {
         const events = eventsOf('i1', m.partition!, consumed(m, String(n)));
@@ -86,7 +86,7 @@ test('packed records carry every event once, in order per partition, each on the
       const all = [...perPartition.values()].flat();
       if (all.length !== items.length) return false;
       for (const [p, events] of perPartition) {
-        const expected = items.filter((i) => packPartition('tributary.events.i1', i.event, partitions) === p);
+        const expected = items.filter((i) => packPartition(i.event, partitions) === p);
         if (events.length !== expected.length) return false;
         for (let k = 0; k < events.length; k++) {
           const e = events[k]!;
@@ -107,13 +107,13 @@ test('a device keeps its partition packed or not: the partition of its own recor
   const partitionMetadata = Array.from({ length: 6 }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
   for (const { event } of items) {
     const own = partitioner({ topic: 't', partitionMetadata, message: toKafkaMessage(event, '{}', { integrationId: 'i', correlationId: 'c', ingestedAt: 'x' }) });
-    t.is(packPartition('t', event, 6), own);
+    t.is(packPartition(event, 6), own);
   }
 });
 
 test('a malformed packed record is refused with a clear reason, never read as fewer events', (t) => {
   const items = [0, 1, 2].map((i) => packItem({ id: `00000000-0000-4000-8000-00000000000${i}`, type: 'OPEN', offset: String(10 + i), occurred: '2026-01-01T00:00:00.000Z', processed: '2026-01-01T00:00:00.000Z', channel: 'dev-a', body: 'x' }));
-  const [m] = toPackMessages('t', items, { integrationId: 'i', correlationId: 'c', ingestedAt: 'x' }, 1, { maxEvents: 10, maxBytes: 10_000 });
+  const [m] = toPackMessages(items, { integrationId: 'i', correlationId: 'c', ingestedAt: 'x' }, 1, { maxEvents: 10, maxBytes: 10_000 });
   const value = m!.value as Buffer;
   const bad = (mutate: (h: Record<string, unknown>, v: Buffer) => Buffer) => {
     const headers = { ...(m!.headers as Record<string, unknown>) };
@@ -129,7 +129,7 @@ test('a malformed packed record is refused with a clear reason, never read as fe
   t.throws(bad((h, v) => ((h['tributary-pack-events'] = '0'), v)), { message: /bad tributary-pack-events header/ });
   t.throws(bad((_, v) => (v.writeUInt32BE(0xfffffff0, 0), v)), { message: /ends inside event 1 of 3/ }, 'a length past the end');
   t.throws(bad((_, v) => (v.writeUInt32BE(0, 0), v)), { message: /ends inside event/ }, 'a length that shifts every field after it');
-  const [noId] = toPackMessages('t', [{ ...items[0]!, event: { ...items[0]!.event, id: '' } }], { integrationId: 'i', correlationId: 'c', ingestedAt: 'x' }, 1, { maxEvents: 10, maxBytes: 10_000 });
+  const [noId] = toPackMessages([{ ...items[0]!, event: { ...items[0]!.event, id: '' } }], { integrationId: 'i', correlationId: 'c', ingestedAt: 'x' }, 1, { maxEvents: 10, maxBytes: 10_000 });
   t.throws(() => eventsOf('i', 0, consumed(noId!, '6')), { message: /event 1 of 1 lacks an id/ }, 'an empty id');
   t.throws(bad((_, v) => (v.writeUInt32BE(0xffffffff, 0), v)), { message: /ends inside event 1 of 3/ }, 'the no-key marker outside the key field');
 });
