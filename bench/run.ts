@@ -36,7 +36,7 @@ const cfg = {
   busyEvents: Number(opt('busy-events', '10000')),
   backlog: Number(opt('backlog', '1000000')),
   backlogFillMs: 120_000,
-  profileEvents: 60_000,
+  profileEvents: Number(opt('profile-events', '60000')),
 };
 const append = !quick && !flag('no-append');
 const suiteDeadlineMs = quick ? 240_000 : 15 * 60_000;
@@ -286,6 +286,7 @@ async function profileRun(): Promise<void> {
   const rate = opt('profile-rate', 'max');
   const app = emuApp(`${runId}-prof`, { rate: rate === 'max' ? 'max' : Number(rate), totalEvents: cfg.profileEvents, retainEvents: cfg.profileEvents });
   const emu = await startEmulator('emulator-profile', [app]);
+  if (!coldEmulator) await captureBody(emu.eventsUrl, app.key, app.token, cfg.profileEvents);
   const rx = await startReceiver('receiver-profile');
   const profDir = join(work, 'prof');
   const node = await startNodeProc('node-profile', [spec(`${runId}-prof`, app, emu.eventsUrl, rx.url)], ['--cpu-prof', '--cpu-prof-dir', profDir]);

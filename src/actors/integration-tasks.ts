@@ -11,7 +11,7 @@ import { topicMaxMessageBytes } from '../kafka/produce-queue.js';
 import { headers, topics } from '../kafka/topics.js';
 import { retryLookup, watermarkInKafka } from '../kafka/tail-reader.js';
 import { compareOffsets } from '../connect/event.js';
-import { classify, errorMessage } from '../errors.js';
+import { classify, errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import type { DedupWindow } from '../pipeline/dedup-window.js';
 import type { PackLimits } from '../pipeline/event-record.js';
 import { SinkRunner } from '../pipeline/sink-runner.js';
@@ -43,7 +43,7 @@ async function packSettings(node: NodeContext, spec: IntegrationSpec): Promise<{
   const topic = topics.events(spec.id);
   const meta = await withOwnAdmin(node.kafka, (admin) => retryLookup(() => admin.fetchTopicMetadata({ topics: [topic] })));
   const partitions = meta.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
-  if (partitions < 1) throw new Error(`the events topic ${topic} has no partitions in Kafka's metadata`);
+  if (partitions < 1) throw new TributaryError(ErrorCode.kafkaUnavailable, `the events topic ${topic} has no partitions in Kafka's metadata (packed records need their count)`);
   let sinkLimits: { maxBatchEvents?: unknown; maxBatchBytes?: unknown } = {};
   try {
     sinkLimits = validateSinkConfig(sinkConfigWithFlags(spec.sink, integrationFlags(node, spec)), { local: node.config.local }) as typeof sinkLimits;

@@ -5,15 +5,21 @@ import type { EventRecord } from './types.js';
 export type EventFraming = 'ndjson' | 'json-array';
 
 /** The records as NDJSON (one event per line, each line ending in \n) or one JSON array. */
+const newline = Buffer.from('\n');
+const comma = Buffer.from(',');
+const open = Buffer.from('[');
+const close = Buffer.from(']');
+
 export function encodeEvents(records: readonly EventRecord[], framing: EventFraming): Buffer {
+  // Shared separators: Buffer.concat copies them, so one instance serves every event.
   const parts: Buffer[] = [];
-  if (framing === 'json-array') parts.push(Buffer.from('['));
+  if (framing === 'json-array') parts.push(open);
   records.forEach((r, i) => {
-    if (framing === 'json-array' && i > 0) parts.push(Buffer.from(','));
+    if (framing === 'json-array' && i > 0) parts.push(comma);
     parts.push(oneLine(r.value));
-    if (framing === 'ndjson') parts.push(Buffer.from('\n'));
+    if (framing === 'ndjson') parts.push(newline);
   });
-  if (framing === 'json-array') parts.push(Buffer.from(']'));
+  if (framing === 'json-array') parts.push(close);
   return Buffer.concat(parts);
 }
 
