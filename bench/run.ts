@@ -701,6 +701,8 @@ async function scenario5(): Promise<void> {
   log(`s5: Redpanda Connect, the same job, ${fmt(n)} events`);
   const app = emuApp(`${runId}-s5`, { rate: 'max', totalEvents: n, retainEvents: n });
   const emu = await startEmulator('emulator-s5', [app]);
+  // As in scenario 1: the emulator's event generation stays out of the measured window.
+  if (!coldEmulator) await captureBody(emu.eventsUrl, app.key, app.token, n);
   const rx = await startReceiver('receiver-s5');
   const topic = `bench.rpc.${runId}`;
   const kafka = new Kafka({ clientId: 'bench-s5', brokers: infra.brokers, logLevel: logLevel.NOTHING });
