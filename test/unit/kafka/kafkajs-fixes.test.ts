@@ -1,7 +1,12 @@
 // The kafkajs fixes, on kafkajs's own RequestQueue class (no broker needed: the queue only
 // schedules and sends through the callbacks it is given).
 import test from 'ava';
-import { applyKafkajsFixes, kafkajsRequestQueue } from '../../../src/kafka/kafkajs-fixes.js';
+import { createRequire } from 'node:module';
+import fc from 'fast-check';
+import * as fixes from '../../../src/kafka/kafkajs-fixes.js';
+import { applyKafkajsFixes, kafkajsCrc32cPath, kafkajsEncoder, kafkajsRequestQueue, nativeCrc32c } from '../../../src/kafka/kafkajs-fixes.js';
+
+const require = createRequire(import.meta.url);
 
 type Entry = { correlationId: number; resolve: (v: unknown) => void; reject: (e: unknown) => void };
 const entry = (correlationId: number): Entry => ({ correlationId, resolve: () => undefined, reject: () => undefined });
@@ -64,4 +69,41 @@ test('a request queued behind the in-flight limit goes out when the response fre
   q.fulfillRequest({ correlationId: 2, payload: null, size: 0 });
   await wait(30); // the check armed while request 2 waited fires once, finds nothing, re-arms nothing
   t.is(q.throttleCheckTimeoutId, null);
+});
+
+// kafkajs's own checksum, byte at a time (the module it wraps, loaded by path, never patched).
+const jsCrc32c = (b: Buffer) => (require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (b: Buffer) => number)(b) >>> 0;
+
+test('native CRC32C equals kafkajs\'s on any bytes, and kafkajs loads it for its record batches', async (t) => {
+  const native = nativeCrc32c();
+  if (!native) return t.fail('@node-rs/crc32 did not load on this machine');
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 5_000 }), (bytes) => native(Buffer.from(bytes)) === jsCrc32c(Buffer.from(bytes))), { numRuns: 1_000 });
+  t.is(native(Buffer.from('123456789')), 0xe3069283, 'the CRC-32C check value');
+  t.is(fixes.kafkajsCrc32c, 'native');
+  t.is(require(kafkajsCrc32cPath), require.cache[kafkajsCrc32cPath]!.exports);
+  // A record batch as kafkajs encodes it: its CRC field is the checksum of everything after it.
+  const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: (o: object) => Promise<{ buffer: Buffer }> };
+  const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (o: object) => unknown;
+  const value = Buffer.alloc(70_000, 7);
+  const batch = (await RecordBatch({ records: [Record({ key: Buffer.from('k'), value, headers: { h: 'v' } })] })).buffer;
+  // firstOffset int64, length int32, partitionLeaderEpoch int32, magic int8, crc uint32, then the checked body.
+  t.is(batch.readUInt32BE(17), jsCrc32c(batch.subarray(21)));
+});
+
+test('kafkajs\'s Encoder grows without zero-filling and still returns exactly what was written', (t) => {
+  const Encoder = kafkajsEncoder() as unknown as new (size?: number) => { writeBytes(b: Buffer): unknown; writeInt32(n: number): unknown; buffer: Buffer };
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 3_000 }), { maxLength: 30 }), (parts) => {
+      const e = new Encoder(16);
+      const expected: Buffer[] = [];
+      for (const p of parts) {
+        e.writeBytes(Buffer.from(p));
+        const len = Buffer.alloc(4);
+        len.writeInt32BE(p.length);
+        expected.push(len, Buffer.from(p));
+      }
+      return e.buffer.equals(Buffer.concat(expected));
+    }),
+  );
+  t.pass();
 });
