@@ -12,6 +12,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { infraDown, infraEnv, infraUp, type InfraState } from '../src/infra/local-infra.js';
+import { createDynamoClient, StateStore } from '../src/state/state-store.js';
 import { byArea, hotSpots, type HotSpot } from './pipeline/cpu-profile.js';
 import { captureBody, legHttp, legKafka, legParse, linesOf, type LegResult } from './pipeline/legs.js';
 import { freePort, getJson, postJson, ProcSampler, round1, sleep, spawnChild, stopChild, waitFor, type Child, type ProcSummary } from './pipeline/proc.js';
@@ -58,6 +59,8 @@ const packed = nodeFlags['source.packRecords'] === true;
 // --cold-emulator: scenario 1's emulator generates events while the node reads (the harness's cost in the window).
 const coldEmulator = flag('cold-emulator');
 const buildDir = join(root, '.bench-dist');
+/** The nodes' state table (DynamoDB Local). */
+const stateTable = `tributary-bench-${runId}`;
 let cli: { entry: string; env: NodeJS.ProcessEnv } = { entry: 'bin/tributary.js', env: { TRIBUTARY_FROM_SOURCE: '1' } };
 mkdirSync(resultsDir, { recursive: true });
 const t0 = Date.now();
@@ -171,7 +174,7 @@ async function startNodeProc(name: string, specs: Record<string, unknown>[], nod
       local: true,
       kafka: { brokers: infra.brokers, sessionTimeoutMs: 10_000, ...nodeKafkaOverrides },
       flags: nodeFlags,
-      dynamodb: { endpoint: infra.dynamo, table: `tributary-bench-${runId}` },
+      dynamodb: { endpoint: infra.dynamo, table: stateTable },
       http: { host: '127.0.0.1', port },
       log: { level: 'warn' },
     }),
@@ -635,12 +638,16 @@ async function scenario4(): Promise<void> {
     const from = performance.now();
     node = await startNodeProc('node-s4', [spec(id, app, emu.eventsUrl, `http://127.0.0.1:${port}/ingest`)]);
     trackCommon({ emulator: emu.child, node: node.child });
+    // Packed records hold many events each: count the events the source reports produced (its
+    // state row's counter, flushed every few seconds) rather than the topic's records.
+    const store = new StateStore(createDynamoClient({ endpoint: infra.dynamo, region: 'us-east-1' }), stateTable);
+    const eventsInKafka = async () => (packed ? ((await store.get(id))?.counters?.produced ?? 0) : topicEnd(admin, topic));
     let inKafka = 0;
     let lastLog = 0;
     let firstRecordAt: number | undefined;
     const fillDeadline = performance.now() + cfg.backlogFillMs;
     while (performance.now() < fillDeadline) {
-      inKafka = await topicEnd(admin, topic).catch(() => inKafka);
+      inKafka = await eventsInKafka().catch(() => inKafka);
       if (inKafka > 0 && firstRecordAt === undefined) firstRecordAt = performance.now();
       if (inKafka >= n) break;
       if (Date.now() - lastLog > 10_000) {
@@ -653,9 +660,14 @@ async function scenario4(): Promise<void> {
     const fill = sampler.summary(from, filled);
     const fillRate = firstRecordAt ? Math.round((inKafka / (filled - firstRecordAt)) * 1000) : 0;
     log(`s4: ${fmt(inKafka)} events waiting in Kafka (${fmt(fillRate)} events/s in), node peak RSS ${fill['node']?.peakRssMiB} MiB; starting the receiver`);
-    // Let the source finish its last batch so the backlog is fixed.
-    await sleep(2_000);
-    inKafka = await topicEnd(admin, topic);
+    // Let the source finish its last batch (and, packed, its counter reach the state row) so the backlog is fixed.
+    for (let settled = 0, i = 0; settled < 2 && i < 15; i++) {
+      await sleep(packed ? 1_500 : 2_000);
+      const now = await eventsInKafka();
+      settled = now === inKafka ? settled + 1 : 0;
+      inKafka = now;
+      if (!packed) break;
+    }
     rx = await startReceiver('receiver-s4', port);
     sampler.track('receiver', rx.child.pid);
     const d0 = performance.now();
