@@ -59,13 +59,16 @@ interface EncoderLike {
 }
 
 /** kafkajs's Encoder class (every request and record is written with one). */
-export function kafkajsEncoder(): { prototype: EncoderLike; nextPowerOfTwo(n: number): number } {
-  return require('kafkajs/src/protocol/encoder.js') as { prototype: EncoderLike; nextPowerOfTwo(n: number): number };
+export function kafkajsEncoder(): { prototype: EncoderLike } {
+  return require('kafkajs/src/protocol/encoder.js') as { prototype: EncoderLike };
 }
+
+/** kafkajs's own growth rule: the next power of two that holds `n` bytes. */
+const nextPowerOfTwo = (n: number): number => 1 << (32 - Math.clz32(n));
 
 function ensureAvailable(this: EncoderLike, length: number): void {
   if (this.offset + length <= this.buf.length) return;
-  const grown = Buffer.allocUnsafe(kafkajsEncoder().nextPowerOfTwo(this.offset + length));
+  const grown = Buffer.allocUnsafe(nextPowerOfTwo(this.offset + length));
   this.buf.copy(grown, 0, 0, this.offset);
   this.buf = grown;
 }

@@ -3,8 +3,8 @@
 //
 // The oldest id leaves through a ring of insertion slots, O(1) per event. (Evicting through a
 // Set's first element was O(deleted ids) per eviction: V8 skips every deleted entry until the
-// table is rebuilt. At the large tier's 200,000 ids that cost ~70 µs per delivered event once the
-// window was full; BENCHMARKS.md, "Dedup window".)
+// table is rebuilt. At the large tier's 200,000 ids that cost ~126 µs per delivered event once the
+// window was full: bench/dedup-window.ts, BENCHMARKS.md "dedup window".)
 
 export class DedupWindow {
   /** Each id in the window → the insertion number it was recorded at. */
