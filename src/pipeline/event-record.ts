@@ -73,8 +73,8 @@ const noKey = 0xffffffff;
  * The partition Kafka's default partitioner gives the event's own record (keyed by its device
  * channel), so per-device order is the same packed or not; an event without a channel spreads by its id.
  */
-export function packPartition(event: ConnectEvent, partitions: number): number {
-  return keyPartition(deviceChannel(event) ?? event.id, partitions);
+export function packPartition(event: ConnectEvent, partitions: number, channel = deviceChannel(event)): number {
+  return keyPartition(channel ?? event.id, partitions);
 }
 
 /**
@@ -83,10 +83,11 @@ export function packPartition(event: ConnectEvent, partitions: number): number {
  * per-device order holds as with one record per event.
  */
 export function toPackMessages(items: readonly PackItem[], ctx: ProduceContext, partitions: number, limits: PackLimits): Message[] {
-  const byPartition = new Map<number, PackItem[][]>();
-  const open = new Map<number, { items: PackItem[]; bytes: number }>();
+  const byPartition = new Map<number, Keyed[][]>();
+  const open = new Map<number, { items: Keyed[]; bytes: number }>();
   for (const item of items) {
-    const p = packPartition(item.event, partitions);
+    const key = deviceChannel(item.event);
+    const p = packPartition(item.event, partitions, key);
     let packs = byPartition.get(p);
     if (!packs) byPartition.set(p, (packs = []));
     let cur = open.get(p);
@@ -95,7 +96,7 @@ export function toPackMessages(items: readonly PackItem[], ctx: ProduceContext, 
       open.set(p, cur);
       packs.push(cur.items);
     }
-    cur.items.push(item);
+    cur.items.push({ ...item, key });
     cur.bytes += item.raw.length;
   }
   const out: Message[] = [];
@@ -103,11 +104,13 @@ export function toPackMessages(items: readonly PackItem[], ctx: ProduceContext, 
   return out;
 }
 
-function packMessage(items: readonly PackItem[], ctx: ProduceContext, partition: number): Message {
+/** An event to pack with its device channel (found once, for the partition and the key field). */
+type Keyed = PackItem & { key: string | null };
+
+function packMessage(items: readonly Keyed[], ctx: ProduceContext, partition: number): Message {
   let size = 0;
   const fields: (string | null)[] = [];
-  for (const { event, raw } of items) {
-    const key = deviceChannel(event);
+  for (const { event, raw, key } of items) {
     fields.push(event.id, event.offset, event.type, event.occurred, event.processed, key);
     for (let k = fields.length - 6; k < fields.length; k++) size += 4 + (fields[k] === null ? 0 : Buffer.byteLength(fields[k]!));
     size += 4 + raw.length;
