@@ -36,22 +36,31 @@ export async function ensureIntegrationTopics(node: NodeContext, spec: Integrati
 export const maxPackBytes = 512 * 1024;
 
 /**
+ * Packs no larger than the sink's chunk limits, so a sink delivers a pack whole: its validated
+ * config's `maxBatchEvents` / `maxBatchBytes`, within 1–10,000 events and 512 KiB; the webhook's
+ * defaults (500 events) where the config has no usable value.
+ */
+export function packLimitsFor(sinkConfig: { maxBatchEvents?: unknown; maxBatchBytes?: unknown } | undefined): PackLimits {
+  const n = (v: unknown, fallback: number, cap: number) => Math.max(1, Math.min(typeof v === 'number' && Number.isFinite(v) ? Math.floor(v) : fallback, cap));
+  return { maxEvents: n(sinkConfig?.maxBatchEvents, 500, 10_000), maxBytes: n(sinkConfig?.maxBatchBytes, maxPackBytes, maxPackBytes) };
+}
+
+/**
  * Flag `source.packRecords`: the events topic's partition count (read from Kafka: an operator may
- * have grown it) and packs no larger than the sink's chunk limits, so a sink delivers a pack whole.
+ * have grown it) and the pack limits of the integration's sink.
  */
 async function packSettings(node: NodeContext, spec: IntegrationSpec): Promise<{ partitions: number; limits: PackLimits }> {
   const topic = topics.events(spec.id);
   const meta = await withOwnAdmin(node.kafka, (admin) => retryLookup(() => admin.fetchTopicMetadata({ topics: [topic] })));
   const partitions = meta.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
   if (partitions < 1) throw new TributaryError(ErrorCode.kafkaUnavailable, `the events topic ${topic} has no partitions in Kafka's metadata (packed records need their count)`);
-  let sinkLimits: { maxBatchEvents?: unknown; maxBatchBytes?: unknown } = {};
+  let sinkConfig: Parameters<typeof packLimitsFor>[0];
   try {
-    sinkLimits = validateSinkConfig(sinkConfigWithFlags(spec.sink, integrationFlags(node, spec)), { local: node.config.local }) as typeof sinkLimits;
+    sinkConfig = validateSinkConfig(sinkConfigWithFlags(spec.sink, integrationFlags(node, spec)), { local: node.config.local }) as Parameters<typeof packLimitsFor>[0];
   } catch {
     // The sink task reports a bad sink config; the source packs by the defaults meanwhile.
   }
-  const n = (v: unknown, fallback: number, cap: number) => Math.max(1, Math.min(typeof v === 'number' && Number.isFinite(v) ? v : fallback, cap));
-  return { partitions, limits: { maxEvents: n(sinkLimits.maxBatchEvents, 500, 10_000), maxBytes: n(sinkLimits.maxBatchBytes, maxPackBytes, maxPackBytes) } };
+  return { partitions, limits: packLimitsFor(sinkConfig) };
 }
 
 export interface SourceTaskOptions {

@@ -83,24 +83,20 @@ export function packPartition(event: ConnectEvent, partitions: number, channel =
  * per-device order holds as with one record per event.
  */
 export function toPackMessages(items: readonly PackItem[], ctx: ProduceContext, partitions: number, limits: PackLimits): Message[] {
-  const byPartition = new Map<number, Keyed[][]>();
-  const open = new Map<number, { items: Keyed[]; bytes: number }>();
+  // Per partition its packs, in order; the last one is still open.
+  const byPartition = new Map<number, { items: Keyed[]; bytes: number }[]>();
   for (const item of items) {
     const key = deviceChannel(item.event);
     const p = packPartition(item.event, partitions, key);
     let packs = byPartition.get(p);
     if (!packs) byPartition.set(p, (packs = []));
-    let cur = open.get(p);
-    if (!cur || (cur.items.length > 0 && (cur.items.length >= limits.maxEvents || cur.bytes + item.raw.length > limits.maxBytes))) {
-      cur = { items: [], bytes: 0 };
-      open.set(p, cur);
-      packs.push(cur.items);
-    }
+    let cur = packs[packs.length - 1];
+    if (!cur || cur.items.length >= limits.maxEvents || cur.bytes + item.raw.length > limits.maxBytes) packs.push((cur = { items: [], bytes: 0 }));
     cur.items.push({ ...item, key });
     cur.bytes += item.raw.length;
   }
   const out: Message[] = [];
-  for (const [partition, packs] of byPartition) for (const pack of packs) out.push(packMessage(pack, ctx, partition));
+  for (const [partition, packs] of byPartition) for (const pack of packs) out.push(packMessage(pack.items, ctx, partition));
   return out;
 }
 
