@@ -37,12 +37,15 @@ export interface AdminTarget {
   servedSummary(appKey: string): ServedSummary;
   events(appKey: string): ConnectEvent[];
   append(appKey: string, events: readonly Partial<ConnectEvent>[]): ConnectEvent[];
+  generate(appKey: string, count: number): { firstOffset: string; lastOffset: string } | undefined;
   setFault(appKey: string, fault: Fault): void;
   clearFaults(appKey?: string): void;
   faults(): Record<string, Fault>;
 }
 
 const maxAdminBody = 10 * 1024 * 1024;
+/** The most events one `generate` call makes (about 30 µs each: a second of the emulator's time per 33,000). */
+export const maxGenerate = 1_000_000;
 
 export async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, target: AdminTarget): Promise<void> {
   const parts = path.split('/').filter(Boolean).slice(1).map(decodeURIComponent); // drop "_admin"
@@ -74,6 +77,15 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
         return json(res, 400, { ok: false, error: 'expected an array of event objects, or {"events":[…]}' });
       }
       return json(res, 200, { ok: true, events: target.append(key, list as Partial<ConnectEvent>[]) });
+    }
+    if (sub === 'generate' && method === 'POST') {
+      const body = await readJson(req, res);
+      if (body === undefined) return;
+      const count = typeof body === 'object' && body !== null ? (body as { count?: unknown }).count : undefined;
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > maxGenerate) {
+        return json(res, 400, { ok: false, error: `expected {"count": N} with N a whole number from 1 to ${maxGenerate.toLocaleString('en')}` });
+      }
+      return json(res, 200, { ok: true, count, ...target.generate(key, count) });
     }
   }
   if (section === 'faults') {

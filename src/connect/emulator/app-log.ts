@@ -134,6 +134,21 @@ export class AppLog {
     return n;
   }
 
+  /**
+   * Generates `count` events now, whatever the app's rate (a burst on demand: the admin API's
+   * `generate`, for a benchmark that wants a quiet app to turn busy at a chosen moment). Like
+   * appends, they do not count against `totalEvents`. Returns the offsets made, or undefined
+   * when count is 0.
+   */
+  generate(count: number, nowMs: number): { firstOffset: number; lastOffset: number } | undefined {
+    this.initialise();
+    if (count <= 0) return undefined;
+    const firstOffset = this.log.nextOffset;
+    for (let i = 0; i < count; i++) this.produce(nowMs, false);
+    this.notify();
+    return { firstOffset, lastOffset: this.log.nextOffset - 1 };
+  }
+
   /** When the next scheduled event is due; undefined for on-demand or finished apps. */
   nextArrivalMs(): number | undefined {
     return this.schedule && !this.finished ? this.schedule.peek() : undefined;
@@ -182,7 +197,8 @@ export class AppLog {
     for (let i = 0; i < n; i++) this.produce(Math.round(this.startMs - (n - i) * spacingMs));
   }
 
-  private produce(atMs: number): void {
+  /** Makes the next entry; `counted` entries count against `totalEvents`. */
+  private produce(atMs: number, counted = true): void {
     const processedMs = Math.floor(atMs);
     const offset = this.log.nextOffset;
     const { duplicateProbability, outOfOrderProbability } = this.realism();
@@ -203,7 +219,7 @@ export class AppLog {
       entry = { event, offset, occurredMs: Date.parse(event.occurred), processedMs };
     }
     this.log.push(entry);
-    this.produced += 1;
+    if (counted) this.produced += 1;
     this.stats.generated += 1;
   }
 

@@ -171,6 +171,14 @@ class Emulator implements ConnectEmulator {
     return log.append(events, Date.now());
   }
 
+  /** Generates `count` events for the app now (see AppLog.generate). */
+  generate(appKey: string, count: number): { firstOffset: string; lastOffset: string } | undefined {
+    const { log } = this.app(appKey);
+    log.catchUp(Date.now());
+    const made = log.generate(count, Date.now());
+    return made && { firstOffset: String(made.firstOffset), lastOffset: String(made.lastOffset) };
+  }
+
   lastOffset(appKey: string): string | undefined {
     const { log } = this.app(appKey);
     log.catchUp(Date.now());
@@ -237,6 +245,7 @@ class Emulator implements ConnectEmulator {
         servedSummary: (k) => this.record.summary(k),
         events: (k) => this.events(k),
         append: (k, e) => this.append(k, e),
+        generate: (k, n) => this.generate(k, n),
         setFault: (k, f) => this.board.set(k, f),
         clearFaults: (k) => this.clearFaults(k),
         faults: () => this.faults(),

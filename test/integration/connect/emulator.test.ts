@@ -285,6 +285,33 @@ test('the admin API reports stats and the served record', async (t) => {
   t.is(missing.status, 404);
 });
 
+test('admin generate turns a quiet app busy at once: an open stream gets the burst', async (t) => {
+  const e = await emulator(t, { apps: [finite(0, { retainEvents: 10_000 })], keepAliveMs: 60_000 });
+  const r = await post(e.url, { ...auth, body: { start: 'EARLIEST' } });
+  t.is(r.status, 200);
+  const burst = await fetch(`${e.url}/_admin/apps/app/generate`, { method: 'POST', body: JSON.stringify({ count: 2_500 }) });
+  t.is(burst.status, 200);
+  t.like(await burst.json(), { ok: true, count: 2_500, firstOffset: '1000000', lastOffset: '1002499' });
+  await r.until((l) => events(l).length === 2_500);
+  r.close();
+  t.is(events(r.lines).at(-1)!.offset, '1002499');
+  t.like(e.stats('app'), { generated: 2_500 });
+});
+
+test('admin generate refuses a bad count or an unknown app with a clear error, and makes nothing', async (t) => {
+  const e = await emulator(t, { apps: [finite(0)] });
+  for (const body of ['{}', '{"count":0}', '{"count":-1}', '{"count":1.5}', '{"count":"10"}', '{"count":1000001}', 'null', '[5]']) {
+    const r = await fetch(`${e.url}/_admin/apps/app/generate`, { method: 'POST', body });
+    t.is(r.status, 400, body);
+    t.regex(((await r.json()) as { error: string }).error, /count/, body);
+  }
+  const bad = await fetch(`${e.url}/_admin/apps/app/generate`, { method: 'POST', body: '{"count":' });
+  t.is(bad.status, 400);
+  const missing = await fetch(`${e.url}/_admin/apps/nope/generate`, { method: 'POST', body: '{"count":1}' });
+  t.is(missing.status, 404);
+  t.like(e.stats('app'), { generated: 0, retained: 0 });
+});
+
 test('a client that stops reading stops the stream: production and the served record stay bounded', async (t) => {
   const e = await emulator(t, { apps: [{ key: 'app', token: 'tok', rate: 'max', eventBytes: 1_000, eventTypes: ['CUSTOM'], retainEvents: 100_000 }] });
   const req = request(e.eventsUrl, { method: 'POST', headers: { Authorization: 'Bearer tok', 'X-UA-Appkey': 'app' }, agent: false });

@@ -79,6 +79,21 @@ test('duplicates keep id, type, occurred, device and body, with a new offset', (
   t.is(app.stats.duplicates, dups);
 });
 
+test('generate makes a burst now, past totalEvents, and wakes waiters', (t) => {
+  const app = log({ rate: 'max', totalEvents: 0, retainEvents: 1_000 });
+  t.true(app.finished);
+  let woken = 0;
+  app.onAppend(() => (woken += 1));
+  t.is(app.generate(0, start), undefined);
+  t.is(woken, 0);
+  t.deepEqual(app.generate(3, start), { firstOffset: 1_000_000, lastOffset: 1_000_002 });
+  t.is(woken, 1);
+  t.deepEqual(app.generate(2, start), { firstOffset: 1_000_003, lastOffset: 1_000_004 });
+  t.is(app.produceOnDemand(10, start), 0, 'on-demand production still honours totalEvents');
+  t.deepEqual(app.events().map((e) => e.offset), ['1000000', '1000001', '1000002', '1000003', '1000004']);
+  t.true(app.events().every((e) => e.processed === new Date(start).toISOString()));
+});
+
 test('appends get the next offsets and wake waiters', (t) => {
   const app = log({ rate: 'max', totalEvents: 2 });
   app.produceOnDemand(2, start);
