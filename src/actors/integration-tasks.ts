@@ -128,6 +128,8 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
       const newest = Date.parse(events[events.length - 1]!.event.processed);
       if (Number.isFinite(newest)) m.gauge('source.lag_ms', Math.max(0, Date.now() - newest), tags);
     },
+    // Each acknowledged watermark is reported as it moves (no timer per integration), and once more at the end.
+    onWatermark: (wm) => o.onCheckpoint(wm),
     onStreamItem: (item) => {
       // A stream answered is not yet a recovery: one cut again at once would flap failing/running
       // (and Sentry) on every backoff step. Events produced, or a stream that lasts, are.
@@ -151,12 +153,6 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
     if (runner.watermark) o.onCheckpoint(runner.watermark);
     await client.close().catch(() => undefined);
   });
-  // Each acknowledged watermark is reported as it moves, not only at the end.
-  const watch = setInterval(() => {
-    if (runner.watermark) o.onCheckpoint(runner.watermark);
-  }, 500);
-  watch.unref();
-  void done.finally(() => clearInterval(watch)).catch(() => undefined);
   return {
     done,
     stop: async () => {

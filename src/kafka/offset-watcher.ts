@@ -2,8 +2,9 @@
 // A sink that has delivered everything and stayed idle leaves its consumer group and registers
 // here with the offsets it stopped at; every `pollMs` the watcher asks each broker, in one
 // ListOffsets request for all parked topics it leads, for their end offsets. A parked topic that
-// grew by a trickle (≤ `trickleRecords`) is fetched here, in one Fetch request per broker for all
-// such topics, and handed to its sink, which delivers it and commits without a group member
+// grew by a trickle (≤ `trickleRecords`; a sink that weighs its records — packed records carry
+// many events each — counts the events it fetched instead) is fetched here, in one Fetch request
+// per broker for all such topics, and handed to its sink, which delivers it and commits without a group member
 // (generation −1, as a standalone consumer does). A topic that grew by more, or that cannot be
 // read, wakes its sink, which joins its group and consumes as before. So 990 quiet integrations
 // cost two or three small requests a second instead of 990 consumers with their fetch
@@ -27,7 +28,10 @@ export interface OffsetWatcherOptions {
   pollMs: number;
   /** The brokers unanswering this long: wake every parked sink (they fall back to consuming). */
   wakeAllAfterMs?: number;
-  /** A parked topic grown by at most this many records is fetched and delivered here; more wakes its sink. */
+  /**
+   * A parked topic grown by at most this many records is fetched and delivered here; more wakes
+   * its sink. For a sink that `weigh`s its records, the fetched records' events must be within it too.
+   */
   trickleRecords?: number;
 }
 
@@ -41,6 +45,12 @@ export interface WatchHandlers {
    * any new record wakes the sink.
    */
   deliver?(records: ReadonlyMap<number, readonly KafkaMessage[]>, ends: ReadonlyMap<number, bigint>): Promise<ReadonlyMap<number, bigint>>;
+  /**
+   * How many events a fetched record carries (a packed record, many). Absent: one each. Fetched
+   * records that weigh more than the trickle bound wake the sink instead of being delivered here:
+   * a burst in a few big records is a backlog for the sink's consumer, not a trickle.
+   */
+  weigh?(record: KafkaMessage): number;
 }
 
 interface Watch {
@@ -68,6 +78,10 @@ export class OffsetWatcher {
   constructor(private readonly o: OffsetWatcherOptions) {
     this.log = o.logger.child({ component: 'offset-watcher' });
     this.raw = new RawKafka(o.kafka);
+  }
+
+  private get trickle(): number {
+    return this.o.trickleRecords ?? 500;
   }
 
   get size(): number {
@@ -122,7 +136,7 @@ export class OffsetWatcher {
         const grown = grewPast(end, w.positions);
         if (!grown) continue;
         const backlog = [...end].reduce((n, [p, e]) => n + Math.max(0, Number(e - (w.positions.get(p) ?? 0n))), 0);
-        if (!w.handlers.deliver || backlog > (this.o.trickleRecords ?? 500)) this.fire(id, w, grown);
+        if (!w.handlers.deliver || backlog > this.trickle) this.fire(id, w, grown);
         else trickles.push([id, w, end]);
       }
       if (trickles.length) await this.fetchTrickles(trickles, leaders);
@@ -191,6 +205,15 @@ export class OffsetWatcher {
           if (problem || records.size === 0) {
             this.fire(id, w, problem ?? 'new records not readable by a plain fetch');
             continue;
+          }
+          const weigh = w.handlers.weigh;
+          if (weigh) {
+            let events = 0;
+            for (const messages of records.values()) for (const m of messages) events += weigh(m);
+            if (events > this.trickle) {
+              this.fire(id, w, `${events} new events in ${[...records.values()].reduce((n, ms) => n + ms.length, 0)} records: more than a trickle`);
+              continue;
+            }
           }
           this.deliver(id, w, records, end);
         }

@@ -193,6 +193,14 @@ export function fromPackMessage(integrationId: string, partition: number, m: Kaf
 }
 
 /** The events of any consumed record: one, or all of a packed record's. */
+/** How many events a record carries without decoding it: a packed record's header count (1 when unreadable: the DLQ's), else 1. */
+export function eventCount(m: KafkaMessage): number {
+  const packed = header(m.headers, H.packEvents);
+  if (packed === undefined) return 1;
+  const n = Number(packed);
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
+}
+
 export function eventsOf(integrationId: string, partition: number, m: KafkaMessage): EventRecord[] {
   return m.headers?.[H.packEvents] === undefined ? [fromKafkaMessage(integrationId, partition, m)] : fromPackMessage(integrationId, partition, m);
 }

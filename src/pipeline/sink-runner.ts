@@ -19,7 +19,7 @@ import type { EventRecord, RecordOutcome, Sink, WriteResult } from '../sinks/typ
 import { ContiguousTracker } from './contiguous-tracker.js';
 import type { DedupWindow } from './dedup-window.js';
 import { dlqFromRejected } from './dlq.js';
-import { eventsOf } from './event-record.js';
+import { eventCount, eventsOf } from './event-record.js';
 
 export interface SinkRunnerOptions {
   integrationId: string;
@@ -186,8 +186,6 @@ export class SinkRunner {
       for (const [partition, position] of positions) this.committed.set(partition, position);
       if (!pending) this.park();
       else await this.startConsumer();
-      this.parkTimer = setInterval(() => this.checkIdle(), Math.max(50, Math.min(5_000, Math.floor(parking.idleMs / 4))));
-      this.parkTimer.unref();
       return;
     }
     await this.startConsumer();
@@ -196,6 +194,12 @@ export class SinkRunner {
   private async startConsumer(): Promise<void> {
     this.lastActivity = Date.now();
     this.joined = false;
+    const parking = this.o.parking;
+    if (parking && !this.parkTimer && !this.stopping) {
+      // Idleness is checked only while consuming: a parked sink holds no timer of its own.
+      this.parkTimer = setInterval(() => this.checkIdle(), Math.max(50, Math.min(5_000, Math.floor(parking.idleMs / 4))));
+      this.parkTimer.unref();
+    }
     const fetch = consumerFetchSettings(this.o.sink.limits, { fetchMaxWaitMs: this.o.fetchMaxWaitMs, fetchMinBytes: this.o.fetchMinBytes, sessionTimeoutMs: this.o.sessionTimeoutMs });
     const asked = this.o.sink.limits.fetch?.maxWaitMs;
     if (asked !== undefined && asked > fetch.maxWaitTimeInMs && !this.capLogged) {
@@ -251,6 +255,8 @@ export class SinkRunner {
 
   private park(): void {
     this.parked = true;
+    clearInterval(this.parkTimer);
+    this.parkTimer = undefined;
     const positions = new Map(this.committed);
     this.lagByPartition.clear();
     this.o.state.setLag({ consumerLag: 0 });
@@ -258,6 +264,8 @@ export class SinkRunner {
     this.unwatch = this.o.parking!.watcher.watch(this.topic, positions, {
       wake: (reason) => void this.serial(() => this.unpark(reason)),
       deliver: (records, ends) => this.deliverParked(records, ends),
+      // A packed record counts its events: a burst in a few packs wakes the consumer.
+      weigh: eventCount,
     });
     this.o.logger.debug({ partitions: positions.size }, 'sink parked: nothing to deliver');
     this.o.onParked?.(true);

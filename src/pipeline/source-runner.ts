@@ -28,6 +28,8 @@ export interface SourceRunnerOptions {
   maxInFlight?: number;
   /** Observes each acknowledged batch (metrics, lag). */
   onProduced?: (events: readonly EventItem[], ackMs: number) => void;
+  /** Called each time the watermark (the newest offset durable in Kafka) moves, with its new value. */
+  onWatermark?: (watermark: string) => void;
   onStreamItem?: (item: StreamItem) => void;
   /** Flag `source.packRecords`: write each batch as packed records (the events topic's partition count, and the sink's chunk limits). */
   pack?: { partitions: number; limits: PackLimits } | undefined;
@@ -152,6 +154,7 @@ export class SourceRunner {
             this.watermark = wm;
             this.o.client.confirm(wm);
             this.o.state.setCheckpoint(wm);
+            this.o.onWatermark?.(wm);
           }
         }
       },

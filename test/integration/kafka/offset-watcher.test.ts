@@ -102,6 +102,37 @@ test('a trickle is fetched and handed over (positions advance); a backlog or a f
   t.is(watcher.size, 0);
 });
 
+test('a sink that weighs its records: a few records carrying more events than a trickle wake it; light ones are delivered here', async (t) => {
+  const env = await topicsWith(2);
+  t.teardown(env.close);
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, trickleRecords: 100 });
+  t.teardown(() => watcher.stop());
+  const got: string[] = [];
+  const woken: string[] = [];
+  for (const topic of env.names) {
+    watcher.watch(topic, new Map(), {
+      wake: (reason) => woken.push(`${topic}: ${reason}`),
+      deliver: async (records) => {
+        const next = new Map<number, bigint>();
+        for (const [p, ms] of records) {
+          got.push(...ms.map((m) => `${topic}/${p}/${m.offset}`));
+          next.set(p, BigInt(ms[ms.length - 1]!.offset) + 1n);
+        }
+        return next;
+      },
+      // Each record stands for 40 events, as a packed record of 40 would.
+      weigh: () => 40,
+    });
+  }
+  await env.produce(env.names[0]!, 0, 2); // 80 events: a trickle
+  await env.produce(env.names[1]!, 1, 3); // 3 records, 120 events: a burst
+  await watcher.poll();
+  await eventually(() => (got.length === 2 && woken.length === 1 ? true : undefined), 5_000, 'trickle handed over, burst woken');
+  t.deepEqual(got, [`${env.names[0]}/0/0`, `${env.names[0]}/0/1`]);
+  t.deepEqual(woken, [`${env.names[1]}: 120 new events in 3 records: more than a trickle`]);
+  t.is(watcher.size, 1, 'the woken watch is gone; the light one stays');
+});
+
 test('a commit without a group member is refused while the group has members (another owner)', async (t) => {
   const env = await topicsWith(1);
   t.teardown(env.close);

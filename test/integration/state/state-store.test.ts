@@ -62,6 +62,37 @@ test('the writer coalesces counters and checkpoints and reports fencing once', a
   t.true(w.isFenced);
 });
 
+test('a state writer holds a timer only while something waits, and retries a failed flush until it lands', async (t) => {
+  const s = await store();
+  const { epoch } = await s.claim('i5', 'node-a', info);
+  const w = new StateWriter(s, { integrationId: 'i5', epoch, flushIntervalMs: 50 });
+  t.teardown(() => w.close());
+  t.false(w.flushScheduled, 'a quiet writer has no timer');
+  w.setCheckpoint('10');
+  w.count('read', 3);
+  t.true(w.flushScheduled);
+  await eventually(async () => ((await s.get('i5'))?.checkpoint === '10' ? true : undefined), 5_000, 'checkpoint written');
+  await eventually(() => (w.flushScheduled ? undefined : true), 5_000, 'timer gone once written');
+  t.is((await s.get('i5'))?.counters?.read, 3);
+
+  // The first two writes fail (injected before the real store): each failure is tried again.
+  class Flaky extends StateStore {
+    failures = 2;
+    override async update(...args: Parameters<StateStore['update']>): ReturnType<StateStore['update']> {
+      if (this.failures-- > 0) throw new Error('injected: DynamoDB unreachable');
+      return super.update(...args);
+    }
+  }
+  const flaky = new Flaky(testDynamo(), s.table);
+  const errors: unknown[] = [];
+  const w2 = new StateWriter(flaky, { integrationId: 'i5', epoch, flushIntervalMs: 50, onError: (err) => errors.push(err) });
+  t.teardown(() => w2.close());
+  w2.count('delivered', 5);
+  await eventually(async () => ((await s.get('i5'))?.counters?.delivered === 5 ? true : undefined), 10_000, 'counters written after the failures');
+  t.is(errors.length, 2);
+  await eventually(() => (w2.flushScheduled ? undefined : true), 5_000, 'timer gone once written');
+});
+
 test('status, errors and history keep bounded lists', async (t) => {
   const s = await store();
   await s.claim('i4', 'node-a', info);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { Partitioners, type IHeaders, type KafkaMessage, type Message } from 'kafkajs';
-import { eventsOf, fromKafkaMessage, header, packPartition, toKafkaMessage, toPackMessages } from '../../../src/pipeline/event-record.js';
+import { eventCount, eventsOf, fromKafkaMessage, header, packPartition, toKafkaMessage, toPackMessages } from '../../../src/pipeline/event-record.js';
 import type { ConnectEvent } from '../../../src/connect/event.js';
 import type { EventRecord } from '../../../src/sinks/types.js';
 
@@ -108,6 +108,17 @@ test('a device keeps its partition packed or not: the partition of its own recor
   for (const { event } of items) {
     const own = partitioner({ topic: 't', partitionMetadata, message: toKafkaMessage(event, '{}', { integrationId: 'i', correlationId: 'c', ingestedAt: 'x' }) });
     t.is(packPartition(event, 6), own);
+  }
+});
+
+test('eventCount weighs a record without decoding it: a pack its header count, anything else one', (t) => {
+  const items = [0, 1, 2].map((i) => packItem({ id: `00000000-0000-4000-8000-00000000000${i}`, type: 'OPEN', offset: String(10 + i), occurred: '2026-01-01T00:00:00.000Z', processed: '2026-01-01T00:00:00.000Z', channel: 'dev-a', body: 'x' }));
+  const ctx = { integrationId: 'i', correlationId: 'c', ingestedAt: 'x' };
+  const [m] = toPackMessages(items, ctx, 1, { maxEvents: 10, maxBytes: 10_000 });
+  t.is(eventCount(consumed(m!, '5')), 3);
+  t.is(eventCount(consumed(toKafkaMessage(items[0]!.event, '{}', ctx), '6')), 1);
+  for (const bad of ['0', '-2', '1.5', 'many', '']) {
+    t.is(eventCount(consumed({ ...m!, headers: { ...(m!.headers as Record<string, string>), 'tributary-pack-events': bad } }, '7')), 1, `header "${bad}"`);
   }
 });
 
