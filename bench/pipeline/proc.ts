@@ -1,7 +1,7 @@
 // Helpers for the pipeline benchmark: child processes, /proc sampling (RSS and CPU every 250 ms),
 // free ports, HTTP JSON calls and small waits. No Tributary code here: only the orchestration.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { choosePort } from '../../src/infra/ports.js';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
@@ -29,6 +29,36 @@ export function readProc(pid: number): ProcReading | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds (utime + stime) of each of a process's threads, summed by thread name ("node" is the main thread). */
+export function readThreads(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(rest[11]) + Number(rest[12])) / HZ);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** Per-thread-name CPU between two readThreads() readings, as % of a core over `ms`, largest first. */
+export function threadCpuPct(before: Map<string, number>, after: Map<string, number>, ms: number): { thread: string; pct: number }[] {
+  return [...after]
+    .map(([thread, sec]) => ({ thread, pct: round1(((sec - (before.get(thread) ?? 0)) * 100_000) / ms) }))
+    .filter((x) => x.pct > 0)
+    .sort((a, b) => b.pct - a.pct);
 }
 
 /** Whole-machine busy fraction from /proc/stat (all cores), to show what else was running. */
