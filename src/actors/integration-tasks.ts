@@ -85,7 +85,7 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
   // Kafka is the record of truth for what reached it; the state row may lag by a flush interval.
   const fromState = o.resumeOffset();
   node.logger.debug({ integrationId: spec.id, fromState }, 'source: reading the watermark recorded in Kafka');
-  const fromKafka = await watermarkInKafka(node.kafka, node.admin, topics.events(spec.id), headers.watermark);
+  const fromKafka = await retryLookup(() => watermarkInKafka(node.raw, topics.events(spec.id), headers.watermark));
   node.logger.debug({ integrationId: spec.id, fromState, fromKafka }, 'source: watermark read');
   const resumeOffset = fromKafka !== undefined && (fromState === undefined || compareOffsets(fromKafka, fromState) > 0) ? fromKafka : fromState;
   if (resumeOffset !== fromState) node.logger.info({ integrationId: spec.id, fromState, fromKafka }, 'resuming from the watermark recorded in Kafka');

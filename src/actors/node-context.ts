@@ -3,6 +3,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { FlagOverrides } from '../control/flags.js';
 import type { OffsetWatcher } from '../kafka/offset-watcher.js';
+import type { RawKafka } from '../kafka/raw-kafka.js';
 import type { RecordProducer } from '../kafka/produce-queue.js';
 import type { NodeConfig } from '../config/node-config.js';
 import type { Logger } from '../observability/logger.js';
@@ -21,6 +22,8 @@ export interface NodeContext {
   admin: Admin;
   /** Watches the topics of parked sinks (flag `sink.parkWhenIdle`). */
   offsetWatcher: OffsetWatcher;
+  /** Plain Kafka requests on shared connections (the sources' watermark reads at start). */
+  raw: RawKafka;
   state: StateStore;
   /** Where file sinks write. */
   dataDir: string;

@@ -17,7 +17,8 @@ interface RawRequest {
 }
 export interface BrokerLike {
   lookupRequest(apiKey: number, definitions: unknown): (args: Record<string, unknown>) => RawRequest;
-  connectionPool: { send(req: RawRequest): Promise<unknown> };
+  /** Two connections: index 1 carries Fetch, index 0 the rest (kafkajs's connectionPool.js). */
+  connectionPool: { send(req: RawRequest): Promise<unknown>; getConnection(index: number): Promise<unknown> };
   disconnect(): Promise<void>;
 }
 interface ClusterLike {
@@ -48,6 +49,10 @@ export const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js') as { 
 export const Batch = require('kafkajs/src/consumer/batch.js') as new (topic: string, fetchedOffset: string, partitionData: unknown) => { messages: KafkaMessage[] };
 /** Kafka's "latest" timestamp in ListOffsets: the log end offset (high watermark). */
 export const LATEST = -1;
+/** Kafka's "earliest" timestamp in ListOffsets: the log start offset (after retention). */
+export const EARLIEST = -2;
+/** Bytes fetched per partition when reading its last record: more than any batch a source writes. */
+const lastRecordFetchBytes = 16 * 1024 * 1024;
 /** Topics per Metadata / ListOffsets request. */
 export const chunkSize = 500;
 
@@ -59,10 +64,30 @@ function createCluster(kafka: Kafka): ClusterLike {
   return create({ allowAutoTopicCreation: false }) as ClusterLike;
 }
 
+const connecting = new WeakMap<BrokerLike, Map<number, Promise<unknown>>>();
+
+/**
+ * kafkajs connects a pool connection on its first use, and concurrent first uses each open a
+ * socket of their own, all but one never closed: one connect at a time per connection.
+ */
+async function connectOnce(broker: BrokerLike, apiKey: number): Promise<void> {
+  const index = apiKey === apiKeys.Fetch ? 1 : 0;
+  let inProgress = connecting.get(broker);
+  if (!inProgress) connecting.set(broker, (inProgress = new Map()));
+  let connect = inProgress.get(index);
+  if (!connect) {
+    const map = inProgress;
+    connect = broker.connectionPool.getConnection(index).finally(() => map.delete(index));
+    inProgress.set(index, connect);
+  }
+  await connect;
+}
+
 /** Sends a request and returns the decoded response without kafkajs's throw-on-first-error parse. */
 export async function sendRaw<T>(broker: BrokerLike, apiKey: number, definitions: unknown, args: Record<string, unknown>): Promise<T> {
   const req = broker.lookupRequest(apiKey, definitions)(args);
   try {
+    await connectOnce(broker, apiKey);
     return (await broker.connectionPool.send({ ...req, response: { ...req.response, parse: async (data: unknown) => data } })) as T;
   } catch (err) {
     if ((err as Error)?.name === 'KafkaJSConnectionClosedError') await broker.disconnect().catch(() => undefined);
@@ -73,6 +98,7 @@ export async function sendRaw<T>(broker: BrokerLike, apiKey: number, definitions
 /** One kafkajs Cluster (its own connections) for raw requests; reconnects after `reset()`. */
 export class RawKafka {
   private cluster: Promise<ClusterLike> | undefined;
+  private readonly brokers = new Map<number, Promise<BrokerLike>>();
 
   constructor(private readonly kafka: Kafka) {}
 
@@ -88,8 +114,18 @@ export class RawKafka {
     return this.cluster;
   }
 
+  /**
+   * A broker's connection, one lookup per broker at a time: kafkajs connects a broker on lookup,
+   * and concurrent first lookups would each open a connection that disconnect() never closes.
+   */
   async broker(nodeId: number): Promise<BrokerLike> {
-    return (await this.connected()).findBroker({ nodeId: String(nodeId) });
+    let found = this.brokers.get(nodeId);
+    if (!found) {
+      found = this.connected().then((c) => c.findBroker({ nodeId: String(nodeId) }));
+      this.brokers.set(nodeId, found);
+      found.catch(() => this.brokers.get(nodeId) === found && this.brokers.delete(nodeId));
+    }
+    return found;
   }
 
   async groupCoordinator(groupId: string): Promise<CoordinatorLike> {
@@ -99,7 +135,7 @@ export class RawKafka {
   /** Metadata of these topics only (up to 500 per request), each with its own error codes. */
   async metadata(topics: readonly string[]): Promise<MetadataResponse['topicMetadata']> {
     const cluster = await this.connected();
-    const any = await cluster.findBroker({ nodeId: String(cluster.getNodeIds()[0]) });
+    const any = await this.broker(cluster.getNodeIds()[0]!);
     const out: MetadataResponse['topicMetadata'] = [];
     for (let i = 0; i < topics.length; i += chunkSize) {
       const md = await sendRaw<MetadataResponse>(any, apiKeys.Metadata, requests.Metadata, { topics: topics.slice(i, i + chunkSize), allowAutoTopicCreation: false });
@@ -108,10 +144,77 @@ export class RawKafka {
     return out;
   }
 
+  /**
+   * The last record of each non-empty partition of a topic: Metadata, ListOffsets (earliest and
+   * latest) and one Fetch per leader, on this client's connections. No consumer group (no join,
+   * no heartbeats, nothing to delete), so a thousand callers at once cost a few requests each.
+   * Throws on a topic or partition error (a just-created topic without a leader yet, say): the
+   * caller retries. A last batch larger than 16 MiB may come back cut; that partition is then
+   * left out.
+   */
+  async lastRecords(topic: string): Promise<Map<number, KafkaMessage>> {
+    try {
+      const [md] = await this.metadata([topic]);
+      if (!md || md.topicErrorCode !== 0) throw new TributaryError(ErrorCode.kafkaUnavailable, `metadata of ${topic}: error code ${md?.topicErrorCode ?? 'none'}`);
+      const byLeader = new Map<number, number[]>();
+      for (const p of md.partitionMetadata) {
+        if (p.partitionErrorCode !== 0 || p.leader < 0) throw new TributaryError(ErrorCode.kafkaUnavailable, `${topic} partition ${p.partitionId}: error code ${p.partitionErrorCode}, leader ${p.leader}`);
+        byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p.partitionId]);
+      }
+      const out = new Map<number, KafkaMessage>();
+      await Promise.all(
+        [...byLeader].map(async ([leader, partitions]) => {
+          const broker = await this.broker(leader);
+          const [starts, ends] = await Promise.all([EARLIEST, LATEST].map((timestamp) => offsetsAt(broker, topic, partitions, timestamp)));
+          const wanted = partitions.filter((p) => ends!.get(p)! > starts!.get(p)!);
+          if (wanted.length === 0) return;
+          const res = await sendRaw<FetchResponse>(broker, apiKeys.Fetch, requests.Fetch, {
+            replicaId: -1,
+            maxWaitTime: 0,
+            minBytes: 0,
+            maxBytes: lastRecordFetchBytes * wanted.length,
+            isolationLevel: 1,
+            topics: [{ topic, partitions: wanted.map((partition) => ({ partition, fetchOffset: String(ends!.get(partition)! - 1n), maxBytes: lastRecordFetchBytes })) }],
+          });
+          for (const pd of res.responses.find((r) => r.topicName === topic)?.partitions ?? []) {
+            if (pd.errorCode !== 0) throw new TributaryError(ErrorCode.kafkaUnavailable, `fetch of ${topic} partition ${pd.partition}: error code ${pd.errorCode}`);
+            const messages = new Batch(topic, String(ends!.get(pd.partition)! - 1n), pd).messages;
+            const last = messages[messages.length - 1];
+            if (last) out.set(pd.partition, last);
+          }
+        }),
+      );
+      return out;
+    } catch (err) {
+      // A connection-level failure: fresh connections for the retry (a restarted broker, a moved
+      // leader). A topic's own error code leaves the shared connections to the other callers.
+      if (!(err instanceof TributaryError)) await this.reset();
+      throw err;
+    }
+  }
+
   /** Drops the connections; the next request connects afresh (a restarted broker, a moved leader). */
   async reset(): Promise<void> {
     const cluster = this.cluster;
     this.cluster = undefined;
+    this.brokers.clear();
     await cluster?.then((c) => c.disconnect()).catch(() => undefined);
   }
+}
+
+/** ListOffsets of some partitions of one topic at `timestamp` (LATEST or EARLIEST), each partition's error thrown. */
+async function offsetsAt(broker: BrokerLike, topic: string, partitions: readonly number[], timestamp: number): Promise<Map<number, bigint>> {
+  const res = await sendRaw<ListOffsetsResponse>(broker, apiKeys.ListOffsets, requests.ListOffsets, {
+    replicaId: -1,
+    isolationLevel: 0,
+    topics: [{ topic, partitions: partitions.map((partition) => ({ partition, timestamp })) }],
+  });
+  const out = new Map<number, bigint>();
+  for (const p of res.responses.find((r) => r.topic === topic)?.partitions ?? []) {
+    const offset = p.offset ?? p.offsets?.[0];
+    if (p.errorCode !== 0 || offset === undefined) throw new TributaryError(ErrorCode.kafkaUnavailable, `offsets of ${topic} partition ${p.partition}: error code ${p.errorCode}`);
+    out.set(p.partition, BigInt(offset));
+  }
+  for (const p of partitions) if (!out.has(p)) throw new TributaryError(ErrorCode.kafkaUnavailable, `offsets of ${topic} partition ${p}: not in the answer`);
+  return out;
 }

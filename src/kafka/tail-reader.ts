@@ -1,10 +1,12 @@
 // Reads a bounded range of each partition of a topic, once: the tail before the sink's
-// committed offset (to rebuild its dedup window) or the last record of each partition (the
-// source's watermark). kafkajs has no plain fetch API, so a throwaway consumer group seeks,
-// reads up to the end positions captured at the start, and is deleted afterwards.
+// committed offset (to rebuild its dedup window). kafkajs has no plain fetch API, so a throwaway
+// consumer group seeks, reads up to the end positions captured at the start, and is deleted
+// afterwards. The source's watermark (the last record of each partition) is read with plain
+// requests instead (watermarkInKafka).
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { withOwnAdmin } from './kafka.js';
+import type { RawKafka } from './raw-kafka.js';
 import { groups } from './topics.js';
 
 export interface TailRange {
@@ -99,19 +101,15 @@ export async function readTail(o: TailOptions): Promise<void> {
  * The source's resume point recorded in Kafka itself: the highest `tributary-watermark` header
  * among the last record of each partition. Every event at or below it was acknowledged before
  * that record was produced, so resuming after it loses nothing, even when the state row lags.
+ * Read with plain requests on shared connections (RawKafka.lastRecords): a thousand sources
+ * starting at once no longer each join and delete a throwaway consumer group.
  */
-export async function watermarkInKafka(kafka: Kafka, admin: Admin, topic: string, header: string): Promise<string | undefined> {
+export async function watermarkInKafka(raw: RawKafka, topic: string, header: string): Promise<string | undefined> {
   let best: bigint | undefined;
-  await readTail({
-    kafka,
-    admin,
-    topic,
-    range: ({ high, low }) => (high > low ? { from: high - 1n, to: high } : undefined),
-    onMessage: (_p, m) => {
-      const v = m.headers?.[header];
-      const text = v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString() : String(v);
-      if (text && /^\d+$/.test(text) && (best === undefined || BigInt(text) > best)) best = BigInt(text);
-    },
-  });
+  for (const m of (await raw.lastRecords(topic)).values()) {
+    const v = m.headers?.[header];
+    const text = v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString() : String(v);
+    if (text && /^\d+$/.test(text) && (best === undefined || BigInt(text) > best)) best = BigInt(text);
+  }
   return best?.toString();
 }

@@ -1,0 +1,78 @@
+// The sources' watermark read against the real broker: plain Metadata / ListOffsets / Fetch on
+// shared connections return each partition's last record, skip empty and fully-deleted
+// partitions, and name the topic in a clear error when it does not exist.
+import test from 'ava';
+import { ensureTopic } from '../../../src/kafka/kafka.js';
+import { RawKafka } from '../../../src/kafka/raw-kafka.js';
+import { retryLookup, watermarkInKafka } from '../../../src/kafka/tail-reader.js';
+import { testKafka, uniq } from '../../helpers/infra.js';
+
+const wm = 'tributary-watermark';
+
+async function env(t: { teardown(fn: () => Promise<void>): void }) {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const raw = new RawKafka(kafka);
+  t.teardown(async () => {
+    await raw.reset();
+    await producer.disconnect();
+    await admin.disconnect();
+  });
+  const topic = async (partitions = 3) => {
+    const name = uniq('raw');
+    await ensureTopic(admin, { topic: name, partitions, retentionMs: 3_600_000 });
+    return name;
+  };
+  return { admin, producer, raw, topic };
+}
+
+test('the last record of each non-empty partition, and the highest watermark among them', async (t) => {
+  const e = await env(t);
+  const topic = await e.topic();
+  // A topic just created may answer NOT_LEADER for a moment: callers retry, as the source does.
+  t.deepEqual([...(await retryLookup(() => e.raw.lastRecords(topic)))], [], 'an empty topic has no last records');
+  t.is(await watermarkInKafka(e.raw, topic, wm), undefined);
+  // Partition 0: one batch of three records, watermarks 5, 9, 8 (the last one counts, not the largest).
+  await e.producer.send({ topic, messages: [5, 9, 8].map((w, i) => ({ partition: 0, value: `p0-${i}`, headers: { [wm]: String(w) } })) });
+  // Partition 2: two batches; the last record's watermark is 7.
+  await e.producer.send({ topic, messages: [{ partition: 2, value: 'p2-0', headers: { [wm]: '3' } }] });
+  await e.producer.send({ topic, messages: [{ partition: 2, value: 'p2-1', headers: { [wm]: '7' } }] });
+  const last = await e.raw.lastRecords(topic);
+  t.deepEqual([...last].map(([p, m]) => [p, m.offset, m.value?.toString()]).sort(), [[0, '2', 'p0-2'], [2, '1', 'p2-1']]);
+  t.is(await watermarkInKafka(e.raw, topic, wm), '8');
+  // A last record without a usable watermark is skipped, not read as zero.
+  await e.producer.send({ topic, messages: [{ partition: 0, value: 'p0-3', headers: { [wm]: 'soon' } }] });
+  t.is(await watermarkInKafka(e.raw, topic, wm), '7');
+});
+
+test('a partition whose records retention deleted counts as empty', async (t) => {
+  const e = await env(t);
+  const topic = await e.topic(2);
+  await e.producer.send({ topic, messages: [{ partition: 0, value: 'a', headers: { [wm]: '11' } }, { partition: 1, value: 'b', headers: { [wm]: '12' } }] });
+  t.is(await retryLookup(() => watermarkInKafka(e.raw, topic, wm)), '12');
+  await e.admin.deleteTopicRecords({ topic, partitions: [{ partition: 1, offset: '-1' }] });
+  t.is(await watermarkInKafka(e.raw, topic, wm), '11');
+});
+
+const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+
+// Serial (ava runs these first, alone): the socket count before and after is this test's own.
+test.serial('many topics read at once on the shared connections, no socket left open after; a missing topic is a clear error', async (t) => {
+  const before = sockets();
+  const e = await env(t);
+  const names = await Promise.all(Array.from({ length: 20 }, () => e.topic(2)));
+  await Promise.all(names.map((topic, i) => e.producer.send({ topic, messages: [{ partition: i % 2, value: 'x', headers: { [wm]: String(100 + i) } }] })));
+  t.deepEqual(await Promise.all(names.map((topic) => retryLookup(() => watermarkInKafka(e.raw, topic, wm)))), names.map((_, i) => String(100 + i)));
+  const missing = uniq('raw-missing');
+  await t.throwsAsync(() => e.raw.lastRecords(missing), { message: new RegExp(`metadata of ${missing}: error code 3`) });
+  t.is(await watermarkInKafka(e.raw, names[0]!, wm), '100', 'the shared connections still serve the others');
+  // kafkajs opens a socket per concurrent first use of a connection: RawKafka must not.
+  await e.raw.reset();
+  await e.producer.disconnect();
+  await e.admin.disconnect();
+  await new Promise((r) => setTimeout(r, 200));
+  t.is(sockets(), before, 'every socket closed');
+});
