@@ -6,7 +6,7 @@ import { eventTypeTag, type Tags } from '../observability/metrics.js';
 import { resolveSecret } from '../control/secrets.js';
 import type { IntegrationSpec } from '../control/spec.js';
 import { tierSettings } from '../control/spec.js';
-import { ensureTopic, withOwnAdmin } from '../kafka/kafka.js';
+import { ensureTopic } from '../kafka/kafka.js';
 import { topicMaxMessageBytes } from '../kafka/produce-queue.js';
 import { headers, topics } from '../kafka/topics.js';
 import { retryLookup, watermarkInKafka } from '../kafka/tail-reader.js';
@@ -51,9 +51,13 @@ export function packLimitsFor(sinkConfig: { maxBatchEvents?: unknown; maxBatchBy
  */
 async function packSettings(node: NodeContext, spec: IntegrationSpec): Promise<{ partitions: number; limits: PackLimits }> {
   const topic = topics.events(spec.id);
-  const meta = await withOwnAdmin(node.kafka, (admin) => retryLookup(() => admin.fetchTopicMetadata({ topics: [topic] })));
-  const partitions = meta.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
-  if (partitions < 1) throw new TributaryError(ErrorCode.kafkaUnavailable, `the events topic ${topic} has no partitions in Kafka's metadata (packed records need their count)`);
+  // On the node's shared connections (no admin of its own per source start).
+  const partitions = await retryLookup(async () => {
+    const [meta] = await node.raw.metadata([topic]);
+    const n = meta?.topicErrorCode === 0 ? meta.partitionMetadata.length : 0;
+    if (n < 1) throw new TributaryError(ErrorCode.kafkaUnavailable, `the events topic ${topic} has no partitions in Kafka's metadata (error code ${meta?.topicErrorCode ?? 'none'}; packed records need their count)`);
+    return n;
+  });
   let sinkConfig: Parameters<typeof packLimitsFor>[0];
   try {
     sinkConfig = validateSinkConfig(sinkConfigWithFlags(spec.sink, integrationFlags(node, spec)), { local: node.config.local }) as Parameters<typeof packLimitsFor>[0];
