@@ -251,6 +251,7 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
     integrationId: spec.id,
     kafka: node.kafka,
     admin: node.admin,
+    raw: node.raw,
     producer: node.producer,
     sink,
     dedup: o.dedup,

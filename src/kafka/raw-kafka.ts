@@ -40,6 +40,9 @@ export interface FetchResponse {
   responses: { topicName: string; partitions: { partition: number; errorCode: number; highWatermark: string; abortedTransactions: unknown[]; messages: unknown[] }[] }[];
 }
 export interface CoordinatorLike {
+  offsetFetch(o: { groupId: string; topics: { topic: string; partitions: { partition: number }[] }[] }): Promise<{
+    responses: { topic: string; partitions: { partition: number; offset: string; errorCode: number }[] }[];
+  }>;
   offsetCommit(o: { groupId: string; groupGenerationId: number; memberId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<unknown>;
 }
 
@@ -154,13 +157,7 @@ export class RawKafka {
    */
   async lastRecords(topic: string): Promise<Map<number, KafkaMessage>> {
     try {
-      const [md] = await this.metadata([topic]);
-      if (!md || md.topicErrorCode !== 0) throw new TributaryError(ErrorCode.kafkaUnavailable, `metadata of ${topic}: error code ${md?.topicErrorCode ?? 'none'}`);
-      const byLeader = new Map<number, number[]>();
-      for (const p of md.partitionMetadata) {
-        if (p.partitionErrorCode !== 0 || p.leader < 0) throw new TributaryError(ErrorCode.kafkaUnavailable, `${topic} partition ${p.partitionId}: error code ${p.partitionErrorCode}, leader ${p.leader}`);
-        byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p.partitionId]);
-      }
+      const byLeader = await this.leaders(topic);
       const out = new Map<number, KafkaMessage>();
       await Promise.all(
         [...byLeader].map(async ([leader, partitions]) => {
@@ -191,6 +188,49 @@ export class RawKafka {
       if (!(err instanceof TributaryError)) await this.reset();
       throw err;
     }
+  }
+
+  /**
+   * Where a consumer group stands on a topic: each partition's committed offset (absent where it
+   * never committed) and its log start and end. What a sink needs at start, on these shared
+   * connections instead of an admin of its own. Throws like lastRecords; the caller retries.
+   */
+  async groupPositions(groupId: string, topic: string): Promise<{ committed: Map<number, bigint>; offsets: { partition: number; low: string; high: string }[] }> {
+    try {
+      const byLeader = await this.leaders(topic);
+      const offsets: { partition: number; low: string; high: string }[] = [];
+      await Promise.all(
+        [...byLeader].map(async ([leader, partitions]) => {
+          const broker = await this.broker(leader);
+          const [starts, ends] = await Promise.all([EARLIEST, LATEST].map((timestamp) => offsetsAt(broker, topic, partitions, timestamp)));
+          for (const p of partitions) offsets.push({ partition: p, low: String(starts!.get(p)!), high: String(ends!.get(p)!) });
+        }),
+      );
+      offsets.sort((a, b) => a.partition - b.partition);
+      const coordinator = await this.groupCoordinator(groupId);
+      const res = await coordinator.offsetFetch({ groupId, topics: [{ topic, partitions: offsets.map(({ partition }) => ({ partition })) }] });
+      const committed = new Map<number, bigint>();
+      for (const p of res.responses.find((r) => r.topic === topic)?.partitions ?? []) {
+        if (p.errorCode !== 0) throw new TributaryError(ErrorCode.kafkaUnavailable, `committed offsets of ${groupId} on ${topic} partition ${p.partition}: error code ${p.errorCode}`);
+        if (/^\d+$/.test(p.offset)) committed.set(p.partition, BigInt(p.offset));
+      }
+      return { committed, offsets };
+    } catch (err) {
+      if (!(err instanceof TributaryError)) await this.reset();
+      throw err;
+    }
+  }
+
+  /** A topic's partitions by leader; a topic or partition error (no leader yet, say) throws. */
+  private async leaders(topic: string): Promise<Map<number, number[]>> {
+    const [md] = await this.metadata([topic]);
+    if (!md || md.topicErrorCode !== 0) throw new TributaryError(ErrorCode.kafkaUnavailable, `metadata of ${topic}: error code ${md?.topicErrorCode ?? 'none'}`);
+    const byLeader = new Map<number, number[]>();
+    for (const p of md.partitionMetadata) {
+      if (p.partitionErrorCode !== 0 || p.leader < 0) throw new TributaryError(ErrorCode.kafkaUnavailable, `${topic} partition ${p.partitionId}: error code ${p.partitionErrorCode}, leader ${p.leader}`);
+      byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p.partitionId]);
+    }
+    return byLeader;
   }
 
   /** Drops the connections; the next request connects afresh (a restarted broker, a moved leader). */

@@ -5,9 +5,9 @@
 // idle for `parking.idleMs` leaves its group and waits on the node's offset watcher instead; it
 // rejoins as soon as its topic grows (docs/pipeline.md, "Parked sinks").
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { withOwnAdmin } from '../kafka/kafka.js';
 import type { OffsetWatcher } from '../kafka/offset-watcher.js';
-import { readTail, retryLookup, topicOffsets } from '../kafka/tail-reader.js';
+import { RawKafka } from '../kafka/raw-kafka.js';
+import { readTail, retryLookup } from '../kafka/tail-reader.js';
 import type { RecordProducer } from '../kafka/produce-queue.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { groups, headers, topics } from '../kafka/topics.js';
@@ -25,6 +25,8 @@ export interface SinkRunnerOptions {
   integrationId: string;
   kafka: Kafka;
   admin: Admin;
+  /** Plain requests on the node's shared connections (the start's lookups); absent: the runner's own, closed on stop. */
+  raw?: RawKafka;
   /** The node's produce queue, for DLQ writes. */
   producer: RecordProducer;
   sink: Sink;
@@ -143,7 +145,11 @@ export class SinkRunner {
   /** Chunks the previous owner recorded in flight, per partition: re-sent first, exactly. */
   private resend = new Map<number, ChunkIntent>();
 
+  /** Shared (the node's) or the runner's own. */
+  private readonly raw: RawKafka;
+
   constructor(private readonly o: SinkRunnerOptions) {
+    this.raw = o.raw ?? new RawKafka(o.kafka);
     this.failed = new Promise<never>((_, reject) => {
       this.failure = reject;
     });
@@ -165,12 +171,9 @@ export class SinkRunner {
 
   async start(): Promise<void> {
     const parking = this.o.parking;
-    // One short-lived admin for the start's lookups (at 1,000 integrations each admin counts).
-    const { committed, ends } = await withOwnAdmin(this.o.kafka, async (admin) => ({
-      committed: await retryLookup(() => admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] })),
-      ends: parking || this.o.stableChunks ? await topicOffsets(admin, this.topic) : undefined,
-    }));
-    const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    // The start's lookups on shared connections (at 1,000 integrations an admin each counts).
+    const { committed: at, offsets } = await retryLookup(() => this.raw.groupPositions(this.groupId, this.topic));
+    const ends = parking || this.o.stableChunks ? offsets : undefined;
     await this.seedDedup(at);
     // Where the group resumes per partition (its first record where it never committed).
     const { positions, pending } = ends ? positionsOf(at, ends) : { positions: new Map<number, bigint>(), pending: true };
@@ -560,6 +563,7 @@ export class SinkRunner {
     } finally {
       clearTimeout(deadline);
       this.abort.abort();
+      if (!this.o.raw) await this.raw.reset();
     }
   }
 }

@@ -76,3 +76,23 @@ test.serial('many topics read at once on the shared connections, no socket left 
   await new Promise((r) => setTimeout(r, 200));
   t.is(sockets(), before, 'every socket closed');
 });
+
+test('a group\'s positions: committed offsets where it committed, each partition\'s log start and end', async (t) => {
+  const e = await env(t);
+  const topic = await e.topic(3);
+  const groupId = uniq('raw-group');
+  await e.producer.send({ topic, messages: [0, 0, 0, 1].map((partition, i) => ({ partition, value: `v${i}` })) });
+  const fresh = await retryLookup(() => e.raw.groupPositions(groupId, topic));
+  t.deepEqual([...fresh.committed], [], 'a group that never committed has no positions');
+  t.deepEqual(fresh.offsets, [
+    { partition: 0, low: '0', high: '3' },
+    { partition: 1, low: '0', high: '1' },
+    { partition: 2, low: '0', high: '0' },
+  ]);
+  await e.admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '2' }] });
+  await e.admin.deleteTopicRecords({ topic, partitions: [{ partition: 1, offset: '-1' }] });
+  const later = await e.raw.groupPositions(groupId, topic);
+  t.deepEqual([...later.committed], [[0, 2n]]);
+  t.deepEqual(later.offsets[1], { partition: 1, low: '1', high: '1' });
+  await t.throwsAsync(() => e.raw.groupPositions(groupId, uniq('raw-missing')), { message: /error code 3/ });
+});
