@@ -183,9 +183,7 @@ export class RawKafka {
       );
       return out;
     } catch (err) {
-      // A connection-level failure: fresh connections for the retry (a restarted broker, a moved
-      // leader). A topic's own error code leaves the shared connections to the other callers.
-      if (!(err instanceof TributaryError)) await this.reset();
+      await this.resetAfter(err);
       throw err;
     }
   }
@@ -216,9 +214,19 @@ export class RawKafka {
       }
       return { committed, offsets };
     } catch (err) {
-      if (!(err instanceof TributaryError)) await this.reset();
+      await this.resetAfter(err);
       throw err;
     }
+  }
+
+  /**
+   * Fresh connections after a connection-level failure (a restarted broker, a moved leader). A
+   * protocol answer (a topic's error code, a coordinator still loading) leaves the shared
+   * connections alone: resetting them would fail every other caller's request in flight.
+   */
+  private async resetAfter(err: unknown): Promise<void> {
+    const name = (err as Error | undefined)?.name ?? '';
+    if (/^KafkaJS(Connection|ConnectionClosed|RequestTimeout)Error$/.test(name)) await this.reset();
   }
 
   /** A topic's partitions by leader; a topic or partition error (no leader yet, say) throws. */

@@ -2,6 +2,7 @@
 // faults, auth, affinity, validation, concurrency and entitlement checks to a stream session.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { ConnectEvent } from '../event.js';
 import { handleAdmin, type AppStats } from './admin-api.js';
@@ -87,6 +88,9 @@ class Emulator implements ConnectEmulator {
 
   constructor(options: EmulatorOptions) {
     this.options = options;
+    // Every open stream waits on this signal (one listener each): a thousand streams is the design,
+    // not the leak Node's default warning (at 11 listeners) guesses.
+    setMaxListeners(0, this.shutdown.signal);
     const startMs = Date.now();
     const instanceSecret = randomBytes(16).toString('hex');
     for (const app of options.apps) {

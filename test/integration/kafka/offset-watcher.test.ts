@@ -6,7 +6,7 @@ import { ensureTopic } from '../../../src/kafka/kafka.js';
 import { grewPast, OffsetWatcher } from '../../../src/kafka/offset-watcher.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { eventually, testKafka, uniq } from '../../helpers/infra.js';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -28,6 +28,28 @@ async function topicsWith(n: number, partitions = 2) {
       await admin.disconnect();
     },
   };
+}
+
+/** Watches every topic from the start with handlers that record what they were handed and why they woke. */
+function watchAll(watcher: OffsetWatcher, topics: readonly string[], o: { fails?: (topic: string) => boolean; weigh?: (m: KafkaMessage) => number } = {}) {
+  const got: string[] = [];
+  const woken: string[] = [];
+  for (const topic of topics) {
+    watcher.watch(topic, new Map(), {
+      wake: (reason) => woken.push(`${topic}: ${reason}`),
+      deliver: async (records) => {
+        if (o.fails?.(topic)) throw new Error('sink down');
+        const next = new Map<number, bigint>();
+        for (const [p, ms] of records) {
+          got.push(...ms.map((m) => `${topic}/${p}/${m.offset}/${m.value}`));
+          next.set(p, BigInt(ms[ms.length - 1]!.offset) + 1n);
+        }
+        return next;
+      },
+      ...(o.weigh ? { weigh: o.weigh } : {}),
+    });
+  }
+  return { got, woken };
 }
 
 test('grewPast: a partition past its position (or one the sink never saw) means work', (t) => {
@@ -67,23 +89,8 @@ test('a trickle is fetched and handed over (positions advance); a backlog or a f
   t.teardown(env.close);
   const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, trickleRecords: 100 });
   t.teardown(() => watcher.stop());
-  const got: string[] = [];
-  const woken: string[] = [];
   let failNext = false;
-  for (const topic of env.names) {
-    watcher.watch(topic, new Map(), {
-      wake: (reason) => woken.push(`${topic}: ${reason}`),
-      deliver: async (records) => {
-        if (failNext && topic === env.names[1]) throw new Error('sink down');
-        const next = new Map<number, bigint>();
-        for (const [p, ms] of records) {
-          got.push(...ms.map((m) => `${topic}/${p}/${m.offset}/${m.value}`));
-          next.set(p, BigInt(ms[ms.length - 1]!.offset) + 1n);
-        }
-        return next;
-      },
-    });
-  }
+  const { got, woken } = watchAll(watcher, env.names, { fails: (topic) => failNext && topic === env.names[1] });
   await env.produce(env.names[0]!, 1, 3);
   await watcher.poll();
   await eventually(() => (got.length === 3 ? true : undefined), 5_000, '3 records handed over');
@@ -107,28 +114,13 @@ test('a sink that weighs its records: a few records carrying more events than a 
   t.teardown(env.close);
   const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, trickleRecords: 100 });
   t.teardown(() => watcher.stop());
-  const got: string[] = [];
-  const woken: string[] = [];
-  for (const topic of env.names) {
-    watcher.watch(topic, new Map(), {
-      wake: (reason) => woken.push(`${topic}: ${reason}`),
-      deliver: async (records) => {
-        const next = new Map<number, bigint>();
-        for (const [p, ms] of records) {
-          got.push(...ms.map((m) => `${topic}/${p}/${m.offset}`));
-          next.set(p, BigInt(ms[ms.length - 1]!.offset) + 1n);
-        }
-        return next;
-      },
-      // Each record stands for 40 events, as a packed record of 40 would.
-      weigh: () => 40,
-    });
-  }
+  // Each record stands for 40 events, as a packed record of 40 would.
+  const { got, woken } = watchAll(watcher, env.names, { weigh: () => 40 });
   await env.produce(env.names[0]!, 0, 2); // 80 events: a trickle
   await env.produce(env.names[1]!, 1, 3); // 3 records, 120 events: a burst
   await watcher.poll();
   await eventually(() => (got.length === 2 && woken.length === 1 ? true : undefined), 5_000, 'trickle handed over, burst woken');
-  t.deepEqual(got, [`${env.names[0]}/0/0`, `${env.names[0]}/0/1`]);
+  t.deepEqual(got, [`${env.names[0]}/0/0/v0`, `${env.names[0]}/0/1/v1`]);
   t.deepEqual(woken, [`${env.names[1]}: 120 new events in 3 records: more than a trickle`]);
   t.is(watcher.size, 1, 'the woken watch is gone; the light one stays');
 });
