@@ -1,7 +1,7 @@
 // An e2e fixture: the Connect emulator, a real HTTP receiver and a Tributary node (in this
 // process, or as a child process that can be SIGKILLed), wired with webhook specs in local mode.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startConnectEmulator, type AppInput, type ConnectEmulator } from '../../src/connect/emulator/index.js';
@@ -95,6 +95,8 @@ export async function startFixture(
     close: async () => {
       for (const r of receivers) await r.close();
       await emulator.close();
+      // The node's config, specs and file-sink data: nothing stays in /tmp after the test.
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
