@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -26,7 +26,9 @@ test('create → events flow; update sink URL restarts only the sink; pause stop
   // Update the sink URL: the sink restarts on the new URL, the source keeps its Connect stream.
   const before = { connections: cluster.emulator.stats(appKey).connections.total, epoch: (await cluster.row(id))!.ownerEpoch };
   // Through the CLI binary, as an operator would: --wait returns once the node applied this record.
-  const updatedFile = join(mkdtempSync(join(tmpdir(), 'lc-')), 'spec.json');
+  const updatedDir = mkdtempSync(join(tmpdir(), 'lc-'));
+  t.teardown(() => rmSync(updatedDir, { recursive: true, force: true }));
+  const updatedFile = join(updatedDir, 'spec.json');
   writeFileSync(updatedFile, JSON.stringify({ ...spec, sink: { ...(spec.sink as object), url: receiver2.url } }));
   const update = await cluster.cli('integrations', 'update', updatedFile, '--wait', '30s', '--json');
   t.is(update.status, 0, update.stderr);

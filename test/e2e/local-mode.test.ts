@@ -4,7 +4,7 @@
 // three demo integrations.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalSummary } from '../../src/devtools/local-summary.js';
@@ -13,6 +13,7 @@ import { brokers, dynamoEndpoint, uniq } from '../helpers/infra.js';
 test('tributary local --duration 40s --json delivers every served event for the three demo integrations', async (t) => {
   const run = uniq('local');
   const dir = mkdtempSync(join(tmpdir(), 'tributary-local-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const child = spawn(process.execPath, ['bin/tributary.js', 'local', '--duration', '40s', '--json', '--control-topic', `${run}.control`, '--dir', dir], {
     env: { ...process.env, KAFKA_BROKERS: brokers().join(','), DYNAMODB_ENDPOINT: dynamoEndpoint(), TRIBUTARY_STATE_TABLE: `${run}-state` },
     stdio: ['ignore', 'pipe', 'pipe'],

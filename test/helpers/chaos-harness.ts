@@ -4,7 +4,7 @@
 // the emulator's record of every served event against the receivers' record of every delivered
 // one plus the DLQ topics read back from Kafka.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
@@ -109,6 +109,7 @@ export async function startChaosFixture(apps: ChaosApp[], o: ChaosFixtureOptions
     close: async () => {
       for (const r of receivers) await r.close();
       await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -2,7 +2,7 @@
 // node group of the test's own (control.topic / control.group), and `tributary node --control`
 // child processes on fixed ports that tests can SIGKILL, SIGSTOP and ask for /status.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { choosePort } from '../../src/infra/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,6 +216,7 @@ export async function startControlCluster(
       await producer?.disconnect().catch(() => undefined);
       await client.close();
       state.client.destroy();
+      rmSync(dir, { recursive: true, force: true });
       await receiver.close();
       await emulator.close();
     },

@@ -1,6 +1,7 @@
 // A node whose start fails part-way (here: its HTTP port is taken, the last start-up step) stops
 // what it had already started — flags watcher, alerting, watchdog, guardian, control plane,
 // Kafka clients — before the error reaches the caller: no timer or socket of it outlives the call.
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
@@ -17,6 +18,7 @@ test('a start that fails at its last step leaves no timers or sockets behind', a
   t.teardown(() => taken.close());
   const port = (taken.address() as AddressInfo).port;
   const run = uniq('startfail');
+  t.teardown(() => rmSync(`/tmp/${run}`, { recursive: true, force: true }));
   const config = parseNodeConfig({
     local: true,
     kafka: { brokers: brokers() },

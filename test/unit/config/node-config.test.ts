@@ -1,13 +1,16 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadNodeConfig, parseNodeConfig, resolveNodeId } from '../../../src/config/node-config.js';
 import { ConfigError } from '../../../src/errors.js';
 
+const root = mkdtempSync(join(tmpdir(), 'tributary-config-'));
+test.after.always(() => rmSync(root, { recursive: true, force: true }));
+let files = 0;
+
 function file(contents: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tributary-config-'));
-  const path = join(dir, 'node.json');
+  const path = join(root, `node-${files++}.json`);
   writeFileSync(path, contents);
   return path;
 }

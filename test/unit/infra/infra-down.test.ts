@@ -2,13 +2,19 @@
 // Kafka then took minutes to start); without it the default instance keeps its data. No server
 // is started here: the instance directories are made by hand, with pids that are not running.
 import test from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { infraDown } from '../../../src/infra/local-infra.js';
 
+const cacheDirs: string[] = [];
+test.after.always(() => {
+  for (const d of cacheDirs) rmSync(d, { recursive: true, force: true });
+});
+
 function instance(withState: boolean) {
   const cacheDir = mkdtempSync(join(tmpdir(), 'tributary-infra-'));
+  cacheDirs.push(cacheDir);
   const dir = join(cacheDir, 'instances', 'default');
   mkdirSync(join(dir, 'kafka', 'data', 'topic-0'), { recursive: true });
   writeFileSync(join(dir, 'kafka', 'data', 'topic-0', '00000000000000000000.log'), 'records');

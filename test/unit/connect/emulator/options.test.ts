@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../../../src/errors.js';
@@ -59,6 +59,7 @@ test('faults validate every knob', (t) => {
 
 test('an apps file must be readable JSON', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-emulator-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, '{"apps":');
   t.throws(() => readAppsFile(bad), { message: /not valid JSON/ });
