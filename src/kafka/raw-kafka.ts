@@ -101,7 +101,6 @@ export async function sendRaw<T>(broker: BrokerLike, apiKey: number, definitions
 /** One kafkajs Cluster (its own connections) for raw requests; reconnects after `reset()`. */
 export class RawKafka {
   private cluster: Promise<ClusterLike> | undefined;
-  private readonly brokers = new Map<number, Promise<BrokerLike>>();
 
   constructor(private readonly kafka: Kafka) {}
 
@@ -117,18 +116,8 @@ export class RawKafka {
     return this.cluster;
   }
 
-  /**
-   * A broker's connection, one lookup per broker at a time: kafkajs connects a broker on lookup,
-   * and concurrent first lookups would each open a connection that disconnect() never closes.
-   */
   async broker(nodeId: number): Promise<BrokerLike> {
-    let found = this.brokers.get(nodeId);
-    if (!found) {
-      found = this.connected().then((c) => c.findBroker({ nodeId: String(nodeId) }));
-      this.brokers.set(nodeId, found);
-      found.catch(() => this.brokers.get(nodeId) === found && this.brokers.delete(nodeId));
-    }
-    return found;
+    return (await this.connected()).findBroker({ nodeId: String(nodeId) });
   }
 
   async groupCoordinator(groupId: string): Promise<CoordinatorLike> {
@@ -157,13 +146,10 @@ export class RawKafka {
    */
   async lastRecords(topic: string): Promise<Map<number, KafkaMessage>> {
     try {
-      const byLeader = await this.leaders(topic);
       const out = new Map<number, KafkaMessage>();
       await Promise.all(
-        [...byLeader].map(async ([leader, partitions]) => {
-          const broker = await this.broker(leader);
-          const [starts, ends] = await Promise.all([EARLIEST, LATEST].map((timestamp) => offsetsAt(broker, topic, partitions, timestamp)));
-          const wanted = partitions.filter((p) => ends!.get(p)! > starts!.get(p)!);
+        (await this.ranges(topic)).map(async ({ broker, partitions, starts, ends }) => {
+          const wanted = partitions.filter((p) => ends.get(p)! > starts.get(p)!);
           if (wanted.length === 0) return;
           const res = await sendRaw<FetchResponse>(broker, apiKeys.Fetch, requests.Fetch, {
             replicaId: -1,
@@ -171,11 +157,11 @@ export class RawKafka {
             minBytes: 0,
             maxBytes: lastRecordFetchBytes * wanted.length,
             isolationLevel: 1,
-            topics: [{ topic, partitions: wanted.map((partition) => ({ partition, fetchOffset: String(ends!.get(partition)! - 1n), maxBytes: lastRecordFetchBytes })) }],
+            topics: [{ topic, partitions: wanted.map((partition) => ({ partition, fetchOffset: String(ends.get(partition)! - 1n), maxBytes: lastRecordFetchBytes })) }],
           });
           for (const pd of res.responses.find((r) => r.topicName === topic)?.partitions ?? []) {
             if (pd.errorCode !== 0) throw new TributaryError(ErrorCode.kafkaUnavailable, `fetch of ${topic} partition ${pd.partition}: error code ${pd.errorCode}`);
-            const messages = new Batch(topic, String(ends!.get(pd.partition)! - 1n), pd).messages;
+            const messages = new Batch(topic, String(ends.get(pd.partition)! - 1n), pd).messages;
             const last = messages[messages.length - 1];
             if (last) out.set(pd.partition, last);
           }
@@ -195,16 +181,9 @@ export class RawKafka {
    */
   async groupPositions(groupId: string, topic: string): Promise<{ committed: Map<number, bigint>; offsets: { partition: number; low: string; high: string }[] }> {
     try {
-      const byLeader = await this.leaders(topic);
-      const offsets: { partition: number; low: string; high: string }[] = [];
-      await Promise.all(
-        [...byLeader].map(async ([leader, partitions]) => {
-          const broker = await this.broker(leader);
-          const [starts, ends] = await Promise.all([EARLIEST, LATEST].map((timestamp) => offsetsAt(broker, topic, partitions, timestamp)));
-          for (const p of partitions) offsets.push({ partition: p, low: String(starts!.get(p)!), high: String(ends!.get(p)!) });
-        }),
-      );
-      offsets.sort((a, b) => a.partition - b.partition);
+      const offsets = (await this.ranges(topic))
+        .flatMap(({ partitions, starts, ends }) => partitions.map((p) => ({ partition: p, low: String(starts.get(p)!), high: String(ends.get(p)!) })))
+        .sort((a, b) => a.partition - b.partition);
       const coordinator = await this.groupCoordinator(groupId);
       const res = await coordinator.offsetFetch({ groupId, topics: [{ topic, partitions: offsets.map(({ partition }) => ({ partition })) }] });
       const committed = new Map<number, bigint>();
@@ -229,6 +208,17 @@ export class RawKafka {
     if (/^KafkaJS(Connection|ConnectionClosed|RequestTimeout)Error$/.test(name)) await this.reset();
   }
 
+  /** Per leader of a topic: its partitions and their log start and end offsets. */
+  private async ranges(topic: string): Promise<{ broker: BrokerLike; partitions: number[]; starts: Map<number, bigint>; ends: Map<number, bigint> }[]> {
+    return Promise.all(
+      [...(await this.leaders(topic))].map(async ([leader, partitions]) => {
+        const broker = await this.broker(leader);
+        const [starts, ends] = await Promise.all([offsetsAt(broker, topic, partitions, EARLIEST), offsetsAt(broker, topic, partitions, LATEST)]);
+        return { broker, partitions, starts, ends };
+      }),
+    );
+  }
+
   /** A topic's partitions by leader; a topic or partition error (no leader yet, say) throws. */
   private async leaders(topic: string): Promise<Map<number, number[]>> {
     const [md] = await this.metadata([topic]);
@@ -245,7 +235,6 @@ export class RawKafka {
   async reset(): Promise<void> {
     const cluster = this.cluster;
     this.cluster = undefined;
-    this.brokers.clear();
     await cluster?.then((c) => c.disconnect()).catch(() => undefined);
   }
 }
