@@ -4,6 +4,7 @@
 import test from 'ava';
 import { ensureTopic } from '../../../src/kafka/kafka.js';
 import { grewPast, OffsetWatcher } from '../../../src/kafka/offset-watcher.js';
+import { retryLookup } from '../../../src/kafka/tail-reader.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { eventually, testKafka, uniq } from '../../helpers/infra.js';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
@@ -134,7 +135,8 @@ test('a commit without a group member is refused while the group has members (an
   await env.produce(env.names[0]!, 0, 2);
   watcher.watch(env.names[0]!, new Map([[0, 2n], [1, 0n]]), { wake: () => undefined });
   await watcher.poll();
-  await watcher.commit(groupId, env.names[0]!, new Map([[0, '2']]));
+  // A fresh broker may still be loading the group's coordinator (NOT_COORDINATOR): retried, as callers do.
+  await retryLookup(() => watcher.commit(groupId, env.names[0]!, new Map([[0, '2']])));
   const committed = await env.admin.fetchOffsets({ groupId, topics: [env.names[0]!] });
   t.is(committed[0]!.partitions.find((p) => p.partition === 0)!.offset, '2', 'an empty group takes the commit');
 
