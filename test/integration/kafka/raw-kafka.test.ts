@@ -13,7 +13,9 @@ async function env(t: { teardown(fn: () => Promise<void>): void }) {
   const kafka = testKafka();
   const admin = kafka.admin();
   await admin.connect();
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  // Idempotent: a send retried on a topic just created (NOT_LEADER) never writes a record twice,
+  // and these tests count records and offsets exactly.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const raw = new RawKafka(kafka);
   t.teardown(async () => {
