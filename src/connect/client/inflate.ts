@@ -1,5 +1,5 @@
 // gunzip of a Connect body on the event loop itself (minizlib: Node's zlib binding, synchronous),
-// pulled one network chunk at a time, so a slow caller still stops the socket reads.
+// fed one network chunk at a time by the read session, which decides when to read the next.
 //
 // Why not node:zlib's stream: it inflates on the libuv thread pool, one round trip per chunk.
 // Measured on 2 CPUs (BENCHMARKS.md, "Connect client"): over HTTP that hand-off cost as much CPU
@@ -11,46 +11,52 @@ import { Gunzip } from 'minizlib';
  * Compressed bytes are inflated at most this many at a time. Deflate expands by 1032:1 at most,
  * so one write yields ≤ ~16 MiB even for a hostile stream: memory stays bounded per stream.
  */
-const maxInputSlice = 16 * 1024;
+export const maxInputSlice = 16 * 1024;
 
 /**
- * Yields the decompressed chunks (each ≤ `chunkBytes`) of a gzip byte stream. Ends when the
- * source ends and the gzip member is complete. Throws zlib's error (with its `code`) on corrupt
- * or truncated input, after what earlier steps decoded; the failing step yields nothing, and the
- * client re-reads those lines from its confirmed offset. `onCompressed` sees every network chunk.
+ * A synchronous gunzip of one gzip member. `write` takes at most `maxInputSlice` bytes and
+ * returns the decompressed chunks (each ≤ `chunkBytes`) they completed; `end` checks the member
+ * is whole. On corrupt or truncated input `failure` holds zlib's error (with its `code`) once the
+ * failing call's output is returned: what decoded before it stands, and the client re-reads what
+ * follows from its confirmed offset.
  */
-export async function* gunzipChunks(
-  source: AsyncIterable<Uint8Array>,
-  onCompressed: (chunk: Uint8Array) => void,
-  chunkBytes: number,
-): AsyncGenerator<Buffer, void, undefined> {
-  // chunkSize is passed through to node:zlib; minizlib's own option type does not list it.
-  const gunzip = new Gunzip({ chunkSize: chunkBytes } as ConstructorParameters<typeof Gunzip>[0]);
-  let out: Buffer[] = [];
-  let failure: unknown;
-  gunzip.on('data', (chunk: Buffer) => out.push(chunk));
-  gunzip.on('error', (err: unknown) => {
-    failure ??= err;
-  });
-  const take = () => {
-    const taken = out;
-    out = [];
+export class Gunzipper {
+  private readonly gunzip: Gunzip;
+  private out: Buffer[] = [];
+  private failed: unknown;
+
+  constructor(chunkBytes: number) {
+    // chunkSize is passed through to node:zlib; minizlib's own option type does not list it.
+    this.gunzip = new Gunzip({ chunkSize: chunkBytes } as ConstructorParameters<typeof Gunzip>[0]);
+    this.gunzip.on('data', (chunk: Buffer) => this.out.push(chunk));
+    this.gunzip.on('error', (err: unknown) => {
+      this.failed ??= err;
+    });
+  }
+
+  /** zlib's error, once input failed to inflate; nothing written after it is decoded. */
+  get failure(): unknown {
+    return this.failed;
+  }
+
+  write(slice: Buffer): Buffer[] {
+    this.gunzip.write(slice);
+    return this.take();
+  }
+
+  /** Finishing checks the member is whole: a body cut before the gzip trailer fails here. */
+  end(): Buffer[] {
+    this.gunzip.end();
+    return this.take();
+  }
+
+  close(): void {
+    this.gunzip.close();
+  }
+
+  private take(): Buffer[] {
+    const taken = this.out;
+    this.out = [];
     return taken;
-  };
-  try {
-    for await (const chunk of source) {
-      onCompressed(chunk);
-      for (let at = 0; at < chunk.length; at += maxInputSlice) {
-        gunzip.write(Buffer.from(chunk.buffer, chunk.byteOffset + at, Math.min(maxInputSlice, chunk.length - at)));
-        yield* take();
-        if (failure !== undefined) throw failure;
-      }
-    }
-    // Finishing checks the member is whole: a body cut before the gzip trailer fails here.
-    gunzip.end();
-    yield* take();
-    if (failure !== undefined) throw failure;
-  } finally {
-    gunzip.close();
   }
 }

@@ -1,10 +1,15 @@
-// Reads one 200 response: gunzip (on the event loop) → bounded splitter → parser, pulled by the
-// consumer so a slow caller stops the socket reads. Ends cleanly on EOF; throws a transient error
-// for anything else.
+// Reads one 200 response: gunzip (on the event loop) → bounded splitter → parser. The body flows
+// only while the caller waits for items, so a slow caller stops the socket reads. Ends cleanly on
+// EOF; throws a transient error for anything else.
+//
+// Driven by the body's 'data' events, not by async iteration: a keep-alive line (one per idle
+// stream per second or so, a thousand streams on a node) is inflated, framed and counted inside
+// the socket's read callback, with no promise, generator step or timer of its own. Promises are
+// made only when items are handed out.
 import { Readable } from 'node:stream';
 import { ErrorCode, TributaryError } from '../../errors.js';
 import type { ConnectClientCounters } from './counters.js';
-import { gunzipChunks } from './inflate.js';
+import { Gunzipper, maxInputSlice } from './inflate.js';
 import { parseLine } from './line-parser.js';
 import { LineSplitter } from './line-splitter.js';
 import type { TransportResponse } from './http-transport.js';
@@ -29,8 +34,8 @@ export interface SessionContext {
 }
 
 /**
- * Yields the items of each decompressed chunk as one array (fewer async hops per event); the
- * next chunk is read only when the caller asks for it, which is the backpressure path.
+ * Yields the items decoded from the body, a network chunk (or a gunzip input slice of one) at a
+ * time; the next bytes are read only when the caller asks for more, which is the backpressure path.
  */
 export async function* readSession(
   res: Extract<TransportResponse, { kind: 'stream' }>,
@@ -38,103 +43,248 @@ export async function* readSession(
   ctx: SessionContext,
   signal: AbortSignal,
 ): AsyncGenerator<SessionItem[], void, undefined> {
-  const { counters } = ctx;
-  const source: Readable = res.body instanceof Readable ? res.body : Readable.from(res.body, { objectMode: false });
-  const chunks: AsyncIterator<Buffer> = res.gzip
-    ? gunzipChunks(source, (chunk) => (counters.bytesReceived += chunk.length), options.chunkBytes)
-    : (source[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
-  const splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes, headBytes: options.poisonHeadBytes });
-  // Time spent *waiting for the network* since the last complete line. Time the caller spends
-  // holding an item is not idleness: under backpressure we are simply not reading.
-  let idleMs = 0;
-  let badInRow = 0;
-  // Leaving must not depend on the transport noticing: an abort or the idle timer rejects the
-  // read in progress at once, and tears the body down. (One settle function per read, not a
-  // race against one long-lived promise, which would keep every chunk it ever raced alive.)
-  let stoppedBy: Error | undefined;
-  let interrupt: ((err: Error) => void) | undefined;
-  const end = (err: Error) => {
-    stoppedBy ??= err;
-    interrupt?.(err);
-    // Without the error: the reader hears it through `interrupt`, and an 'error' event on a
-    // body nobody is iterating right now would be an uncaught exception.
-    source.destroy();
-  };
-  const onAbort = () => end(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-  signal.addEventListener('abort', onAbort, { once: true });
+  const reader = new SessionReader(res, options, ctx, signal);
   try {
-    if (signal.aborted) onAbort();
     for (;;) {
-      const waitStart = performance.now();
-      const timer = setTimeout(() => {
-        end(new TributaryError(ErrorCode.connectIdleTimeout, `no complete line or keep-alive from Connect for ${options.idleTimeoutMs} ms`));
-      }, Math.max(1, options.idleTimeoutMs - idleMs));
-      let next: IteratorResult<Buffer>;
-      try {
-        next = await new Promise<IteratorResult<Buffer>>((resolve, reject) => {
-          if (stoppedBy) return reject(stoppedBy);
-          interrupt = reject;
-          chunks.next().then(resolve, reject);
-        });
-      } catch (err) {
-        throw streamError(err);
-      } finally {
-        interrupt = undefined;
-        clearTimeout(timer);
+      const items = await reader.next();
+      if (items === undefined) return;
+      yield items;
+    }
+  } finally {
+    reader.close();
+  }
+}
+
+interface Waiter {
+  resolve: (items: SessionItem[] | undefined) => void;
+  reject: (err: TributaryError) => void;
+}
+
+class SessionReader {
+  private readonly source: Readable;
+  private readonly gunzip: Gunzipper | undefined;
+  private readonly splitter: LineSplitter;
+  private readonly counters: ConnectClientCounters;
+  /** Items decoded and not yet handed out. */
+  private ready: SessionItem[] = [];
+  /** A network chunk whose remaining slices wait for the caller's next pull. */
+  private input: Buffer | undefined;
+  private inputAt = 0;
+  private waiter: Waiter | undefined;
+  /** Set once: thrown after the items decoded before it are handed out. */
+  private failure: TributaryError | undefined;
+  /** The body ended ('end' comes once its last chunk is taken, even with part of it not inflated yet). */
+  private sourceEnded = false;
+  /** The end is processed: every byte inflated, the gzip member checked. */
+  private ended = false;
+  private closed = false;
+  private badInRow = 0;
+  // Time spent *waiting for the network* since the last complete line. Time the caller spends
+  // holding items is not idleness: under backpressure we are simply not reading. The timer is not
+  // touched per line; when it fires it re-arms for whatever idle time is left.
+  private idleMs = 0;
+  private waitingSince: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onAbort: () => void;
+
+  constructor(
+    res: Extract<TransportResponse, { kind: 'stream' }>,
+    private readonly options: SessionOptions,
+    private readonly ctx: SessionContext,
+    private readonly signal: AbortSignal,
+  ) {
+    this.counters = ctx.counters;
+    this.source = res.body instanceof Readable ? res.body : Readable.from(res.body, { objectMode: false });
+    this.gunzip = res.gzip ? new Gunzipper(options.chunkBytes) : undefined;
+    this.splitter = new LineSplitter({ maxLineBytes: options.maxLineBytes, headBytes: options.poisonHeadBytes });
+    // Paused before the 'data' listener, which would otherwise start the flow at once.
+    this.source.pause();
+    this.source.on('data', (chunk: Uint8Array) => this.onData(chunk));
+    this.source.on('end', () => this.onEnd());
+    this.source.on('error', (err: unknown) => this.fail(streamError(err)));
+    this.source.on('close', () => {
+      if (!this.sourceEnded) this.fail(streamError(Object.assign(new Error('Connect stream closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+    });
+    this.onAbort = () => this.fail(streamError(signal.reason instanceof Error ? signal.reason : new Error('aborted')));
+    signal.addEventListener('abort', this.onAbort, { once: true });
+    if (signal.aborted) this.onAbort();
+  }
+
+  /** The next items; `undefined` at the end of the body. Rejects with the error that ended it. */
+  next(): Promise<SessionItem[] | undefined> {
+    // The rest of a chunk cut short for the previous pull comes before the network.
+    if (this.ready.length === 0 && this.input !== undefined && this.failure === undefined) this.inflateInput();
+    if (this.ready.length === 0 && this.input === undefined && this.sourceEnded && !this.ended) this.finish();
+    if (this.ready.length > 0) return Promise.resolve(this.take());
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.waitingSince = performance.now();
+      this.timer ??= setTimeout(() => this.checkIdle(), Math.max(1, this.options.idleTimeoutMs - this.idleMs));
+      this.source.resume();
+    });
+  }
+
+  /** Leaves: a partial line at the end (EOF, error, or the caller leaving) is never parsed (S1). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    clearTimeout(this.timer);
+    if (this.splitter.end() > 0) this.counters.partialTailsDiscarded++;
+    // Without the error: an 'error' event on a body would be an uncaught exception.
+    this.source.destroy();
+    this.gunzip?.close();
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.failure !== undefined || this.closed) return;
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.counters.bytesReceived += buf.length;
+    // The body flows only once a cut-short chunk is used up; should bytes come early anyway, they
+    // queue behind it rather than replace it.
+    this.input = this.input === undefined ? buf : Buffer.concat([this.input.subarray(this.inputAt), buf]);
+    this.inputAt = 0;
+    this.inflateInput();
+    this.settle();
+  }
+
+  private onEnd(): void {
+    this.sourceEnded = true;
+    // A chunk cut short for the caller is inflated first; its next pull finishes.
+    if (this.input === undefined) this.finish();
+  }
+
+  private finish(): void {
+    if (this.failure !== undefined || this.closed) return;
+    // Finishing checks the gzip member is whole: a body cut before its trailer fails here.
+    if (this.gunzip) this.decoded(this.gunzip.end());
+    if (this.gunzip?.failure !== undefined) this.fail(streamError(this.gunzip.failure));
+    this.ended = true;
+    this.settle();
+  }
+
+  /**
+   * Inflates the pending network chunk a slice at a time, stopping after the first slice that
+   * completes items: memory stays bounded by one slice's output, and the rest waits for the pull.
+   */
+  private inflateInput(): void {
+    const input = this.input!;
+    while (this.inputAt < input.length && this.failure === undefined) {
+      if (!this.gunzip) {
+        this.inputAt = input.length;
+        this.decoded([input]);
+        break;
       }
-      idleMs += performance.now() - waitStart;
-      if (next.done) return;
+      const end = Math.min(input.length, this.inputAt + maxInputSlice);
+      const outs = this.gunzip.write(input.subarray(this.inputAt, end));
+      this.inputAt = end;
+      this.decoded(outs);
+      if (this.gunzip.failure !== undefined) this.fail(streamError(this.gunzip.failure));
+      if (this.ready.length > 0) break;
+    }
+    if (this.inputAt >= input.length) this.input = undefined;
+  }
+
+  private decoded(chunks: Buffer[]): void {
+    for (const value of chunks) {
+      if (this.failure !== undefined) return;
       // The lines handed out are slices of this chunk, never copied one by one. A chunk that
       // fills at least a quarter of the buffer behind it (busy streams) is used in place: a copy
       // would only add allocation and GC work. A small one (trickles, keep-alives) is copied, so
       // an event held later never pins gunzip's mostly empty 64 KiB output buffer.
-      const value = next.value;
       const chunk = value.length * 4 >= value.buffer.byteLength ? value : Buffer.from(value);
-      counters.bytesDecompressed += chunk.length;
-      if (!res.gzip) counters.bytesReceived += chunk.length;
-      const framed = splitter.push(chunk);
+      this.counters.bytesDecompressed += chunk.length;
+      const framed = this.splitter.push(chunk);
       if (framed.length === 0) continue;
-      idleMs = 0;
-      const out: SessionItem[] = [];
+      this.idleMs = 0;
+      if (this.waitingSince !== undefined) this.waitingSince = performance.now();
       for (const f of framed) {
-        counters.lines++;
-        const parsed = parseLine(f, ctx.lastSeenOffset, options.poisonRawBytes);
+        this.counters.lines++;
+        const parsed = parseLine(f, this.ctx.lastSeenOffset, this.options.poisonRawBytes);
         switch (parsed.kind) {
           case 'keepAlive':
-            counters.keepAlives++;
+            this.counters.keepAlives++;
             break;
           case 'offsetUpdate':
-            counters.offsetUpdates++;
-            badInRow = 0;
-            out.push(parsed);
+            this.counters.offsetUpdates++;
+            this.badInRow = 0;
+            this.ready.push(parsed);
             break;
           case 'event':
-            badInRow = 0;
-            ctx.lastSeenOffset = parsed.offset;
-            out.push(parsed);
+            this.badInRow = 0;
+            this.ctx.lastSeenOffset = parsed.offset;
+            this.ready.push(parsed);
             break;
           case 'poison':
-            counters.poison++;
-            if (parsed.code === ErrorCode.poisonOversizedLine) counters.oversizedLines++;
-            out.push(parsed);
+            this.counters.poison++;
+            if (parsed.code === ErrorCode.poisonOversizedLine) this.counters.oversizedLines++;
+            this.ready.push(parsed);
             // Corrupt bytes can decode to garbage lines before zlib notices (S2): after K in a
             // row, stop trusting this connection and resume from the last confirmed offset.
-            if (++badInRow >= options.maxConsecutiveBadLines) {
-              yield out;
-              throw corruptStream('bad_lines', `${badInRow} consecutive bad lines from Connect`);
+            if (++this.badInRow >= this.options.maxConsecutiveBadLines) {
+              this.fail(corruptStream('bad_lines', `${this.badInRow} consecutive bad lines from Connect`));
+              return;
             }
             break;
         }
       }
-      if (out.length > 0) yield out;
     }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    // A partial line at the end (EOF, error, or the caller leaving) is never parsed (S1).
-    if (splitter.end() > 0) counters.partialTailsDiscarded++;
-    source.destroy();
-    // Closes the inflater (the generator's own finally). When a read is still in flight the
-    // return waits for it, and that read fails with the teardown error: nothing to report.
-    chunks.return?.(undefined).catch(() => undefined);
+  }
+
+  /** Hands out what is ready (or the end, or the failure) to a waiting caller, and stops reading. */
+  private settle(): void {
+    const waiter = this.waiter;
+    if (!waiter) {
+      if (this.ready.length > 0) this.source.pause();
+      return;
+    }
+    if (this.ready.length > 0) {
+      this.stopWaiting();
+      waiter.resolve(this.take());
+    } else if (this.failure !== undefined) {
+      this.stopWaiting();
+      waiter.reject(this.failure);
+    } else if (this.ended) {
+      this.stopWaiting();
+      waiter.resolve(undefined);
+    }
+  }
+
+  private stopWaiting(): void {
+    this.waiter = undefined;
+    if (this.waitingSince !== undefined) this.idleMs += performance.now() - this.waitingSince;
+    this.waitingSince = undefined;
+    if (!this.closed && this.failure === undefined && !this.ended) this.source.pause();
+  }
+
+  private take(): SessionItem[] {
+    const items = this.ready;
+    this.ready = [];
+    return items;
+  }
+
+  private checkIdle(): void {
+    this.timer = undefined;
+    if (this.waitingSince === undefined || this.closed) return;
+    const idle = this.idleMs + performance.now() - this.waitingSince;
+    if (idle >= this.options.idleTimeoutMs) {
+      this.fail(new TributaryError(ErrorCode.connectIdleTimeout, `no complete line or keep-alive from Connect for ${this.options.idleTimeoutMs} ms`));
+      return;
+    }
+    this.timer = setTimeout(() => this.checkIdle(), Math.max(1, this.options.idleTimeoutMs - idle));
+  }
+
+  /** Ends the session with `err` (the first one wins) after the items already decoded. */
+  private fail(err: TributaryError): void {
+    if (this.failure !== undefined || this.closed) return;
+    this.failure = err;
+    this.input = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    // Stop reading at once; the error reaches the caller through `next`, not an 'error' event.
+    this.source.destroy();
+    this.settle();
   }
 }

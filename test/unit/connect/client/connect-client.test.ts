@@ -1,10 +1,11 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { ErrorCode, TributaryError } from '../../../../src/errors.js';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ConnectClient, type ConnectClientDeps, type ConnectTransport, type StreamItem } from '../../../../src/connect/client/index.js';
 import type { ConnectClientOptionsInput } from '../../../../src/connect/client/options.js';
-import { FakeConnect, eventLine, statusError, type Script } from './fake-transport.js';
+import { FakeConnect, eventLine, gzipFlushed, statusError, type Script } from './fake-transport.js';
 
 const base: ConnectClientOptionsInput = { appKey: 'app', token: 'tok', baseUrl: 'http://127.0.0.1:1', allowAnyHost: true, start: 'EARLIEST' };
 
@@ -310,4 +311,64 @@ test('the token is not among the visible options', (t) => {
   const { c } = client(new FakeConnect(0, [{ kind: 'serve' }]));
   t.false(JSON.stringify(c.options).includes('tok"'));
   t.false('token' in c.options);
+});
+
+test('a body closed before its end reconnects as a network failure, after the events that arrived before it', async (t) => {
+  const lines = Array.from({ length: 5 }, (_, i) => eventLine(i + 1));
+  const gz = await gzipFlushed(lines);
+  let opens = 0;
+  const transport: ConnectTransport = {
+    open: async () => {
+      opens++;
+      const body = new Readable({ read() {} });
+      if (opens === 1) {
+        body.push(gz.subarray(0, gz.length - 20)); // every line, not the gzip trailer
+        setTimeout(() => body.destroy(), 20); // no error, no end: the transport just let go
+      } else {
+        body.push(gz);
+        body.push(null);
+      }
+      return { kind: 'stream', gzip: true, body };
+    },
+    close: async () => undefined,
+  };
+  const c = new ConnectClient(base, { transport, random: () => 0.5, sleep: async () => undefined });
+  const { items, error } = await collect(c, (seen) => seen.filter((i) => i.kind === 'reconnecting').length >= 2, (i) => i.kind === 'event' && c.confirm(i.offset));
+  t.is(error, undefined);
+  t.deepEqual(events(items), [1, 2, 3, 4, 5]);
+  const reasons = items.flatMap((i) => (i.kind === 'reconnecting' ? [i.reason] : []));
+  t.deepEqual(reasons, ['network', 'ended']);
+  const first = items.find((i) => i.kind === 'reconnecting');
+  t.regex(first?.kind === 'reconnecting' ? (first.error?.message ?? '') : '', /closed before its end/);
+});
+
+test('one large network chunk is inflated a slice at a time as the caller pulls, in order and complete', async (t) => {
+  // Incompressible bodies: 300 events of ~1 KiB compress to about as much, one 300 KiB chunk.
+  const noise = (o: number) => eventLine(o, { body: { name: 'x', value: o, noise: randomBytes(700).toString('base64') } });
+  const lines = Array.from({ length: 300 }, (_, i) => noise(i + 1));
+  const gz = await gzipFlushed(lines);
+  t.true(gz.length > 200 * 1024);
+  let opens = 0;
+  const transport: ConnectTransport = {
+    open: async () => {
+      opens++;
+      return { kind: 'stream', gzip: true, body: Readable.from([gz], { objectMode: false }) };
+    },
+    close: async () => undefined,
+  };
+  const c = new ConnectClient(base, { transport, random: () => 0.5, sleep: async () => undefined });
+  const ac = new AbortController();
+  const batches: number[] = [];
+  const seen: number[] = [];
+  for await (const batch of c.batches(ac.signal)) {
+    const evs = batch.flatMap((i) => (i.kind === 'event' ? [Number(i.offset)] : []));
+    if (evs.length > 0) batches.push(evs.length);
+    seen.push(...evs);
+    if (seen.length >= 300) ac.abort();
+  }
+  t.deepEqual(seen, Array.from({ length: 300 }, (_, i) => i + 1));
+  t.is(opens, 1);
+  // ≤ 16 KiB of compressed input per pull: a few dozen events each, never the whole chunk at once.
+  t.true(batches.length >= 10, `batches: ${batches.join(',')}`);
+  t.true(Math.max(...batches) <= 40, `batches: ${batches.join(',')}`);
 });
