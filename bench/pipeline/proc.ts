@@ -14,6 +14,8 @@ const HZ = 100;
 export interface ProcReading {
   /** utime + stime, seconds. */
   cpuSec: number;
+  /** stime alone (the kernel's share: syscalls, socket reads and writes), seconds. */
+  sysSec: number;
   rssBytes: number;
 }
 
@@ -23,9 +25,10 @@ export function readProc(pid: number): ProcReading | undefined {
     // Fields after the ")" of comm (which may contain spaces): state is field 3, utime 14, stime 15.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cpuSec = (Number(rest[11]) + Number(rest[12])) / HZ;
+    const sysSec = Number(rest[12]) / HZ;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { cpuSec, rssBytes: rssKb * 1024 };
+    return { cpuSec, sysSec, rssBytes: rssKb * 1024 };
   } catch {
     return undefined;
   }
