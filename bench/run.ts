@@ -60,6 +60,8 @@ const packed = nodeFlags['source.packRecords'] === true;
 const coldEmulator = flag('cold-emulator');
 // --keepalive-ms N: the emulator's keep-alive interval (default 1,000; what the node's idle streams cost scales with it).
 const keepAliveMs = Number(opt('keepalive-ms', '1000'));
+// --small-rate R: events/s of each of scenario 3's small apps (default 0.02; 0 leaves only keep-alives and the node's own work).
+const smallRate = Number(opt('small-rate', '0.02'));
 // --node-log debug: the nodes' log level (their logs are in the work dir, kept with --keep-work).
 const nodeLogLevel = opt('node-log', 'warn');
 const keepWork = flag('keep-work');
@@ -524,7 +526,7 @@ async function scenario3(): Promise<void> {
   // the busy measurement. The same shape runs first alone on a node: the single-tenant baseline.
   const quietBusy = (key: string) => emuApp(key, { rate: 'max', totalEvents: 0, retainEvents: cfg.busyEvents });
   const small: EmuApp[] = [];
-  for (let i = 0; i < total - busy; i++) small.push({ key: `${runId}-t${i}`, token: `tok-t${i}`, size: 'small', rate: 0.02 });
+  for (let i = 0; i < total - busy; i++) small.push({ key: `${runId}-t${i}`, token: `tok-t${i}`, size: 'small', ...(smallRate > 0 ? { rate: smallRate } : { rate: 'max' as const, totalEvents: 0 }) });
   const crowdBusy = Array.from({ length: busy }, (_, i) => quietBusy(`${runId}-busy${i}`));
   const aloneBusy = Array.from({ length: busy }, (_, i) => quietBusy(`${runId}-alone${i}`));
   const emu = await startEmulator('emulator-s3', [...small, ...crowdBusy, ...aloneBusy]);
@@ -677,7 +679,7 @@ async function scenario3(): Promise<void> {
     const extRss = (x: number) => Math.round(base + ((x - base) * 1000) / total);
     const threadLine = threads.length ? `Node CPU by thread in the idle window (% of a core): ${threads.slice(0, 6).map((x) => `${x.thread} ${x.pct}`).join(', ')}.` : '';
     md.push(
-      `#### 3. Many tenants: ${total} integrations on one node (${total - busy} small apps at 0.02 events/s, ${busy} busy with ${fmt(cfg.busyEvents)} events each)`,
+      `#### 3. Many tenants: ${total} integrations on one node (${total - busy} small apps at ${smallRate} events/s, ${busy} busy with ${fmt(cfg.busyEvents)} events each)`,
       '',
       `${ctxLine(from, idleTo)}. ${s3Profile ? 'The node ran with \`--cpu-prof --cpu-prof-interval 2000\` (\`--s3-profile\`; the sampler adds ~1.5–2.5 % of a core to the idle figure).' : 'The node ran without a profiler (\`--s3-profile\` adds one).'} The busy apps' events are generated at once (emulator \`generate\`) 5 s after every integration runs; the baseline is the same ${busy} busy apps alone on a node, before the crowd.`,
       '',

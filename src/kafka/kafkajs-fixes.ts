@@ -21,6 +21,17 @@
 //    - kafkajs's Encoder grows its buffer with zero-filled `Buffer.alloc`. Every byte of it is
 //      written before it is read: `buffer` returns only the written prefix. So growth uses
 //      `allocUnsafe`.
+//
+// 3. Every send scans the producer's whole topic list, twice (kafkajs issue #1605; PR #1612 was
+//    never merged). Before each send, BrokerPool.refreshMetadataIfNecessary checks that every topic
+//    the producer ever sent to is in the metadata with `every` over `some`: O(topics²) string
+//    compares. The node's one producer writes every integration's topic, so with 1,000 of them
+//    each send cost ~6 ms of CPU before any byte was encoded, and the busy integrations paid it
+//    for the quiet ones (scenario 3). Cluster.addMultipleTargetTopics copied the whole target set
+//    per send too, and findTopicPartitionMetadata scans the list per topic sent. The fixed versions
+//    look topics up in an index built once per metadata response (kafkajs replaces the metadata
+//    object on every refresh and never edits it), and a send whose topics are all known already
+//    skips the target-set bookkeeping: kafkajs would find nothing changed and refresh nothing.
 import Module, { createRequire } from 'node:module';
 
 interface RequestQueueLike {
@@ -73,6 +84,77 @@ function ensureAvailable(this: EncoderLike, length: number): void {
   this.buf = grown;
 }
 
+interface TopicMetadataLike {
+  topic: string;
+  partitionMetadata: unknown[];
+}
+
+interface BrokerPoolLike {
+  metadata: { topicMetadata: TopicMetadataLike[] } | null;
+  metadataExpireAt: number | null;
+  refreshMetadata(topics: string[]): Promise<void>;
+  refreshMetadataIfNecessary(topics: string[]): Promise<void>;
+}
+
+interface ClusterLike {
+  brokerPool: BrokerPoolLike;
+  targetTopics: Set<string>;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  findTopicPartitionMetadata(topic: string): unknown[];
+}
+
+/** kafkajs's BrokerPool and Cluster classes (one of each per client). */
+export function kafkajsBrokerPool(): { prototype: BrokerPoolLike } {
+  return require('kafkajs/src/cluster/brokerPool.js') as { prototype: BrokerPoolLike };
+}
+
+export function kafkajsCluster(): { prototype: ClusterLike } {
+  return require('kafkajs/src/cluster/index.js') as { prototype: ClusterLike };
+}
+
+/** Topic name → its metadata, per metadata response (the array kafkajs decoded it into). */
+const topicIndexes = new WeakMap<TopicMetadataLike[], Map<string, TopicMetadataLike>>();
+
+export function topicIndex(topicMetadata: TopicMetadataLike[]): Map<string, TopicMetadataLike> {
+  let index = topicIndexes.get(topicMetadata);
+  if (!index) {
+    index = new Map(topicMetadata.map((t) => [t.topic, t]));
+    topicIndexes.set(topicMetadata, index);
+  }
+  return index;
+}
+
+function knowsAll(pool: BrokerPoolLike, topics: Iterable<string>): boolean {
+  if (!pool.metadata) return false;
+  const index = topicIndex(pool.metadata.topicMetadata);
+  for (const topic of topics) if (!index.has(topic)) return false;
+  return true;
+}
+
+/** kafkajs's rule (missing, expired, or a topic it has no metadata for), with an indexed lookup. */
+function refreshMetadataIfNecessary(this: BrokerPoolLike, topics: string[]): Promise<void> {
+  const stale = this.metadataExpireAt == null || Date.now() > this.metadataExpireAt;
+  if (stale || !knowsAll(this, topics)) return this.refreshMetadata(topics);
+  return Promise.resolve();
+}
+
+function findTopicPartitionMetadata(this: ClusterLike, topic: string): unknown[] {
+  // kafkajs's own error when nothing is loaded yet.
+  if (!this.brokerPool.metadata?.topicMetadata) return originalFindTopicPartitionMetadata!.call(this, topic);
+  return topicIndex(this.brokerPool.metadata.topicMetadata).get(topic)?.partitionMetadata ?? [];
+}
+
+let originalFindTopicPartitionMetadata: ClusterLike['findTopicPartitionMetadata'] | undefined;
+
+function withTargetTopics(original: ClusterLike['addMultipleTargetTopics']): ClusterLike['addMultipleTargetTopics'] {
+  return function addMultipleTargetTopics(this: ClusterLike, topics: string[]): Promise<void> {
+    // Already targets, already in the metadata: kafkajs would find nothing changed. (A refresh in
+    // flight for other topics is not waited for; these topics do not need it.)
+    if (topics.every((t) => this.targetTopics.has(t)) && knowsAll(this.brokerPool, topics)) return Promise.resolve();
+    return original.call(this, topics);
+  };
+}
+
 /** The module path kafkajs loads its record-batch checksum from. */
 export const kafkajsCrc32cPath = require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js');
 
@@ -95,6 +177,11 @@ export function applyKafkajsFixes(): void {
   if (proto[marker]) return;
   proto.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
   kafkajsEncoder().prototype.ensureAvailable = ensureAvailable;
+  kafkajsBrokerPool().prototype.refreshMetadataIfNecessary = refreshMetadataIfNecessary;
+  const cluster = kafkajsCluster().prototype;
+  originalFindTopicPartitionMetadata = cluster.findTopicPartitionMetadata;
+  cluster.findTopicPartitionMetadata = findTopicPartitionMetadata;
+  cluster.addMultipleTargetTopics = withTargetTopics(cluster.addMultipleTargetTopics);
   const crc = nativeCrc32c();
   if (crc && !require.cache[kafkajsCrc32cPath]) {
     const m = new Module(kafkajsCrc32cPath);

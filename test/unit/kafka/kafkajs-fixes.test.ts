@@ -4,7 +4,7 @@ import test from 'ava';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import * as fixes from '../../../src/kafka/kafkajs-fixes.js';
-import { applyKafkajsFixes, kafkajsCrc32cPath, kafkajsEncoder, kafkajsRequestQueue, nativeCrc32c } from '../../../src/kafka/kafkajs-fixes.js';
+import { applyKafkajsFixes, kafkajsBrokerPool, kafkajsCluster, kafkajsCrc32cPath, kafkajsEncoder, kafkajsRequestQueue, nativeCrc32c } from '../../../src/kafka/kafkajs-fixes.js';
 
 const require = createRequire(import.meta.url);
 
@@ -106,4 +106,76 @@ test('kafkajs\'s Encoder grows without zero-filling and still returns exactly wh
     }),
   );
   t.pass();
+});
+
+// The metadata lookups, on kafkajs's own BrokerPool and Cluster methods with a minimal `this`.
+type Md = { topicMetadata: { topic: string; partitionMetadata: unknown[] }[] };
+const metadataOf = (...topics: string[]): Md => ({ topicMetadata: topics.map((topic) => ({ topic, partitionMetadata: [{ partitionId: 0, leader: 1 }] })) });
+
+function pool(metadata: Md | null, expireAt: number | null = Date.now() + 60_000) {
+  const refreshed: string[][] = [];
+  const self = {
+    metadata,
+    metadataExpireAt: expireAt,
+    async refreshMetadata(topics: string[]) {
+      refreshed.push(topics);
+      self.metadata = metadataOf(...new Set([...(self.metadata?.topicMetadata.map((m) => m.topic) ?? []), ...topics]));
+    },
+  };
+  const ifNecessary = (topics: string[]) => (kafkajsBrokerPool().prototype as unknown as { refreshMetadataIfNecessary(this: unknown, t: string[]): Promise<void> }).refreshMetadataIfNecessary.call(self, topics);
+  return { self, refreshed, ifNecessary };
+}
+
+test('metadata is refreshed when missing, expired or lacking a topic, as kafkajs does, and not otherwise', async (t) => {
+  const topics = Array.from({ length: 3_000 }, (_, i) => `tributary.events.integration-${i}`);
+  const fresh = pool(metadataOf(...topics));
+  await fresh.ifNecessary(topics);
+  await fresh.ifNecessary([topics[2_999]!]);
+  t.deepEqual(fresh.refreshed, [], 'every topic known, metadata fresh');
+  await fresh.ifNecessary([...topics, 'tributary.events.new']);
+  t.deepEqual(fresh.refreshed, [[...topics, 'tributary.events.new']], 'an unknown topic refreshes');
+  // The refresh replaced the metadata: its index is the new one.
+  await fresh.ifNecessary(['tributary.events.new']);
+  t.is(fresh.refreshed.length, 1);
+
+  const none = pool(null);
+  await none.ifNecessary(['a']);
+  t.deepEqual(none.refreshed, [['a']], 'no metadata yet');
+  const expired = pool(metadataOf('a'), Date.now() - 1);
+  await expired.ifNecessary(['a']);
+  t.deepEqual(expired.refreshed, [['a']], 'past metadataMaxAge');
+  const unset = pool(metadataOf('a'), null);
+  await unset.ifNecessary(['a']);
+  t.deepEqual(unset.refreshed, [['a']]);
+});
+
+test('a send to known topics skips the target-set bookkeeping; a new topic still goes through kafkajs', async (t) => {
+  const Cluster = kafkajsCluster().prototype as unknown as {
+    addMultipleTargetTopics(this: unknown, topics: string[]): Promise<void>;
+    findTopicPartitionMetadata(this: unknown, topic: string): unknown[];
+  };
+  const { self: brokerPool, refreshed } = pool(metadataOf('a', 'b'));
+  let locks = 0;
+  const cluster = {
+    brokerPool,
+    targetTopics: new Set(['a', 'b']),
+    mutatingTargetTopics: { acquire: async () => void locks++, release: async () => undefined },
+    refreshMetadata: () => brokerPool.refreshMetadata([...cluster.targetTopics]),
+  };
+  await Cluster.addMultipleTargetTopics.call(cluster, ['a', 'b']);
+  t.is(locks, 0, 'known topics: no lock, no copy, no refresh');
+  t.deepEqual(refreshed, []);
+  await Cluster.addMultipleTargetTopics.call(cluster, ['a', 'c']);
+  t.is(locks, 1, "a new topic takes kafkajs's own path");
+  t.deepEqual([...cluster.targetTopics], ['a', 'b', 'c']);
+  t.deepEqual(refreshed, [['a', 'b', 'c']]);
+  // A target whose metadata has not arrived yet (a refresh failed, say) is not skipped either.
+  cluster.targetTopics.add('d');
+  await Cluster.addMultipleTargetTopics.call(cluster, ['d']);
+  t.is(locks, 2);
+
+  t.deepEqual(Cluster.findTopicPartitionMetadata.call(cluster, 'c'), [{ partitionId: 0, leader: 1 }]);
+  t.deepEqual(Cluster.findTopicPartitionMetadata.call(cluster, 'nope'), []);
+  const error = t.throws(() => Cluster.findTopicPartitionMetadata.call({ brokerPool: { metadata: null } }, 'a'));
+  t.regex(error!.message, /metadata not loaded/i);
 });
