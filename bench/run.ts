@@ -62,6 +62,8 @@ const coldEmulator = flag('cold-emulator');
 const keepAliveMs = Number(opt('keepalive-ms', '1000'));
 // --small-rate R: events/s of each of scenario 3's small apps (default 0.02; 0 leaves only keep-alives and the node's own work).
 const smallRate = Number(opt('small-rate', '0.02'));
+// --idle-sec N: scenario 3's idle window (default 40: a 20 s window caught a major GC or not, ±1.5 % of a core between runs).
+const idleSec = Number(opt('idle-sec', '40'));
 // --node-log debug: the nodes' log level (their logs are in the work dir, kept with --keep-work).
 const nodeLogLevel = opt('node-log', 'warn');
 const keepWork = flag('keep-work');
@@ -611,14 +613,14 @@ async function scenario3(): Promise<void> {
     const crowdRate = busyRate.drainEventsPerSec;
     const aloneRate = alone?.drainEventsPerSec;
     const ratio = aloneRate ? crowdRate / aloneRate : undefined;
-    log(`s3: busy in the crowd: delivered ${round1(busyRate.drainSec)} s after the burst, ${fmt(crowdRate)} events/s (${ratio === undefined ? '—' : `${round1(ratio * 100)} %`} of alone); measuring idle for 20 s`);
+    log(`s3: busy in the crowd: delivered ${round1(busyRate.drainSec)} s after the burst, ${fmt(crowdRate)} events/s (${ratio === undefined ? '—' : `${round1(ratio * 100)} %`} of alone); measuring idle for ${idleSec} s`);
     // Idle: busy apps finished, small ones trickle.
     const idleClean = busyRate.complete;
     await sleep(3_000);
     const idleFrom = performance.now();
     const threadsBefore = readThreads(node.child.pid);
     const procBefore = readProc(node.child.pid);
-    await sleep(20_000);
+    await sleep(idleSec * 1000);
     const idleTo = performance.now();
     const threads = threadCpuPct(threadsBefore, readThreads(node.child.pid), idleTo - idleFrom);
     const procAfter = readProc(node.child.pid);
@@ -689,7 +691,7 @@ async function scenario3(): Promise<void> {
       `| every source reading Connect (a stream open per app, emulator) | ${allStreamingMs === undefined ? `not by the deadline (${streaming})` : `${round1(allStreamingMs / 1000)} s`} | ≤ 60 s | |`,
       `| node peak RSS | ${nodeAll?.peakRssMiB ?? '—'} MiB | ≤ 1,024 MiB | ~${nodeAll ? extRss(nodeAll.peakRssMiB) : '—'} MiB (${base} MiB at start + slope) |`,
       `| node RSS when idle | ${nodeIdle?.lastRssMiB ?? '—'} MiB | | ~${nodeIdle ? extRss(nodeIdle.lastRssMiB) : '—'} MiB |`,
-      `| node idle CPU (20 s${idleClean ? ', busy apps done' : ', **busy apps NOT done: not an idle figure**'}) | ${nodeIdle?.avgCpuPct ?? '—'} % of a core${idleSysPct === undefined ? '' : ` (kernel ${idleSysPct} %)`} | ≤ 10 % | ~${nodeIdle ? ext(nodeIdle.avgCpuPct) : '—'} % |`,
+      `| node idle CPU (${idleSec} s${idleClean ? ', busy apps done' : ', **busy apps NOT done: not an idle figure**'}) | ${nodeIdle?.avgCpuPct ?? '—'} % of a core${idleSysPct === undefined ? '' : ` (kernel ${idleSysPct} %)`} | ≤ 10 % | ~${nodeIdle ? ext(nodeIdle.avgCpuPct) : '—'} % |`,
       `| Kafka broker idle CPU | ${idle['kafka']?.avgCpuPct ?? '—'} % of a core | | ~${idle['kafka'] ? ext(idle['kafka'].avgCpuPct) : '—'} % |`,
       `| the ${busy} busy apps alone on a node: burst delivered in | ${alone ? `${round1(alone.drainSec)} s, ${fmt(aloneRate)} events/s` : '—'} | | |`,
       `| the same ${busy} in the crowd: burst delivered in | ${round1(busyRate.drainSec)} s, ${fmt(crowdRate)} events/s${busyRate.complete ? '' : ' (**incomplete**)'} | | |`,
@@ -703,7 +705,7 @@ async function scenario3(): Promise<void> {
       ...(threadLine ? [threadLine, ''] : []),
       ...(idleProfile
         ? [
-            `Node CPU profile of the 20 s idle window (\`bench/results/${runId}-node-s3.cpuprofile\`; idle ${idleProfile.idlePct} %, GC ${idleProfile.gcPct} %); whole run by area: ${areas.map((a) => `${a.area} ${a.pct} %`).join(', ')}.`,
+            `Node CPU profile of the ${idleSec} s idle window (\`bench/results/${runId}-node-s3.cpuprofile\`; idle ${idleProfile.idlePct} %, GC ${idleProfile.gcPct} %); whole run by area: ${areas.map((a) => `${a.area} ${a.pct} %`).join(', ')}.`,
             '',
             '| function (idle window) | where | self % |',
             '|---|---|---:|',
