@@ -78,6 +78,29 @@ export const ERRORS_LIMIT = 5;
 
 export type CheckpointResult = 'advanced' | 'unchanged' | 'fenced';
 
+/** What a flush adds to a row besides its checkpoint: counters (added) and the latest lags. */
+export interface Progress {
+  counters?: Partial<Counters>;
+  sourceLagMs?: number | undefined;
+  consumerLag?: number | undefined;
+}
+
+/** Appends `p` to an UpdateExpression's SET and ADD clauses. */
+function addProgress(p: Progress, sets: string[], adds: string[], names: Record<string, string>, values: Record<string, unknown>): void {
+  for (const k of ['sourceLagMs', 'consumerLag'] as const) {
+    if (p[k] !== undefined) {
+      sets.push(`${k} = :${k}`);
+      values[`:${k}`] = p[k];
+    }
+  }
+  for (const [k, v] of Object.entries(p.counters ?? {})) {
+    if (!v) continue;
+    adds.push(`#c_${k} :c_${k}`);
+    names[`#c_${k}`] = `counter_${k}`;
+    values[`:c_${k}`] = v;
+  }
+}
+
 export class StateStore {
   readonly doc: DynamoDBDocumentClient;
 
@@ -188,18 +211,26 @@ export class StateStore {
   /**
    * Moves the checkpoint forward to `offset` if this owner still holds `epoch`. Never moves it
    * backwards: an equal or lower offset is `unchanged`; a newer owner makes it `fenced`.
+   * `progress` (counters added, lags) goes in the same write when it is `advanced`, and is not
+   * written otherwise: one call per flush instead of two (the SDK costs ~0.7 ms of CPU a call).
    */
-  async advanceCheckpoint(integrationId: string, epoch: number, offset: string): Promise<CheckpointResult> {
+  async advanceCheckpoint(integrationId: string, epoch: number, offset: string, progress: Progress = {}): Promise<CheckpointResult> {
     if (!/^\d{1,38}$/.test(offset)) throw new TributaryError(ErrorCode.bug, `checkpoint "${offset}" is not a decimal offset`);
     const now = new Date().toISOString();
+    const sets = ['checkpoint = :c', 'checkpointN = :n', 'checkpointAt = :now', 'updatedAt = :now'];
+    const adds: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':c': offset, ':n': NumberValue.from(offset), ':epoch': epoch, ':now': now };
+    addProgress(progress, sets, adds, names, values);
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { integrationId },
-          UpdateExpression: 'SET checkpoint = :c, checkpointN = :n, checkpointAt = :now, updatedAt = :now',
+          UpdateExpression: `SET ${sets.join(', ')}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
           ConditionExpression: 'ownerEpoch = :epoch AND (attribute_not_exists(checkpointN) OR checkpointN < :n)',
-          ExpressionAttributeValues: { ':c': offset, ':n': NumberValue.from(offset), ':epoch': epoch, ':now': now },
+          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
         }),
       );
       return 'advanced';
@@ -244,12 +275,7 @@ export class StateStore {
       values[':status'] = patch.status;
       values[':reason'] = patch.statusReason ?? '';
     }
-    for (const k of ['sourceLagMs', 'consumerLag'] as const) {
-      if (patch[k] !== undefined) {
-        sets.push(`${k} = :${k}`);
-        values[`:${k}`] = patch[k];
-      }
-    }
+    addProgress(patch, sets, adds, names, values);
     if (patch.lastReplay) {
       sets.push('lastReplay = :replay');
       values[':replay'] = patch.lastReplay;
@@ -262,12 +288,6 @@ export class StateStore {
       sets.push('#chunk = :chunk');
       names['#chunk'] = `chunk_${patch.chunk.partition}`;
       values[':chunk'] = { first: patch.chunk.first, last: patch.chunk.last };
-    }
-    for (const [k, v] of Object.entries(patch.counters ?? {})) {
-      if (!v) continue;
-      adds.push(`#c_${k} :c_${k}`);
-      names[`#c_${k}`] = `counter_${k}`;
-      values[`:c_${k}`] = v;
     }
     // Bounded lists: read-modify-write is fine at these rates (errors and history are rare).
     if (patch.error || patch.history) {

@@ -3,7 +3,7 @@
 // call per event). The timer runs only while something waits to be written: a thousand quiet
 // integrations cost no timer at all. A fenced checkpoint means another node owns the integration now.
 import { ErrorCode, TributaryError } from '../errors.js';
-import type { CheckpointResult, ChunkIntent, Counters, StateStore } from './state-store.js';
+import type { ChunkIntent, Counters, StateStore } from './state-store.js';
 
 export interface StateWriterOptions {
   integrationId: string;
@@ -89,37 +89,45 @@ export class StateWriter {
     if (this.fenced) return;
     const checkpoint = this.checkpoint;
     this.checkpoint = undefined;
-    if (checkpoint !== undefined) {
-      let result: CheckpointResult;
-      try {
-        result = await this.store.advanceCheckpoint(this.o.integrationId, this.o.epoch, checkpoint);
-      } catch (err) {
-        // Keep the newest value for the next try unless a newer one arrived meanwhile.
-        this.checkpoint ??= checkpoint;
-        throw err;
-      }
-      if (result === 'fenced') return this.fence();
-      this.lastWritten = checkpoint;
-    }
-    const counters = this.counters;
-    const hasCounters = Object.values(counters).some((v) => v);
-    if (!hasCounters && this.sourceLagMs === undefined && this.consumerLag === undefined) return;
-    this.counters = {};
-    const lag = { sourceLagMs: this.sourceLagMs, consumerLag: this.consumerLag };
-    this.sourceLagMs = undefined;
-    this.consumerLag = undefined;
+    const progress = this.takeProgress();
     try {
-      const res = await this.store.update(this.o.integrationId, {
-        epoch: this.o.epoch,
-        counters,
-        ...(lag.sourceLagMs === undefined ? {} : { sourceLagMs: lag.sourceLagMs }),
-        ...(lag.consumerLag === undefined ? {} : { consumerLag: lag.consumerLag }),
-      });
+      if (checkpoint !== undefined) {
+        // The counters and lags ride with the checkpoint: one write per flush.
+        const result = await this.store.advanceCheckpoint(this.o.integrationId, this.o.epoch, checkpoint, progress ?? {});
+        if (result === 'fenced') return this.fence();
+        this.lastWritten = checkpoint;
+        // `unchanged` (not ahead of the row's) wrote nothing: the progress goes on its own below.
+        if (result === 'advanced') return;
+      }
+      if (!progress) return;
+      const res = await this.store.update(this.o.integrationId, { epoch: this.o.epoch, ...progress });
       if (res === 'fenced') this.fence();
     } catch (err) {
-      for (const [k, v] of Object.entries(counters)) this.count(k as keyof Counters, v);
+      // Keep what failed for the next try: the newest checkpoint and lags win, counters add up.
+      if (checkpoint !== undefined) this.checkpoint ??= checkpoint;
+      if (progress) {
+        for (const [k, v] of Object.entries(progress.counters)) this.count(k as keyof Counters, v);
+        this.sourceLagMs ??= progress.sourceLagMs;
+        this.consumerLag ??= progress.consumerLag;
+      }
       throw err;
     }
+  }
+
+  /** The counters and lags waiting to be written (taken), or undefined when there are none. */
+  private takeProgress(): { counters: Partial<Counters>; sourceLagMs?: number; consumerLag?: number } | undefined {
+    const counters = this.counters;
+    const hasCounters = Object.values(counters).some((v) => v);
+    if (!hasCounters && this.sourceLagMs === undefined && this.consumerLag === undefined) return undefined;
+    this.counters = {};
+    const progress = {
+      counters,
+      ...(this.sourceLagMs === undefined ? {} : { sourceLagMs: this.sourceLagMs }),
+      ...(this.consumerLag === undefined ? {} : { consumerLag: this.consumerLag }),
+    };
+    this.sourceLagMs = undefined;
+    this.consumerLag = undefined;
+    return progress;
   }
 
   /** The chunks recorded in flight per partition when this owner took over (flag `sink.stableChunks`). */

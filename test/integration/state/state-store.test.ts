@@ -93,6 +93,59 @@ test('a state writer holds a timer only while something waits, and retries a fai
   await eventually(() => (w2.flushScheduled ? undefined : true), 5_000, 'timer gone once written');
 });
 
+test('a flush with a checkpoint is one write; a checkpoint not ahead of the row still lets its counters and lag through', async (t) => {
+  const s = await store();
+  const { epoch } = await s.claim('i6', 'node-a', info);
+  class Counting extends StateStore {
+    calls: string[] = [];
+    override async advanceCheckpoint(...args: Parameters<StateStore['advanceCheckpoint']>): ReturnType<StateStore['advanceCheckpoint']> {
+      this.calls.push('checkpoint');
+      return super.advanceCheckpoint(...args);
+    }
+    override async update(...args: Parameters<StateStore['update']>): ReturnType<StateStore['update']> {
+      this.calls.push('update');
+      return super.update(...args);
+    }
+  }
+  const counting = new Counting(testDynamo(), s.table);
+  const w = new StateWriter(counting, { integrationId: 'i6', epoch, flushIntervalMs: 60_000 });
+  t.teardown(() => w.close());
+  w.count('read', 4);
+  w.count('produced', 4);
+  w.setCheckpoint('40');
+  w.setLag({ sourceLagMs: 1_500 });
+  await w.flush();
+  t.deepEqual(counting.calls, ['checkpoint'], 'checkpoint, counters and lag in one write');
+  let row = await s.get('i6');
+  t.is(row?.checkpoint, '40');
+  t.is(row?.counters?.read, 4);
+  t.is(row?.counters?.produced, 4);
+  t.is(row?.sourceLagMs, 1_500);
+
+  // A checkpoint behind the row's (a restart re-reading its tail): the row keeps 40, the progress lands.
+  counting.calls.length = 0;
+  w.count('delivered', 2);
+  w.setCheckpoint('30');
+  w.setLag({ consumerLag: 9 });
+  await w.flush();
+  t.deepEqual(counting.calls, ['checkpoint', 'update']);
+  row = await s.get('i6');
+  t.is(row?.checkpoint, '40');
+  t.is(row?.counters?.delivered, 2);
+  t.is(row?.counters?.read, 4, 'nothing counted twice');
+  t.is(row?.consumerLag, 9);
+
+  // Fenced with progress pending: nothing of it is written.
+  await s.claim('i6', 'node-b', info);
+  w.count('read', 100);
+  w.setCheckpoint('50');
+  await w.flush();
+  t.true(w.isFenced);
+  row = await s.get('i6');
+  t.is(row?.checkpoint, '40');
+  t.is(row?.counters?.read, 4);
+});
+
 test('status, errors and history keep bounded lists', async (t) => {
   const s = await store();
   await s.claim('i4', 'node-a', info);
