@@ -343,6 +343,18 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     await causeEnded(spec, lagGrowthFingerprint(String(spec.sink.type)));
   };
 
+  /**
+   * Whether a sample can change anything: the flag or a canary asks for one, or a detector or an
+   * episode is still open (a sample then closes it). Checked in the timer, so a thousand quiet
+   * integrations do not each send their actor a message every few seconds for nothing.
+   */
+  const sampleWanted = (): boolean => {
+    const spec = c.spec;
+    if (!spec || c.stopped) return false;
+    if (c.lag || c.lagging || c.canary) return true;
+    return spec.state === 'running' && (spec.options.canary !== undefined || integrationFlags(node, spec)['alerting.lagGrowth']);
+  };
+
   /** One canary sample (`options.canary`): a late or silent canary is a failure of this integration. */
   const sampleCanary = async () => {
     const spec = c.spec;
@@ -421,7 +433,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           await recordApplied(c.pendingPosition ?? msg.position);
           c.pendingPosition = undefined;
           if (!c.lagTimer) {
-            c.lagTimer = setInterval(() => dispatch(self, { type: 'lagSample' }), node.config.alerting.lagGrowth.sampleMs);
+            c.lagTimer = setInterval(() => sampleWanted() && dispatch(self, { type: 'lagSample' }), node.config.alerting.lagGrowth.sampleMs);
             c.lagTimer.unref();
           }
           return null;
