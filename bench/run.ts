@@ -64,6 +64,8 @@ const keepAliveMs = Number(opt('keepalive-ms', '1000'));
 const smallRate = Number(opt('small-rate', '0.02'));
 // --idle-sec N: scenario 3's idle window (default 40: a 20 s window caught a major GC or not, ±1.5 % of a core between runs).
 const idleSec = Number(opt('idle-sec', '40'));
+if (!(smallRate >= 0 && smallRate <= 1_000)) throw new Error(`--small-rate must be events/s between 0 and 1000, got ${opt('small-rate', '')}`);
+if (!(Number.isInteger(idleSec) && idleSec >= 5 && idleSec <= 300)) throw new Error(`--idle-sec must be whole seconds between 5 and 300, got ${opt('idle-sec', '')}`);
 // --node-log debug: the nodes' log level (their logs are in the work dir, kept with --keep-work).
 const nodeLogLevel = opt('node-log', 'warn');
 const keepWork = flag('keep-work');
