@@ -44,7 +44,6 @@ const suiteDeadlineMs = quick ? 240_000 : 15 * 60_000;
 
 const root = process.cwd();
 const runId = `b${Date.now().toString(36)}`;
-const work = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
 const resultsDir = join(root, 'bench', 'results');
 // The node and the emulator run compiled (tsc into .bench-dist, gitignored), as a deployment
 // runs them; --from-source runs them through tsx instead (more RSS, compile work at start-up).
@@ -75,6 +74,8 @@ const s3Profile = flag('s3-profile');
 const buildDir = join(root, '.bench-dist');
 /** The nodes' state table (DynamoDB Local). */
 const stateTable = `tributary-bench-${runId}`;
+// Made once the options are checked: a refused option leaves no directory behind.
+const work = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
 let cli: { entry: string; env: NodeJS.ProcessEnv } = { entry: 'bin/tributary.js', env: { TRIBUTARY_FROM_SOURCE: '1' } };
 mkdirSync(resultsDir, { recursive: true });
 const t0 = Date.now();
