@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
@@ -113,6 +113,7 @@ test.serial('the CLI validates before producing: a bad spec exits non-zero with 
   const { c } = t.context;
   const id = uniq('cli-bad');
   const file = join(tmpdir(), `${id}.json`);
+  t.teardown(() => rmSync(file, { force: true }));
   writeFileSync(file, JSON.stringify(base(c, id, { sink: { type: 'webhook', url: 'http://169.254.169.254/latest' } })));
   const res = await c.cli('integrations', 'create', file, '--json');
   t.is(res.status, 2, res.stderr);
