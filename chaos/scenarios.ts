@@ -4,6 +4,7 @@
 // returns what the oracle saw. Run them with `npm run chaos` (chaos/run.ts); a subset runs in
 // `npm test` (test/e2e/chaos-smoke.test.ts).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { choosePort } from '../src/infra/ports.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
@@ -39,6 +40,7 @@ import { startDynamoThrottleProxy } from '../test/helpers/chaos-dynamo-proxy.js'
 import { startStatsdListener } from '../test/helpers/statsd-listener.js';
 import { startPagerDutyReceiver } from '../test/helpers/pagerduty-receiver.js';
 import { startTcpFaultProxy } from '../test/helpers/tcp-fault-proxy.js';
+import { SESSION_TIMEOUT_MS, startControlCluster } from '../test/helpers/control-cluster.js';
 import { brokers, dynamoEndpoint, uniq } from '../test/helpers/infra.js';
 
 export interface ScenarioResult {
@@ -258,6 +260,129 @@ const sigtermDrain: Scenario = {
         notes: [`drain took ${drainMs} ms, exit code ${death?.code ?? death?.signal}; ${deliveredAtStop} deliveries before the stop; pass needs dup = 0`],
       });
     });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// P3: a node paused (GC, CPU starvation) past its session: the other node takes over, and the
+// zombie's writes once it wakes are refused by the fencing token. Two `tributary node --control`
+// nodes (test/helpers/control-cluster.ts); test/e2e/control-zombie.test.ts asserts the same in
+// `npm test`, this row measures it.
+
+/** VmHWM (peak RSS) of a live process, in bytes; 0 once it is gone. */
+function peakRssOf(pid: number | undefined): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return Number(m?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+const zombiePause: Scenario = {
+  name: 'SIGSTOP 2× session timeout, SIGCONT (zombie, 2 nodes)',
+  rows: 'P3',
+  run: async () => {
+    const integrations = 6;
+    const events = 1_500;
+    const started = Date.now();
+    // sink.stableChunks: a chunk the zombie had in flight is re-sent exactly by the new owner and
+    // the receiver drops the repeat, so "dup delivered" is counted after that de-duplication.
+    const c = await startControlCluster(Array.from({ length: integrations }, () => ({ totalEvents: events, rate: 40 })), { stableChunks: true });
+    let polling = true;
+    try {
+      await Promise.all(['zombie-a', 'zombie-b'].map((n) => c.startNode(n)));
+      for (const id of c.ids) await c.write(id, JSON.stringify(c.specs.get(id)));
+      await settle(async () => {
+        const p = await c.placement();
+        return c.ids.every((id) => p.get(id)?.length === 1);
+      }, 60_000, 'each integration on one node');
+      const placement = await c.placement();
+      const zombie = c.nodes.find((n) => [...placement.values()].some(([name]) => name === n.name))!;
+      const other = c.nodes.find((n) => n !== zombie)!;
+      const zombieIds = c.ids.filter((id) => placement.get(id)?.[0] === zombie.name);
+
+      // A write accepted from a stale token shows as a checkpoint or an owner epoch going back.
+      const last = new Map<string, { cp: bigint; epoch: number }>();
+      let staleWrites = 0;
+      const poller = (async () => {
+        while (polling) {
+          for (const id of c.ids) {
+            const row = await c.row(id).catch(() => undefined);
+            if (row?.checkpoint === undefined) continue;
+            const now = { cp: BigInt(row.checkpoint), epoch: row.ownerEpoch ?? 0 };
+            const before = last.get(id);
+            if (before && (now.cp < before.cp || now.epoch < before.epoch)) staleWrites += 1;
+            last.set(id, now);
+          }
+          await sleep(300);
+        }
+      })();
+
+      await settle(() => c.receiver.deliveredSet().size >= integrations * 100, 60_000, 'streams running');
+      zombie.child.kill('SIGSTOP');
+      const stoppedAt = Date.now();
+      let takeoverMs: number | undefined;
+      await settle(async () => {
+        const s = await other.status();
+        const running = new Set((s?.integrations ?? []).filter((i) => i.source || i.sink).map((i) => i.integrationId));
+        const done = zombieIds.every((id) => running.has(id));
+        if (done) takeoverMs = Date.now() - stoppedAt;
+        return done;
+      }, SESSION_TIMEOUT_MS + 20_000, "the paused node's integrations running on the other node");
+      await sleep(Math.max(0, stoppedAt + 2 * SESSION_TIMEOUT_MS - Date.now()));
+      zombie.child.kill('SIGCONT');
+      const wokeAt = Date.now();
+      let settledMs: number | undefined;
+      await settle(async () => {
+        const p = await c.placement();
+        const done = c.ids.every((id) => p.get(id)?.length === 1);
+        if (done) settledMs = Date.now() - wokeAt;
+        return done;
+      }, 60_000, 'each integration on exactly one node after the zombie woke');
+      await settle(() => c.ids.every((id) => c.emulator.stats(c.appKey(id)).generated >= events && c.emulator.events(c.appKey(id)).every((e) => c.receiver.deliveredSet().has(e.id))), 120_000, 'every generated event delivered');
+      const drainMs = Date.now() - wokeAt;
+      polling = false;
+      await poller;
+      const peak = Math.max(...c.nodes.map((n) => peakRssOf(n.child.pid)));
+
+      // The oracle, over the cluster's emulator and receiver (no DLQ expected: the receiver refuses nothing).
+      const served = new Set(c.ids.flatMap((id) => c.emulator.served(c.appKey(id)).map((e) => e.id)));
+      const deliveredAll = c.receiver.delivered();
+      const delivered = new Set(deliveredAll);
+      const lost = [...served].filter((id) => !delivered.has(id));
+      const zombieRequests = c.receiver.requests.filter((q) => q.at >= stoppedAt && !q.repeatedBatch && q.status >= 200 && q.status < 300 && zombieIds.includes(String(q.headers['x-tributary-integration'])));
+      const seenBefore = new Set(c.receiver.requests.filter((q) => q.at < stoppedAt && q.status >= 200 && q.status < 300).flatMap((q) => q.eventIds));
+      const firstNew = zombieRequests.find((q) => q.eventIds.some((id) => !seenBefore.has(id)));
+      const rep: OracleReport = {
+        served: served.size,
+        delivered: delivered.size,
+        dlq: 0,
+        lost: lost.length,
+        lostSample: lost.slice(0, 5),
+        duplicates: deliveredAll.length - delivered.size,
+        foreign: [...delivered].filter((id) => !served.has(id)).length,
+        dlqPoison: 0,
+      };
+      const repeats = c.receiver.requests.filter((q) => q.repeatedBatch).length;
+      return result(zombiePause.name, 'P3', started, rep, undefined, {
+        peakRssMb: mb(peak),
+        recoveryMs: firstNew ? firstNew.at - stoppedAt : undefined,
+        drainMs,
+        extraPass: staleWrites === 0 && rep.duplicates === 0 && takeoverMs !== undefined && settledMs !== undefined,
+        notes: [
+          `${zombieIds.length} of ${integrations} integrations on the paused node; paused ${Math.round((wokeAt - stoppedAt) / 1000)} s (session ${SESSION_TIMEOUT_MS / 1000} s)`,
+          `taken over by the other node ${takeoverMs ?? '–'} ms after SIGSTOP; recovery = SIGSTOP → first new delivery of a paused integration`,
+          `one owner per integration again ${settledMs ?? '–'} ms after SIGCONT; drain = SIGCONT → every event delivered (the apps make 40 events/s until ${events.toLocaleString('en')}, so it ends with the stream)`,
+          `writes accepted from a stale token (checkpoint or epoch going back, rows polled every 300 ms): ${staleWrites}`,
+          `re-sent chunks the receiver dropped (sink.stableChunks): ${repeats}`,
+        ],
+        extra: { takeoverMs, settledMs, staleWrites, repeats, zombieIds },
+      });
+    } finally {
+      polling = false;
+      await c.close();
+    }
   },
 };
 
@@ -743,13 +868,18 @@ function canaryScenario(o: { sink401?: boolean; events?: number } = {}): Scenari
 
 // ---------------------------------------------------------------------------------------------
 
+// The crash probabilities make a fire all but certain over one run of 6,000 events (a point that
+// never fired fails its row): source.afterRead is tried per event (P(no fire) = e^-6 ≈ 0.25 %); the
+// others per batch or chunk, of which there are only ~12 with 500-event batches (0.65^12 ≈ 0.6 %;
+// at 0.08, a row in three never fired).
 export const scenarios: Scenario[] = [
-  crashpointScenario('source.afterRead', 0.0004),
-  crashpointScenario('source.afterAck', 0.08),
-  crashpointScenario('sink.afterDelivery', 0.08),
-  crashpointScenario('sink.duringDlq', 0.15, { reject: true }),
+  crashpointScenario('source.afterRead', 0.001),
+  crashpointScenario('source.afterAck', 0.35),
+  crashpointScenario('sink.afterDelivery', 0.35),
+  crashpointScenario('sink.duringDlq', 0.35, { reject: true }),
   randomKill,
   sigtermDrain,
+  zombiePause,
   kafkaRestart,
   dynamoStop,
   dynamoThrottle,
