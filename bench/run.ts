@@ -6,10 +6,11 @@
 //
 // Usage: npm run bench [-- --only s1,s2,s3,s4,s5 --tenants 200 --backlog 1000000 --no-append]
 //        npm run bench:quick      (scenario 1 small + scenario 2 for 10 s; writes JSON only)
+//        test/e2e/bench-smoke.test.ts runs scenarios 1–4 at small sizes in `npm test`
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { infraDown, infraEnv, infraUp, type InfraState } from '../src/infra/local-infra.js';
 import { createDynamoClient, StateStore } from '../src/state/state-store.js';
@@ -44,7 +45,9 @@ const suiteDeadlineMs = quick ? 240_000 : 15 * 60_000;
 
 const root = process.cwd();
 const runId = `b${Date.now().toString(36)}`;
-const resultsDir = join(root, 'bench', 'results');
+// --results-dir DIR: where the JSON and profiles go (default bench/results; the bench smoke test in
+// `npm test` writes to a temporary dir of its own).
+const resultsDir = resolve(opt('results-dir', join(root, 'bench', 'results')));
 // The node and the emulator run compiled (tsc into .bench-dist, gitignored), as a deployment
 // runs them; --from-source runs them through tsx instead (more RSS, compile work at start-up).
 const fromSource = flag('from-source');
