@@ -4,7 +4,6 @@
 // returns what the oracle saw. Run them with `npm run chaos` (chaos/run.ts); a subset runs in
 // `npm test` (test/e2e/chaos-smoke.test.ts).
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { choosePort } from '../src/infra/ports.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
@@ -25,6 +24,7 @@ import {
   diagnose,
   firstNewDeliveryAfter,
   oracle,
+  readRss,
   readTopic,
   sleep,
   startChaosFixture,
@@ -269,16 +269,6 @@ const sigtermDrain: Scenario = {
 // nodes (test/helpers/control-cluster.ts); test/e2e/control-zombie.test.ts asserts the same in
 // `npm test`, this row measures it.
 
-/** VmHWM (peak RSS) of a live process, in bytes; 0 once it is gone. */
-function peakRssOf(pid: number | undefined): number {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return Number(m?.[1] ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
-}
-
 const zombiePause: Scenario = {
   name: 'SIGSTOP 2× session timeout, SIGCONT (zombie, 2 nodes)',
   rows: 'P3',
@@ -344,7 +334,7 @@ const zombiePause: Scenario = {
       const drainMs = Date.now() - wokeAt;
       polling = false;
       await poller;
-      const peak = Math.max(...c.nodes.map((n) => peakRssOf(n.child.pid)));
+      const peak = Math.max(...c.nodes.map((n) => (n.child.pid === undefined ? 0 : (readRss(n.child.pid)?.hwm ?? 0))));
 
       // The oracle, over the cluster's emulator and receiver (no DLQ expected: the receiver refuses nothing).
       const served = new Set(c.ids.flatMap((id) => c.emulator.served(c.appKey(id)).map((e) => e.id)));

@@ -145,7 +145,8 @@ export interface SupervisedNode {
   start(): void;
 }
 
-function readRss(pid: number): { rss: number; hwm: number } | undefined {
+/** RSS and its peak (VmHWM) of a live process from /proc, in bytes; undefined once it is gone. */
+export function readRss(pid: number): { rss: number; hwm: number } | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? 0) * 1024;
