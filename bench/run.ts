@@ -624,16 +624,22 @@ async function scenario3(): Promise<void> {
     // Idle: busy apps finished, small ones trickle.
     const idleClean = busyRate.complete;
     await sleep(3_000);
+    // The small apps' events delivered in the window: their arrivals are bursty, and the idle CPU
+    // follows them (node and emulator rise and fall together between runs), so it is reported beside it.
+    const idleEventsBefore = (await rxStats(rx.base)).events;
     const idleFrom = performance.now();
     const threadsBefore = readThreads(node.child.pid);
     const procBefore = readProc(node.child.pid);
     await sleep(idleSec * 1000);
     const idleTo = performance.now();
+    const idleEvents = (await rxStats(rx.base)).events - idleEventsBefore;
+    const idleEventsPerSec = round1((idleEvents * 1000) / (idleTo - idleFrom));
     const threads = threadCpuPct(threadsBefore, readThreads(node.child.pid), idleTo - idleFrom);
     const procAfter = readProc(node.child.pid);
     // The kernel's share of the node's idle CPU: socket reads and writes, epoll, timers.
     const idleSysPct = procBefore && procAfter ? round1(((procAfter.sysSec - procBefore.sysSec) * 100_000) / (idleTo - idleFrom)) : undefined;
     const idle = sampler.summary(idleFrom, idleTo);
+    log(`s3: idle: node ${idle['node']?.avgCpuPct ?? '—'} % of a core, emulator ${idle['emulator']?.avgCpuPct ?? '—'} %, while the small apps delivered ${idleEventsPerSec} events/s`);
     const brokerPort = infra.brokers[0]!.split(':')[1]!;
     const conns = sinkConnections(node.child.pid, brokerPort);
     const kafka = new Kafka({ clientId: 'bench-s3', brokers: infra.brokers, logLevel: logLevel.NOTHING });
@@ -672,6 +678,8 @@ async function scenario3(): Promise<void> {
       idleClean,
       idleThreads: threads,
       idleSysPct: idleSysPct ?? null,
+      idleEvents,
+      idleEventsPerSec,
       nodeKafkaConnections: conns,
       consumerGroups: groups,
       topics: topicsN,
@@ -698,7 +706,7 @@ async function scenario3(): Promise<void> {
       `| every source reading Connect (a stream open per app, emulator) | ${allStreamingMs === undefined ? `not by the deadline (${streaming})` : `${round1(allStreamingMs / 1000)} s`} | ≤ 60 s | |`,
       `| node peak RSS | ${nodeAll?.peakRssMiB ?? '—'} MiB | ≤ 1,024 MiB | ~${nodeAll ? extRss(nodeAll.peakRssMiB) : '—'} MiB (${base} MiB at start + slope) |`,
       `| node RSS when idle | ${nodeIdle?.lastRssMiB ?? '—'} MiB | | ~${nodeIdle ? extRss(nodeIdle.lastRssMiB) : '—'} MiB |`,
-      `| node idle CPU (${idleSec} s${idleClean ? ', busy apps done' : ', **busy apps NOT done: not an idle figure**'}) | ${nodeIdle?.avgCpuPct ?? '—'} % of a core${idleSysPct === undefined ? '' : ` (kernel ${idleSysPct} %)`} | ≤ 10 % | ~${nodeIdle ? ext(nodeIdle.avgCpuPct) : '—'} % |`,
+      `| node idle CPU (${idleSec} s${idleClean ? ', busy apps done' : ', **busy apps NOT done: not an idle figure**'}) | ${nodeIdle?.avgCpuPct ?? '—'} % of a core${idleSysPct === undefined ? '' : ` (kernel ${idleSysPct} %)`}, while the small apps delivered ${idleEventsPerSec} events/s | ≤ 10 % | ~${nodeIdle ? ext(nodeIdle.avgCpuPct) : '—'} % |`,
       `| Kafka broker idle CPU | ${idle['kafka']?.avgCpuPct ?? '—'} % of a core | | ~${idle['kafka'] ? ext(idle['kafka'].avgCpuPct) : '—'} % |`,
       `| the ${busy} busy apps alone on a node: burst delivered in | ${alone ? `${round1(alone.drainSec)} s, ${fmt(aloneRate)} events/s` : '—'} | | |`,
       `| the same ${busy} in the crowd: burst delivered in | ${round1(busyRate.drainSec)} s, ${fmt(crowdRate)} events/s${busyRate.complete ? '' : ' (**incomplete**)'} | | |`,
