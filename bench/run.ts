@@ -652,13 +652,16 @@ async function scenario3(): Promise<void> {
     await stop(node.child, 60_000);
     const exitMs = performance.now();
     let idleProfile: ReturnType<typeof hotSpots> | undefined;
+    /** The idle window in the profile, µs before its end (for reading the profile again). */
+    let idleWindow: { fromEndUs: number; toEndUs: number } | undefined;
     let areas: { area: string; pct: number }[] = [];
     const file = existsSync(profDir) ? readdirSync(profDir).find((f) => f.endsWith('.cpuprofile')) : undefined;
     if (file) {
       const dest = join(resultsDir, `${runId}-node-s3.cpuprofile`);
       writeFileSync(dest, readFileSync(join(profDir, file)));
       // The idle window, located from the profile's end (the node exited shortly after `exitMs`).
-      idleProfile = hotSpots(dest, 15, { fromEndUs: (exitMs - idleFrom) * 1000, toEndUs: (exitMs - idleTo) * 1000 });
+      idleWindow = { fromEndUs: Math.round((exitMs - idleFrom) * 1000), toEndUs: Math.round((exitMs - idleTo) * 1000) };
+      idleProfile = hotSpots(dest, 15, idleWindow);
       areas = byArea(dest).slice(0, 10);
     }
     const procsAll = sampler.summary(from, idleTo);
@@ -684,6 +687,7 @@ async function scenario3(): Promise<void> {
       consumerGroups: groups,
       topics: topicsN,
       idleProfile,
+      idleWindow,
       areas,
       shutdownSec: round1((exitMs - stoppedAt) / 1000),
       context: ctxLine(from, idleTo),
