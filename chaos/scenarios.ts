@@ -336,24 +336,11 @@ const zombiePause: Scenario = {
       await poller;
       const peak = Math.max(...c.nodes.map((n) => (n.child.pid === undefined ? 0 : (readRss(n.child.pid)?.hwm ?? 0))));
 
-      // The oracle, over the cluster's emulator and receiver (no DLQ expected: the receiver refuses nothing).
-      const served = new Set(c.ids.flatMap((id) => c.emulator.served(c.appKey(id)).map((e) => e.id)));
-      const deliveredAll = c.receiver.delivered();
-      const delivered = new Set(deliveredAll);
-      const lost = [...served].filter((id) => !delivered.has(id));
+      // The oracle over the cluster's emulator and receiver (and the DLQ topics, which should be empty).
+      const rep = await oracle({ emulator: c.emulator, receivers: [c.receiver], appKeys: c.ids.map((id) => c.appKey(id)), ids: c.ids, brokers: c.config.kafka.brokers });
       const zombieRequests = c.receiver.requests.filter((q) => q.at >= stoppedAt && !q.repeatedBatch && q.status >= 200 && q.status < 300 && zombieIds.includes(String(q.headers['x-tributary-integration'])));
       const seenBefore = new Set(c.receiver.requests.filter((q) => q.at < stoppedAt && q.status >= 200 && q.status < 300).flatMap((q) => q.eventIds));
       const firstNew = zombieRequests.find((q) => q.eventIds.some((id) => !seenBefore.has(id)));
-      const rep: OracleReport = {
-        served: served.size,
-        delivered: delivered.size,
-        dlq: 0,
-        lost: lost.length,
-        lostSample: lost.slice(0, 5),
-        duplicates: deliveredAll.length - delivered.size,
-        foreign: [...delivered].filter((id) => !served.has(id)).length,
-        dlqPoison: 0,
-      };
       const repeats = c.receiver.requests.filter((q) => q.repeatedBatch).length;
       return result(zombiePause.name, 'P3', started, rep, undefined, {
         peakRssMb: mb(peak),

@@ -257,7 +257,7 @@ export function superviseNode(f: ChaosFixture, name: string, o: { env?: NodeJS.P
 // ---------------------------------------------------------------------------------------------
 // The oracle.
 
-export function chaosKafka(f: ChaosFixture): Kafka {
+export function chaosKafka(f: Pick<ChaosFixture, 'brokers'>): Kafka {
   return new Kafka({ clientId: uniq('chaos-oracle'), brokers: f.brokers, logLevel: logLevel.NOTHING });
 }
 
@@ -291,8 +291,11 @@ export interface OracleReport {
   dlqPoison: number;
 }
 
+/** What the oracle reads: a chaos fixture, or any emulator and receivers (a control cluster's). */
+export type OracleSubject = Pick<ChaosFixture, 'emulator' | 'receivers' | 'appKeys' | 'ids' | 'brokers'>;
+
 /** Served − (delivered ∪ DLQ), over every integration of the fixture. */
-export async function oracle(f: ChaosFixture, o: { readDlq?: boolean } = {}): Promise<OracleReport> {
+export async function oracle(f: OracleSubject, o: { readDlq?: boolean } = {}): Promise<OracleReport> {
   const served = new Set<string>();
   for (const k of f.appKeys) for (const e of f.emulator.served(k)) served.add(e.id);
   const deliveredAll = f.receivers.flatMap((r) => r.delivered());
