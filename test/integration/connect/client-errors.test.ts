@@ -1,4 +1,6 @@
 import test from 'ava';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { ErrorCode, TributaryError, classify } from '../../../src/errors.js';
 import { appKey, assertNothingLostNothingTwice, connectClient, emulator, hasEvents, read, reconnects } from './client-harness.js';
 
@@ -117,6 +119,71 @@ test('a refused connection (nothing listening) is retried as a network error', a
   t.is(r.error, undefined);
   t.deepEqual(reconnects(r).map((w) => w.reason), ['network', 'network', 'network']);
   t.is(reconnects(r)[0]?.error?.code, ErrorCode.connectNetwork);
+});
+
+/** A TCP server on loopback that hands each accepted socket to `onSocket`; closed (sockets too) at teardown. */
+async function rawServer(t: import('ava').ExecutionContext, onSocket: (s: Socket) => void): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+    onSocket(s);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(async () => {
+    for (const s of sockets) s.destroy();
+    server.close();
+    await once(server, 'close');
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+test('a server that takes the request and never answers times out after headersTimeoutMs and is retried as a network error', async (t) => {
+  const emu = await emulator(t, { totalEvents: 1 });
+  let requests = 0;
+  const url = await rawServer(t, (s) => s.on('data', (b: Buffer) => (requests += (b.toString('latin1').match(/^POST /gm) ?? []).length)));
+  const client = connectClient(t, emu, { baseUrl: url, headersTimeoutMs: 300 });
+  const started = Date.now();
+  const r = await read(client, (x) => reconnects(x).length >= 2, { timeoutMs: 5_000 });
+  t.is(r.error, undefined);
+  t.deepEqual(reconnects(r).map((w) => w.reason), ['network', 'network']);
+  const e = reconnects(r)[0]!.error!;
+  t.is(e.code, ErrorCode.connectNetwork);
+  t.regex(e.message, /headers timeout/i);
+  t.true(Date.now() - started >= 600, 'each attempt waited for its headers');
+  t.true(requests >= 2, `the server saw ${requests} requests`);
+});
+
+test('a connection reset in the middle of a 200 body is a network error: reconnected, nothing lost, nothing twice', async (t) => {
+  const emu = await emulator(t, { totalEvents: 300 });
+  // The first connection goes through a proxy that cuts it after ~2 KB of the response; later
+  // connections reach the emulator directly, as after a reconnect to another Connect host.
+  const target = new URL(emu.url);
+  let cut = 0;
+  const url = await rawServer(t, (client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream);
+    let down = 0;
+    upstream.on('data', (b: Buffer) => {
+      down += b.length;
+      if (cut === 0 && down > 2_048) {
+        cut += 1;
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(b);
+    });
+  });
+  const client = connectClient(t, emu, { baseUrl: url });
+  const r = await read(client, hasEvents(300), { timeoutMs: 10_000 });
+  t.is(r.error, undefined);
+  t.is(cut, 1);
+  t.true(reconnects(r).some((w) => w.reason === 'network' && w.error?.code === ErrorCode.connectNetwork), JSON.stringify(reconnects(r).map((w) => [w.reason, w.error?.message])));
+  assertNothingLostNothingTwice(t, emu, r);
 });
 
 test('307 + Set-Cookie: the same request is re-POSTed with the cookie, which also pins reconnects', async (t) => {
