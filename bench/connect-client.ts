@@ -2,15 +2,14 @@
 // the client's event loop) over loopback, next to the raw limit of gunzip + split + JSON.parse.
 // Also: the client over the same captured bytes without HTTP, and the emulator's own serve rate.
 // Usage: npm run bench:connect [-- --events 100000 --runs 3 --gzip-level 0]; prints a markdown table.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { request } from 'undici';
-import { readProc } from './pipeline/proc.js';
+import { readProc, startEmulatorChild } from './pipeline/proc.js';
 import { ConnectClient, connectAccept, type ConnectTransport, type StreamItem } from '../src/connect/client/index.js';
 
 const args = new Map<string, string>();
@@ -47,25 +46,11 @@ async function measured(emulatorPid: number, pass: () => Promise<Sample>): Promi
   return { ...s, clientCpu: ((cpu.user + cpu.system) / 1000 / s.ms) * 100, emulatorCpu: ((emu * 1000) / s.ms) * 100 };
 }
 
-async function startEmulator(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const apps = join(dir, 'apps.json');
-  writeFileSync(
-    apps,
-    JSON.stringify({
-      gzipLevel,
-      apps: [{ key: appKey, token, size: 'large', rate: 'max', eventBytes, eventTypes: ['CUSTOM'], totalEvents, retainEvents: totalEvents }],
-    }),
-  );
-  const child = spawn(process.execPath, ['bin/tributary.js', 'emulate', 'connect', '--apps', apps, '--port', '0', '--json'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, TRIBUTARY_FROM_SOURCE: '1' },
+function startEmulator(dir: string): Promise<{ url: string; child: ChildProcess }> {
+  return startEmulatorChild(dir, {
+    gzipLevel,
+    apps: [{ key: appKey, token, size: 'large', rate: 'max', eventBytes, eventTypes: ['CUSTOM'], totalEvents, retainEvents: totalEvents }],
   });
-  const first = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (line) => resolve(line));
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-  });
-  return { url: (JSON.parse(first) as { url: string }).url, child };
 }
 
 /**

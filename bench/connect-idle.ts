@@ -2,13 +2,12 @@
 // no events, reading the keep-alive line the emulator (a child process) sends every second, as the
 // 1,000 sources of scenario 3 do. Rounds of the same run show the spread.
 //   npm run bench:connect-idle [-- --streams 1000 --seconds 30 --rounds 3]
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { readProc } from './pipeline/proc.js';
+import { readProc, startEmulatorChild } from './pipeline/proc.js';
 import { ConnectClient } from '../src/connect/client/index.js';
 
 const args = new Map<string, string>();
@@ -23,19 +22,8 @@ const seconds = int('seconds', 30, 5, 600);
 const rounds = int('rounds', 3, 1, 10);
 const keepAliveMs = 1_000;
 
-async function startEmulator(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const apps = join(dir, 'apps.json');
-  writeFileSync(apps, JSON.stringify({ keepAliveMs, gzipLevel: 1, apps: Array.from({ length: streams }, (_, i) => ({ key: `idle${i}`, token: `tok${i}`, size: 'small', rate: 'max', totalEvents: 0 })) }));
-  const child = spawn(process.execPath, ['bin/tributary.js', 'emulate', 'connect', '--apps', apps, '--port', '0', '--json'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, TRIBUTARY_FROM_SOURCE: '1' },
-  });
-  const first = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (line) => resolve(line));
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-  });
-  return { url: (JSON.parse(first) as { url: string }).url, child };
+function startEmulator(dir: string): Promise<{ url: string; child: ChildProcess }> {
+  return startEmulatorChild(dir, { keepAliveMs, gzipLevel: 1, apps: Array.from({ length: streams }, (_, i) => ({ key: `idle${i}`, token: `tok${i}`, size: 'small', rate: 'max', totalEvents: 0 })) });
 }
 
 /** N clients reading for `seconds` after a warm-up; the CPU this process used meanwhile, % of a core. */

@@ -1,7 +1,8 @@
 // Helpers for the pipeline benchmark: child processes, /proc sampling (RSS and CPU every 250 ms),
 // free ports, HTTP JSON calls and small waits. No Tributary code here: only the orchestration.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { choosePort } from '../../src/infra/ports.js';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
@@ -240,4 +241,23 @@ export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs: nu
     await sleep(everyMs);
   }
   return undefined;
+}
+
+/**
+ * The Connect emulator as a child process from source (`tributary emulate connect`), with the
+ * emulator options given (written to `dir`/apps.json); resolves once it prints its URL.
+ */
+export async function startEmulatorChild(dir: string, options: Record<string, unknown>): Promise<{ url: string; child: ChildProcess }> {
+  const apps = join(dir, 'apps.json');
+  writeFileSync(apps, JSON.stringify(options));
+  const child = spawn(process.execPath, ['bin/tributary.js', 'emulate', 'connect', '--apps', apps, '--port', '0', '--json'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TRIBUTARY_FROM_SOURCE: '1' },
+  });
+  const first = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', (line) => resolve(line));
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+  return { url: (JSON.parse(first) as { url: string }).url, child };
 }
