@@ -17,7 +17,7 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient, StateStore } from '../src/state/state-store.js';
 import { byArea, hotSpots, type HotSpot } from './pipeline/cpu-profile.js';
 import { captureBody, legHttp, legKafka, legParse, linesOf, type LegResult } from './pipeline/legs.js';
-import { freePort, getJson, postJson, ProcSampler, readProc, readThreads, round1, sleep, spawnChild, stopChild, threadCpuPct, waitFor, type Child, type ProcSummary } from './pipeline/proc.js';
+import { freePort, freePortOutsideEphemeral, getJson, postJson, ProcSampler, readProc, readThreads, round1, sleep, spawnChild, stopChild, threadCpuPct, waitFor, type Child, type ProcSummary } from './pipeline/proc.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -754,7 +754,8 @@ async function scenario4(): Promise<void> {
   log(`s4: backlog: receiver down while up to ${fmt(n)} events arrive (at most ${cfg.backlogFillMs / 1000} s), then the drain`);
   const app = emuApp(`${runId}-s4`, { rate: 'max', totalEvents: n, retainEvents: n });
   const emu = await startEmulator('emulator-s4', [app]);
-  const port = await freePort();
+  // The receiver starts only after the fill, at a port the node dials all along.
+  const port = await freePortOutsideEphemeral();
   const id = `${runId}-s4`;
   const topic = `tributary.events.${id}`;
   let node: { child: Child; base: string } | undefined;

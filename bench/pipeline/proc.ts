@@ -170,6 +170,29 @@ export const round1 = (x: number) => Math.round(x * 10) / 10;
 /** A free TCP port on 127.0.0.1 (closed again; a tiny race is acceptable for a benchmark). */
 export const freePort = (): Promise<number> => choosePort(0, 'a benchmark process');
 
+/**
+ * A free port below the kernel's ephemeral range, for a server that stays down for a while at a
+ * port its clients keep dialling (scenario 4's receiver). A port from `freePort` is in that range,
+ * so a client's outgoing connection can take it as its own source port meanwhile (a loopback
+ * connection to a closed port in range can even connect to itself), and the server's bind then
+ * fails with EADDRINUSE: a CI run lost scenario 4 that way.
+ */
+export async function freePortOutsideEphemeral(): Promise<number> {
+  let low = 32_768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // Not Linux: the usual default.
+  }
+  const from = Math.min(20_000, low - 2_000);
+  for (let i = 0; i < 50; i++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    const got = await choosePort(port, 'a benchmark server that starts late').catch(() => undefined);
+    if (got !== undefined) return got;
+  }
+  throw new Error(`no free port in ${from}–${low - 1} after 50 tries`);
+}
+
 export interface Child {
   name: string;
   proc: ChildProcess;
