@@ -1,7 +1,6 @@
 import test from 'ava';
-import { once } from 'node:events';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { ErrorCode, TributaryError, classify } from '../../../src/errors.js';
+import { startTcpFaultProxy } from '../../helpers/tcp-fault-proxy.js';
 import { appKey, assertNothingLostNothingTwice, connectClient, emulator, hasEvents, read, reconnects } from './client-harness.js';
 
 for (const [status, code] of [
@@ -121,30 +120,13 @@ test('a refused connection (nothing listening) is retried as a network error', a
   t.is(reconnects(r)[0]?.error?.code, ErrorCode.connectNetwork);
 });
 
-/** A TCP server on loopback that hands each accepted socket to `onSocket`; closed (sockets too) at teardown. */
-async function rawServer(t: import('ava').ExecutionContext, onSocket: (s: Socket) => void): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-    s.on('close', () => sockets.delete(s));
-    onSocket(s);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(async () => {
-    for (const s of sockets) s.destroy();
-    server.close();
-    await once(server, 'close');
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 test('a server that takes the request and never answers times out after headersTimeoutMs and is retried as a network error', async (t) => {
   const emu = await emulator(t, { totalEvents: 1 });
-  let requests = 0;
-  const url = await rawServer(t, (s) => s.on('data', (b: Buffer) => (requests += (b.toString('latin1').match(/^POST /gm) ?? []).length)));
-  const client = connectClient(t, emu, { baseUrl: url, headersTimeoutMs: 300 });
+  // Connections accepted, the request swallowed, nothing answered.
+  const proxy = await startTcpFaultProxy({ target: { host: '127.0.0.1', port: Number(new URL(emu.url).port) } });
+  t.teardown(() => proxy.close());
+  proxy.blackhole(true);
+  const client = connectClient(t, emu, { baseUrl: `http://127.0.0.1:${proxy.port}`, headersTimeoutMs: 300 });
   const started = Date.now();
   const r = await read(client, (x) => reconnects(x).length >= 2, { timeoutMs: 5_000 });
   t.is(r.error, undefined);
@@ -153,35 +135,29 @@ test('a server that takes the request and never answers times out after headersT
   t.is(e.code, ErrorCode.connectNetwork);
   t.regex(e.message, /headers timeout/i);
   t.true(Date.now() - started >= 600, 'each attempt waited for its headers');
-  t.true(requests >= 2, `the server saw ${requests} requests`);
+  t.true(proxy.stats.blackholed >= 2, `the server took ${proxy.stats.blackholed} connections and answered none`);
 });
 
 test('a connection reset in the middle of a 200 body is a network error: reconnected, nothing lost, nothing twice', async (t) => {
-  const emu = await emulator(t, { totalEvents: 300 });
-  // The first connection goes through a proxy that cuts it after ~2 KB of the response; later
-  // connections reach the emulator directly, as after a reconnect to another Connect host.
-  const target = new URL(emu.url);
-  let cut = 0;
-  const url = await rawServer(t, (client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    upstream.on('error', () => client.destroy());
-    client.pipe(upstream);
-    let down = 0;
-    upstream.on('data', (b: Buffer) => {
-      down += b.length;
-      if (cut === 0 && down > 2_048) {
-        cut += 1;
-        client.resetAndDestroy();
-        upstream.destroy();
-        return;
+  // 100 events/s: the stream is still running when the connection is reset.
+  const emu = await emulator(t, { totalEvents: 300, rate: 100 });
+  const proxy = await startTcpFaultProxy({ target: { host: '127.0.0.1', port: Number(new URL(emu.url).port) } });
+  t.teardown(() => proxy.close());
+  const client = connectClient(t, emu, { baseUrl: `http://127.0.0.1:${proxy.port}` });
+  let resetAt: number | undefined;
+  const r = await read(
+    client,
+    (x) => {
+      if (resetAt === undefined && x.events.length >= 50) {
+        resetAt = x.events.length;
+        proxy.resetAll();
       }
-      client.write(b);
-    });
-  });
-  const client = connectClient(t, emu, { baseUrl: url });
-  const r = await read(client, hasEvents(300), { timeoutMs: 10_000 });
+      return x.events.length >= 300;
+    },
+    { timeoutMs: 15_000 },
+  );
   t.is(r.error, undefined);
-  t.is(cut, 1);
+  t.truthy(resetAt, 'the connection was reset mid-stream');
   t.true(reconnects(r).some((w) => w.reason === 'network' && w.error?.code === ErrorCode.connectNetwork), JSON.stringify(reconnects(r).map((w) => [w.reason, w.error?.message])));
   assertNothingLostNothingTwice(t, emu, r);
 });
