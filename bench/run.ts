@@ -1024,7 +1024,7 @@ async function dropRunData(): Promise<void> {
     const mine = (await admin.listTopics()).filter((t) => t.includes(runId));
     const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.includes(runId));
     log(`removing this run's ${mine.length} topics and ${groups.length} consumer groups from the reused Kafka, and its state table`);
-    if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+    if (groups.length) await admin.deleteGroups(groups).catch((err: unknown) => log(`deleting ${groups.length} consumer groups: ${(err as Error).message}`));
     for (let i = 0; i < mine.length; i += 250) await admin.deleteTopics({ topics: mine.slice(i, i + 250), timeout: 60_000 });
   } finally {
     await admin.disconnect();

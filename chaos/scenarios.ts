@@ -338,13 +338,11 @@ const zombiePause: Scenario = {
 
       // The oracle over the cluster's emulator and receiver (and the DLQ topics, which should be empty).
       const rep = await oracle({ emulator: c.emulator, receivers: [c.receiver], appKeys: c.ids.map((id) => c.appKey(id)), ids: c.ids, brokers: c.config.kafka.brokers });
-      const zombieRequests = c.receiver.requests.filter((q) => q.at >= stoppedAt && !q.repeatedBatch && q.status >= 200 && q.status < 300 && zombieIds.includes(String(q.headers['x-tributary-integration'])));
-      const seenBefore = new Set(c.receiver.requests.filter((q) => q.at < stoppedAt && q.status >= 200 && q.status < 300).flatMap((q) => q.eventIds));
-      const firstNew = zombieRequests.find((q) => q.eventIds.some((id) => !seenBefore.has(id)));
+      const recoveryMs = firstNewDeliveryAfter([c.receiver], stoppedAt, (q) => zombieIds.includes(String(q.headers['x-tributary-integration'])));
       const repeats = c.receiver.requests.filter((q) => q.repeatedBatch).length;
       return result(zombiePause.name, 'P3', started, rep, undefined, {
         peakRssMb: mb(peak),
-        recoveryMs: firstNew ? firstNew.at - stoppedAt : undefined,
+        recoveryMs,
         drainMs,
         extraPass: staleWrites === 0 && rep.duplicates === 0 && takeoverMs !== undefined && settledMs !== undefined,
         notes: [

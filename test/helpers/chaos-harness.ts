@@ -12,7 +12,7 @@ import { startConnectEmulator, type AppInput, type ConnectEmulator } from '../..
 import type { FaultInput } from '../../src/connect/emulator/options.js';
 import { readTail } from '../../src/kafka/tail-reader.js';
 import { headers as H, topics } from '../../src/kafka/topics.js';
-import { startHttpReceiver, type HttpReceiver, type HttpReceiverOptions } from './http-receiver.js';
+import { startHttpReceiver, type HttpReceiver, type HttpReceiverOptions, type ReceivedRequest } from './http-receiver.js';
 import { brokers, dynamoEndpoint, uniq } from './infra.js';
 
 export interface ChaosApp {
@@ -345,13 +345,16 @@ export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutM
   return Date.now() - start;
 }
 
-/** Time from `since` to the first 2xx request carrying an id not delivered before it. */
-export function firstNewDeliveryAfter(rxs: HttpReceiver[], since: number): number | undefined {
+/**
+ * Time from `since` to the first 2xx request carrying an id not delivered before it; `counts`
+ * narrows which requests may be that one (e.g. one integration's), every request still counting as delivered.
+ */
+export function firstNewDeliveryAfter(rxs: HttpReceiver[], since: number, counts: (q: ReceivedRequest) => boolean = () => true): number | undefined {
   const seen = new Set<string>();
   const reqs = rxs.flatMap((r) => r.requests).filter((q) => q.status >= 200 && q.status < 300).sort((a, b) => a.at - b.at);
   for (const q of reqs) {
     const fresh = q.eventIds.some((id) => !seen.has(id));
-    if (q.at >= since && fresh) return q.at - since;
+    if (q.at >= since && fresh && counts(q)) return q.at - since;
     for (const id of q.eventIds) seen.add(id);
   }
   return undefined;
