@@ -79,27 +79,44 @@ export interface TopicSpec {
   extraConfig?: Record<string, string>;
 }
 
-/** How long one `listTopics` answer serves every concurrent `ensureTopic` on the same admin. */
+/** How long one `listTopics` answer serves every `ensureTopic` on the same admin, counted from the answer. */
 const topicListTtlMs = 2_000;
-const topicLists = new WeakMap<Admin, { at: number; names: Promise<Set<string>> }>();
+/** A listing in flight (`at` undefined) or answered at `at`. */
+interface TopicList {
+  at: number | undefined;
+  names: Promise<Set<string>>;
+}
+const topicLists = new WeakMap<Admin, TopicList>();
 
 /**
- * The cluster's topic names, fetched at most once per `topicListTtlMs` per admin client: a node
- * starting a thousand integrations asks once, not 2,000 times (each answer is O(topics)).
+ * The cluster's topic names, asked at most once per `topicListTtlMs` per admin client, and never
+ * while a listing is in flight: a node starting a thousand integrations asks a few dozen times,
+ * not 2,000 (each answer is O(topics in the cluster), for the broker to build and us to decode).
  */
-function knownTopics(admin: Admin, fresh = false): Promise<Set<string>> {
+function knownTopics(admin: Admin): Promise<Set<string>> {
   const hit = topicLists.get(admin);
-  if (!fresh && hit && Date.now() - hit.at < topicListTtlMs) return hit.names;
-  const names = admin.listTopics().then((list) => new Set(list));
-  topicLists.set(admin, { at: Date.now(), names });
-  // A failed list is not cached: the next caller asks again.
-  names.catch(() => topicLists.delete(admin));
-  return names;
+  if (hit && (hit.at === undefined || Date.now() - hit.at < topicListTtlMs)) return hit.names;
+  const list: TopicList = { at: undefined, names: admin.listTopics().then((names) => new Set(names)) };
+  topicLists.set(admin, list);
+  list.names.then(
+    () => (list.at = Date.now()),
+    // A failed listing is not kept: the next caller asks again.
+    () => topicLists.get(admin) === list && topicLists.delete(admin),
+  );
+  return list.names;
 }
 
 /**
  * Creates the topic when missing and waits until every partition has a leader. Existing topics
  * are left as they are (never shrunk). Two nodes racing to create it is fine.
+ *
+ * The cluster's listing is asked once per call (shared, above). A topic it lists has had its
+ * leaders (a restart, a failover): returned at once. A topic deleted since the listing was taken
+ * fails its first produce or fetch, and the worker's restart asks afresh. A topic it does not
+ * list is created, then only its own metadata is polled until the leaders show: a broker's
+ * metadata lags a creation by seconds under load, and re-listing the whole cluster on each poll
+ * (what this did before) made a 1,000-integration start send thousands of whole-cluster Metadata
+ * requests, which cost the broker most of a core on a cluster of 8,000 topics (BENCHMARKS.md).
  */
 export async function ensureTopic(admin: Admin, spec: TopicSpec, timeoutMs = 30_000): Promise<void> {
   const configEntries: ITopicConfig['configEntries'] = [];
@@ -108,26 +125,22 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, timeoutMs = 30_
   for (const [name, value] of Object.entries(spec.extraConfig ?? {})) configEntries.push({ name, value });
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  let fresh = false;
+  let listed: boolean | undefined;
+  let created = false;
   while (Date.now() < deadline) {
     try {
-      if ((await knownTopics(admin, fresh)).has(spec.topic)) {
-        // Listed by the cluster: it exists and has had its leaders (a restart, a failover). The
-        // leader check below costs a metadata refresh of every topic this admin ever touched,
-        // twice per integration: it is for topics created now. A topic deleted since the list
-        // was taken fails its first produce or fetch; the worker's restart asks afresh.
-        if (!fresh) return;
-      } else {
-        // Created meanwhile (another node, or after the shared list was taken) counts as created.
+      listed ??= (await knownTopics(admin)).has(spec.topic);
+      if (listed) return;
+      if (!created) {
+        // Created meanwhile (another node, or after the shared listing was taken) counts as created.
         await createTopic(admin, { topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1, configEntries });
+        created = true;
       }
       const meta = await admin.fetchTopicMetadata({ topics: [spec.topic] });
       const partitions = meta.topics.find((t) => t.name === spec.topic)?.partitions ?? [];
       if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
     } catch (err) {
       lastError = err;
-      // The shared list may be stale (a topic deleted since): ask the cluster again next time.
-      fresh = true;
     }
     await new Promise((r) => setTimeout(r, 200));
   }

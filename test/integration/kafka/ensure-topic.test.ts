@@ -42,6 +42,60 @@ test('40 concurrent ensureTopic calls list the topics once, create them in one r
   await admin.deleteTopics({ topics: names }).catch(() => undefined);
 });
 
+test('a broker whose metadata lags the creation is polled for those topics only: the cluster is still listed once', async (t) => {
+  const admin = testKafka().admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  let listings = 0;
+  const checks = new Map<string, number>();
+  // What a loaded broker answers for seconds after a CreateTopics: the topic is not known yet.
+  // Three refusals per topic, then the broker's real answer.
+  const lagging = new Proxy(admin, {
+    get(target, prop, receiver) {
+      if (prop === 'listTopics') {
+        return () => {
+          listings += 1;
+          return target.listTopics();
+        };
+      }
+      if (prop === 'fetchTopicMetadata') {
+        return async (o: { topics: string[] }) => {
+          const topic = o.topics[0]!;
+          const n = (checks.get(topic) ?? 0) + 1;
+          checks.set(topic, n);
+          if (n <= 3) throw Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+          return target.fetchTopicMetadata(o);
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  }) as Admin;
+  const prefix = uniq('lag');
+  const names = Array.from({ length: 30 }, (_, i) => `${prefix}-${i}`);
+  await Promise.all(names.map((topic) => ensureTopic(lagging, { topic, partitions: 1 })));
+  t.true(listings <= 2, `${listings} whole-cluster listings for 30 topics polled 4 times each`);
+  t.true(names.every((n) => checks.get(n) === 4), 'each topic polled until its leaders showed');
+  const meta = await admin.fetchTopicMetadata({ topics: names });
+  t.true(meta.topics.every((m) => m.partitions.length === 1 && m.partitions.every((p) => p.leader >= 0)));
+  await admin.deleteTopics({ topics: names }).catch(() => undefined);
+});
+
+test('a topic that never gets its leaders fails with a clear error after the timeout', async (t) => {
+  const admin = testKafka().admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  const never = new Proxy(admin, {
+    get(target, prop, receiver) {
+      if (prop === 'fetchTopicMetadata') return async () => ({ topics: [] });
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  }) as Admin;
+  const topic = uniq('noleader');
+  const err = await t.throwsAsync(ensureTopic(never, { topic, partitions: 1 }, 1_500));
+  t.regex(err!.message, new RegExp(`cannot create topic ${topic}: no leader in time`));
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+});
+
 test('topics created in one request each get their own outcome: a refused one fails alone, an existing one is fine', async (t) => {
   const admin = testKafka().admin();
   await admin.connect();
