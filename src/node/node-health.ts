@@ -2,9 +2,9 @@
 // seconds; one unreachable for longer than the grace period is a node fault — one clear log
 // line, then `onFatal`, and the node runner exits non-zero so the orchestrator replaces it.
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Admin } from 'kafkajs';
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import type { RawKafka } from '../kafka/raw-kafka.js';
 import type { Logger } from '../observability/logger.js';
 import type { MetricName, Metrics } from '../observability/metrics.js';
 
@@ -174,10 +174,13 @@ export class NodeWatchdog {
   }
 }
 
-/** The node's two probes: Kafka cluster metadata and the state table's description (both cheap). */
-export function nodeProbes(o: { admin: Admin; brokers: readonly string[]; dynamo: DynamoDBClient; table: string }): Record<string, Probe> {
+/**
+ * The node's two probes, both cheap whatever the cluster's size: the Kafka brokers' list (a
+ * Metadata request naming no topic) and the state table's description.
+ */
+export function nodeProbes(o: { kafka: Pick<RawKafka, 'brokersOnly'>; brokers: readonly string[]; dynamo: DynamoDBClient; table: string }): Record<string, Probe> {
   return {
-    kafka: { label: `Kafka (${o.brokers.join(',')})`, gauge: 'node.kafka_up', check: () => o.admin.describeCluster() },
+    kafka: { label: `Kafka (${o.brokers.join(',')})`, gauge: 'node.kafka_up', check: () => o.kafka.brokersOnly() },
     dynamodb: { label: `DynamoDB (table ${o.table})`, gauge: 'node.dynamodb_up', check: () => o.dynamo.send(new DescribeTableCommand({ TableName: o.table })) },
   };
 }

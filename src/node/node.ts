@@ -85,18 +85,18 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
   // The health probe has a connection of its own: the broker answers one connection's requests in
   // order, so on the shared admin a start of 1,000 integrations (2,000 topic creations queued on
   // it) kept the probe waiting for a minute and the watchdog took Kafka for gone.
-  const probeAdmin = kafka.admin();
+  const probeKafka = new RawKafka(kafka);
   const offsetWatcher = new OffsetWatcher({ kafka, logger, pollMs: config.kafka.parkPollMs });
   const raw = new RawKafka(kafka);
   const dynamo = createDynamoClient({ endpoint: config.dynamodb.endpoint, region: config.dynamodb.region });
   const state = new StateStore(dynamo, config.dynamodb.table);
   const checks: Record<string, string> = { kafka: 'pending', dynamodb: 'pending' };
   const metrics = o.metrics ?? createMetrics(config.metrics, (err) => logger.warn({ err: err.message }, 'statsd send failed'));
-  undo.push(() => Promise.allSettled([offsetWatcher.stop(), raw.reset(), producer.disconnect(), admin.disconnect(), probeAdmin.disconnect(), metrics.close()]), () => dynamo.destroy());
+  undo.push(() => Promise.allSettled([offsetWatcher.stop(), raw.reset(), producer.disconnect(), admin.disconnect(), probeKafka.reset(), metrics.close()]), () => dynamo.destroy());
 
   // Start-up checks: a node that cannot reach Kafka or DynamoDB exits, and the orchestrator replaces it.
   try {
-    await Promise.all([producer.connect(), admin.connect(), probeAdmin.connect()]);
+    await Promise.all([producer.connect(), admin.connect()]);
     await admin.describeCluster();
     checks.kafka = 'ok';
   } catch (err) {
@@ -147,7 +147,7 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
   await alerting.start();
   const watchdog = new NodeWatchdog({
     config: config.health,
-    probes: nodeProbes({ admin: probeAdmin, brokers: config.kafka.brokers, dynamo, table: config.dynamodb.table }),
+    probes: nodeProbes({ kafka: probeKafka, brokers: config.kafka.brokers, dynamo, table: config.dynamodb.table }),
     logger,
     metrics,
     onFatal: (reason) => o.onFatal?.(reason),
@@ -275,7 +275,7 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
         await control?.stop();
         // Pending page actions (resolves above all) get a last chance before the producer goes.
         await alerting.stop(Math.min(5_000, timeoutMs));
-        await Promise.allSettled([flagsStopped, offsetWatcher.stop(), raw.reset(), producer.disconnect(), admin.disconnect(), probeAdmin.disconnect(), metrics.close(), faults.close(2_000)]);
+        await Promise.allSettled([flagsStopped, offsetWatcher.stop(), raw.reset(), producer.disconnect(), admin.disconnect(), probeKafka.reset(), metrics.close(), faults.close(2_000)]);
         dynamo.destroy();
         await new Promise<void>((r) => server?.close(() => r()) ?? r());
         logger.info({ drained }, 'node stopped');

@@ -98,3 +98,15 @@ test('a group\'s positions: committed offsets where it committed, each partition
   t.deepEqual(later.offsets[1], { partition: 1, low: '1', high: '1' });
   await t.throwsAsync(() => e.raw.groupPositions(groupId, uniq('raw-missing')), { message: /error code 3/ });
 });
+
+test('the health probe\'s Metadata names no topic: the brokers come back, no topic does, however many the cluster holds', async (t) => {
+  const { raw, topic } = await env(t);
+  await topic(1);
+  const md = await raw.brokersOnly();
+  t.true(md.brokers.length >= 1);
+  t.true(md.brokers.every((b) => Number.isInteger(b.nodeId)));
+  t.is(md.topicMetadata.length, 0);
+  // After a reset (what a connection failure causes) it reconnects and asks the same.
+  await raw.reset();
+  t.is((await raw.brokersOnly()).topicMetadata.length, 0);
+});
