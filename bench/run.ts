@@ -67,6 +67,10 @@ const keepAliveMs = Number(opt('keepalive-ms', '1000'));
 const smallRate = Number(opt('small-rate', '0.02'));
 // --idle-sec N: scenario 3's idle window (default 40: a 20 s window caught a major GC or not, ±1.5 % of a core between runs).
 const idleSec = Number(opt('idle-sec', '40'));
+// --extra-topics N: before scenario 3, the cluster gets N more topics (1 partition each, named with the
+// run id, removed with the run's data), as a cluster shared by other nodes' integrations holds.
+const extraTopics = Number(opt('extra-topics', '0'));
+if (!(Number.isInteger(extraTopics) && extraTopics >= 0 && extraTopics <= 50_000)) throw new Error(`--extra-topics must be a whole number between 0 and 50000, got ${opt('extra-topics', '')}`);
 if (!(smallRate >= 0 && smallRate <= 1_000)) throw new Error(`--small-rate must be events/s between 0 and 1000, got ${opt('small-rate', '')}`);
 if (!(Number.isInteger(idleSec) && idleSec >= 5 && idleSec <= 300)) throw new Error(`--idle-sec must be whole seconds between 5 and 300, got ${opt('idle-sec', '')}`);
 // --node-log debug: the nodes' log level (their logs are in the work dir, kept with --keep-work).
@@ -526,6 +530,31 @@ async function waitRunning(base: string, want: number, deadline: number, label: 
   return running;
 }
 
+/** `--extra-topics`: N topics more in the cluster, created 200 per request, waited for until listed. */
+async function createExtraTopics(n: number): Promise<void> {
+  const kafka = new Kafka({ clientId: `${runId}-extra`, brokers: infra.brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const names = Array.from({ length: n }, (_, i) => `tributary.events.${runId}-extra-${i}`);
+    for (let i = 0; i < n; i += 200) {
+      await admin.createTopics({ waitForLeaders: false, topics: names.slice(i, i + 200).map((topic) => ({ topic, numPartitions: 1, replicationFactor: -1 })) });
+      if ((i / 200) % 10 === 9 || i + 200 >= n) log(`s3: ${fmt(Math.min(n, i + 200))}/${fmt(n)} extra topics created`);
+    }
+    // The broker lists new topics seconds after it acknowledged them: start once they all show.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const listed = (await admin.listTopics()).filter((t) => t.includes(`${runId}-extra-`)).length;
+      if (listed >= n) break;
+      if (Date.now() > deadline) throw new Error(`s3: only ${listed} of ${n} extra topics listed after 120 s`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    log(`s3: the cluster holds ${fmt(n)} extra topics`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function scenario3(): Promise<void> {
   const total = cfg.tenants;
   const busy = cfg.busy;
@@ -540,6 +569,7 @@ async function scenario3(): Promise<void> {
   const aloneBusy = Array.from({ length: busy }, (_, i) => quietBusy(`${runId}-alone${i}`));
   const emu = await startEmulator('emulator-s3', [...small, ...crowdBusy, ...aloneBusy]);
   const busyTarget = busy * cfg.busyEvents;
+  if (extraTopics > 0) await createExtraTopics(extraTopics);
 
   // Phase 1: the busy apps alone on a node.
   let alone: (PipelineResult & BurstDrain) | undefined;
@@ -668,6 +698,7 @@ async function scenario3(): Promise<void> {
     results.s3 = {
       integrations: total,
       busy,
+      extraTopics,
       allRunningSec: allRunningMs === undefined ? null : round1(allRunningMs / 1000),
       allStreamingSec: allStreamingMs === undefined ? null : round1(allStreamingMs / 1000),
       runningAtDeadline: running,
@@ -700,7 +731,7 @@ async function scenario3(): Promise<void> {
     const extRss = (x: number) => Math.round(base + ((x - base) * 1000) / total);
     const threadLine = threads.length ? `Node CPU by thread in the idle window (% of a core): ${threads.slice(0, 6).map((x) => `${x.thread} ${x.pct}`).join(', ')}.` : '';
     md.push(
-      `#### 3. Many tenants: ${total} integrations on one node (${total - busy} small apps at ${smallRate} events/s, ${busy} busy with ${fmt(cfg.busyEvents)} events each)`,
+      `#### 3. Many tenants: ${total} integrations on one node (${total - busy} small apps at ${smallRate} events/s, ${busy} busy with ${fmt(cfg.busyEvents)} events each)${extraTopics ? `, on a cluster holding ${fmt(extraTopics)} other topics (\`--extra-topics\`)` : ''}`,
       '',
       `${ctxLine(from, idleTo)}. ${s3Profile ? 'The node ran with \`--cpu-prof --cpu-prof-interval 2000\` (\`--s3-profile\`; the sampler adds ~1.5–2.5 % of a core to the idle figure).' : 'The node ran without a profiler (\`--s3-profile\` adds one).'} The busy apps' events are generated at once (emulator \`generate\`) 5 s after every integration runs; the baseline is the same ${busy} busy apps alone on a node, before the crowd.`,
       '',
@@ -1012,9 +1043,9 @@ async function cleanup(): Promise<void> {
 
 /**
  * On servers the bench did not start (KAFKA_BROKERS and DYNAMODB_ENDPOINT), removes what this
- * run made: its topics, consumer groups and state table (every name carries the run id). A broker
- * left with the ~6,700 topics of a few 1,000-tenant runs started the next run's 1,000
- * integrations in 177 s instead of 46 s.
+ * run made: its topics, consumer groups and state table (every name carries the run id), so the
+ * next run starts on the cluster this one found. (`--extra-topics` measures a fuller cluster on
+ * purpose.)
  */
 async function dropRunData(): Promise<void> {
   const kafka = new Kafka({ clientId: `${runId}-cleanup`, brokers: infra.brokers, logLevel: logLevel.NOTHING });
