@@ -28,8 +28,11 @@ export async function ensureIntegrationTopics(node: NodeContext, spec: Integrati
   const tier = tierSettings(spec.app.size);
   const retentionMs = spec.options.retentionMs ?? tier.retentionMs;
   const extraConfig = { 'max.message.bytes': String(topicMaxMessageBytes) };
-  await ensureTopic(node.admin, { topic: topics.events(spec.id), partitions: spec.options.partitions ?? tier.partitions, retentionMs, extraConfig });
-  await ensureTopic(node.admin, { topic: topics.dlq(spec.id), partitions: 1, retentionMs: Math.max(retentionMs, 7 * 86_400_000), extraConfig });
+  // Both at once: they share one listing, one CreateTopics request and the wait for leaders.
+  await Promise.all([
+    ensureTopic(node.admin, { topic: topics.events(spec.id), partitions: spec.options.partitions ?? tier.partitions, retentionMs, extraConfig }),
+    ensureTopic(node.admin, { topic: topics.dlq(spec.id), partitions: 1, retentionMs: Math.max(retentionMs, 7 * 86_400_000), extraConfig }),
+  ]);
 }
 
 /** A pack never exceeds this many Connect JSON bytes, whatever the sink takes (a Kafka record stays well under the topic's limit). */
