@@ -165,10 +165,9 @@ export class RawKafka {
     try {
       const cluster = await this.connected();
       const any = await this.broker(cluster.getNodeIds()[0]!);
-      const md = await sendRaw<MetadataResponse>(any, apiKeys.Metadata, requests.Metadata, { topics: [], allowAutoTopicCreation: false }, (v) =>
+      return await sendRaw<MetadataResponse>(any, apiKeys.Metadata, requests.Metadata, { topics: [], allowAutoTopicCreation: false }, (v) =>
         v >= 1 ? noTopicsBody(v) : undefined,
       );
-      return md;
     } catch (err) {
       await this.resetAfter(err);
       throw err;

@@ -96,8 +96,7 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
 
   // Start-up checks: a node that cannot reach Kafka or DynamoDB exits, and the orchestrator replaces it.
   try {
-    await Promise.all([producer.connect(), admin.connect()]);
-    await admin.describeCluster();
+    await Promise.all([producer.connect(), admin.connect(), probeKafka.brokersOnly()]);
     checks.kafka = 'ok';
   } catch (err) {
     throw new TributaryError(ErrorCode.kafkaUnavailable, `start-up check failed: Kafka ${config.kafka.brokers.join(',')} unreachable: ${errorMessage(err)}`, { cause: err });
