@@ -6,29 +6,29 @@ import type { Admin } from 'kafkajs';
 import { createTopic, ensureTopic } from '../../../src/kafka/kafka.js';
 import { eventually, testKafka, uniq } from '../../helpers/infra.js';
 
+/** The real admin with some of its methods replaced (to count calls, or to answer as a lagging broker would). */
+function withMethods(admin: Admin, replaced: Partial<Admin>): Admin {
+  return new Proxy(admin, {
+    get: (target, prop, receiver) => (prop in replaced ? replaced[prop as keyof Admin] : Reflect.get(target, prop, receiver)) as unknown,
+  });
+}
+
 test('40 concurrent ensureTopic calls list the topics once, create them in one request, and every topic ends up with its leaders', async (t) => {
   const admin = testKafka().admin();
   await admin.connect();
   t.teardown(() => admin.disconnect());
   let listings = 0;
   let creations = 0;
-  const counted = new Proxy(admin, {
-    get(target, prop, receiver) {
-      if (prop === 'listTopics') {
-        return () => {
-          listings += 1;
-          return target.listTopics();
-        };
-      }
-      if (prop === 'createTopics') {
-        return (o: Parameters<Admin['createTopics']>[0]) => {
-          creations += 1;
-          return target.createTopics(o);
-        };
-      }
-      return Reflect.get(target, prop, receiver) as unknown;
+  const counted = withMethods(admin, {
+    listTopics: () => {
+      listings += 1;
+      return admin.listTopics();
     },
-  }) as Admin;
+    createTopics: (o) => {
+      creations += 1;
+      return admin.createTopics(o);
+    },
+  });
   const prefix = uniq('ensure');
   const names = Array.from({ length: 40 }, (_, i) => `${prefix}-${i}`);
   await Promise.all(names.map((topic) => ensureTopic(counted, { topic, partitions: 3, retentionMs: 3_600_000 })));
@@ -50,26 +50,19 @@ test('a broker whose metadata lags the creation is polled for those topics only:
   const checks = new Map<string, number>();
   // What a loaded broker answers for seconds after a CreateTopics: the topic is not known yet.
   // Three refusals per topic, then the broker's real answer.
-  const lagging = new Proxy(admin, {
-    get(target, prop, receiver) {
-      if (prop === 'listTopics') {
-        return () => {
-          listings += 1;
-          return target.listTopics();
-        };
-      }
-      if (prop === 'fetchTopicMetadata') {
-        return async (o: { topics: string[] }) => {
-          const topic = o.topics[0]!;
-          const n = (checks.get(topic) ?? 0) + 1;
-          checks.set(topic, n);
-          if (n <= 3) throw Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
-          return target.fetchTopicMetadata(o);
-        };
-      }
-      return Reflect.get(target, prop, receiver) as unknown;
+  const lagging = withMethods(admin, {
+    listTopics: () => {
+      listings += 1;
+      return admin.listTopics();
     },
-  }) as Admin;
+    fetchTopicMetadata: async (o) => {
+      const topic = o!.topics![0]!;
+      const n = (checks.get(topic) ?? 0) + 1;
+      checks.set(topic, n);
+      if (n <= 3) throw Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+      return admin.fetchTopicMetadata(o);
+    },
+  });
   const prefix = uniq('lag');
   const names = Array.from({ length: 30 }, (_, i) => `${prefix}-${i}`);
   await Promise.all(names.map((topic) => ensureTopic(lagging, { topic, partitions: 1 })));
@@ -84,12 +77,7 @@ test('a topic that never gets its leaders fails with a clear error after the tim
   const admin = testKafka().admin();
   await admin.connect();
   t.teardown(() => admin.disconnect());
-  const never = new Proxy(admin, {
-    get(target, prop, receiver) {
-      if (prop === 'fetchTopicMetadata') return async () => ({ topics: [] });
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  }) as Admin;
+  const never = withMethods(admin, { fetchTopicMetadata: async () => ({ topics: [] }) });
   const topic = uniq('noleader');
   const err = await t.throwsAsync(ensureTopic(never, { topic, partitions: 1 }, 1_500));
   t.regex(err!.message, new RegExp(`cannot create topic ${topic}: no leader in time`));
