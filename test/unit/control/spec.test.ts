@@ -68,4 +68,7 @@ test('local mode allows an http emulator on loopback and inline secrets', (t) =>
   const local = { ...good, connect: { url: 'http://127.0.0.1:4000/api/events', token: { value: 'dev-token' } }, sink: { type: 'webhook', url: 'http://127.0.0.1:9000/hook' } };
   t.notThrows(() => parse(local, true));
   t.true(problems(local, false).length > 0);
+  // Each mode keeps its own (cached) schema, in whichever order they are first used.
+  t.notThrows(() => parse(local, true));
+  t.true(problems(local, false).some((p) => p.startsWith('connect.')));
 });
