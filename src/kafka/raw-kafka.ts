@@ -98,7 +98,8 @@ const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => EncoderL
  * distinction exists from Metadata v1 (v0 has no null: there an empty list means every topic);
  * v4 adds allow_auto_topic_creation. kafkajs asks for v1 to v6.
  */
-function noTopicsBody(apiVersion: number): () => Promise<EncoderLike> {
+function noTopicsBody(apiVersion: number): (() => Promise<EncoderLike>) | undefined {
+  if (apiVersion < 1) return undefined;
   return async () => {
     const body = new Encoder().writeInt32(0);
     return apiVersion >= 4 ? body.writeBoolean(false) : body;
@@ -107,7 +108,7 @@ function noTopicsBody(apiVersion: number): () => Promise<EncoderLike> {
 
 /**
  * Sends a request and returns the decoded response without kafkajs's throw-on-first-error parse.
- * `body`, when given, replaces kafkajs's encoding of the request body for the negotiated version.
+ * `body`, when given, may replace kafkajs's encoding of the request body for the negotiated version.
  */
 export async function sendRaw<T>(
   broker: BrokerLike,
@@ -165,9 +166,7 @@ export class RawKafka {
     try {
       const cluster = await this.connected();
       const any = await this.broker(cluster.getNodeIds()[0]!);
-      return await sendRaw<MetadataResponse>(any, apiKeys.Metadata, requests.Metadata, { topics: [], allowAutoTopicCreation: false }, (v) =>
-        v >= 1 ? noTopicsBody(v) : undefined,
-      );
+      return await sendRaw<MetadataResponse>(any, apiKeys.Metadata, requests.Metadata, { topics: [], allowAutoTopicCreation: false }, noTopicsBody);
     } catch (err) {
       await this.resetAfter(err);
       throw err;
