@@ -26,7 +26,7 @@ interface Results {
   results: {
     s1?: { pipeline: PipelineResult; procs: Record<string, ProcSummary>; legs: Record<string, { events: number; eventsPerSec: number }>; slowestLeg: string; fractionOfSlowest: number };
     s2?: { pipeline: PipelineResult };
-    s3?: { integrations: number; runningAtDeadline: number; allRunningSec: number; busyAlone: PipelineResult; busyInCrowd: PipelineResult; busyVsAlone: number; idle?: { nodeCpuPct: number } };
+    s3?: { integrations: number; runningAtDeadline: number; allRunningSec: number; busyAlone: PipelineResult; busyInCrowd: PipelineResult; busyVsAlone: number; extraTopics: number; idle?: { nodeCpuPct: number } };
     s4?: { target: number; inKafka: number; drain: PipelineResult; fillProcs: Record<string, ProcSummary> };
   };
 }
@@ -41,7 +41,7 @@ test('bench smoke: scenarios 1–4 run end to end at small sizes and report ever
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const args = [
     '--import', 'tsx', 'bench/run.ts', '--quick', '--from-source', '--results-dir', dir,
-    '--only', 's1,s2,s3,s4', '--events', String(s1Events), '--tenants', String(tenants), '--busy-events', String(busyEvents), '--backlog', String(backlog), '--idle-sec', '5',
+    '--only', 's1,s2,s3,s4', '--events', String(s1Events), '--tenants', String(tenants), '--busy-events', String(busyEvents), '--backlog', String(backlog), '--idle-sec', '5', '--extra-topics', '40',
   ];
   const out: string[] = [];
   // KAFKA_BROKERS and DYNAMODB_ENDPOINT come from test/run.ts: the bench uses this run's servers.
@@ -72,6 +72,7 @@ test('bench smoke: scenarios 1–4 run end to end at small sizes and report ever
   // Scenario 3: every integration started; the busy apps' bursts delivered alone and in the crowd.
   t.truthy(s3);
   t.is(s3!.runningAtDeadline, tenants);
+  t.is(s3!.extraTopics, 40);
   t.true(s3!.busyAlone.complete && s3!.busyInCrowd.complete);
   t.true(s3!.busyVsAlone > 0);
   // Scenario 4: the backlog waited in Kafka while the receiver was down, then drained completely.
