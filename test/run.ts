@@ -15,7 +15,31 @@ function hasTests(dir: string): boolean {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.test.ts'));
 }
 
-function runAva(suite: Suite, env: NodeJS.ProcessEnv): Promise<number> {
+// ava's lines that name a failure: a failed or timed-out test, an uncaught error, a worker that
+// exited. They are repeated at the very end, because a CI log is often read from its tail and the
+// suites after the failing one would push them out of it.
+const FAILURE_LINE = /✘|Uncaught exception|Unhandled rejection|Timed out while running tests|exited with a non-zero exit code/;
+
+/** Copies a child's output to ours as it comes and keeps the lines that name a failure. */
+function forwardKeepingFailures(from: NodeJS.ReadableStream, to: NodeJS.WriteStream, failures: string[]): void {
+  let partial = '';
+  from.setEncoding('utf8');
+  const scan = (line: string) => {
+    const plain = line.replace(/\u001b\[[0-9;]*m/g, '').trim();
+    if (FAILURE_LINE.test(plain)) failures.push(plain.length > 400 ? `${plain.slice(0, 400)}…` : plain);
+  };
+  from.on('data', (chunk: string) => {
+    to.write(chunk);
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    lines.forEach(scan);
+  });
+  from.on('end', () => {
+    if (partial) scan(partial);
+  });
+}
+
+function runAva(suite: Suite, env: NodeJS.ProcessEnv, failures: string[]): Promise<number> {
   if (!hasTests(`test/${suite}`)) {
     process.stderr.write(`\n=== ${suite} tests: none yet ===\n`);
     return Promise.resolve(0);
@@ -23,9 +47,12 @@ function runAva(suite: Suite, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     process.stderr.write(`\n=== ${suite} tests ===\n`);
     const child = spawn(process.execPath, ['node_modules/ava/entrypoints/cli.mjs', '--config', `ava.${suite}.config.js`], {
-      stdio: 'inherit',
-      env,
+      stdio: ['inherit', 'pipe', 'pipe'],
+      // Piped, ava would drop its colours on a terminal: keep them there.
+      env: process.stdout.isTTY && env.FORCE_COLOR === undefined ? { ...env, FORCE_COLOR: '1' } : env,
     });
+    forwardKeepingFailures(child.stdout, process.stdout, failures);
+    forwardKeepingFailures(child.stderr, process.stderr, failures);
     child.once('error', reject);
     child.once('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
@@ -51,7 +78,7 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  let failed = 0;
+  const failedSuites: { suite: Suite; lines: string[] }[] = [];
   try {
     let env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -67,15 +94,23 @@ async function main(): Promise<number> {
         env = { ...env, ...infraEnv(state) };
       }
       const suiteStarted = Date.now();
-      const code = await runAva(suite, env);
+      const lines: string[] = [];
+      const code = await runAva(suite, env, lines);
       process.stderr.write(`=== ${suite} tests: ${code === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - suiteStarted) / 1000).toFixed(0)} s ===\n`);
-      if (code !== 0) failed += 1;
+      if (code !== 0) failedSuites.push({ suite, lines });
     }
   } finally {
     await stop();
   }
-  process.stderr.write(failed === 0 ? '\nall suites passed\n' : `\n${failed} suite(s) failed\n`);
-  return failed === 0 ? 0 : 1;
+  if (failedSuites.length === 0) {
+    process.stderr.write('\nall suites passed\n');
+    return 0;
+  }
+  for (const { suite, lines } of failedSuites) {
+    process.stderr.write(`\n${suite} FAILED:\n${lines.length > 0 ? lines.map((l) => `  ${l}`).join('\n') : '  (no failing test named; see the suite output above)'}\n`);
+  }
+  process.stderr.write(`\n${failedSuites.length} suite(s) failed: ${failedSuites.map((f) => f.suite).join(', ')}\n`);
+  return 1;
 }
 
 process.exitCode = await main();
