@@ -18,6 +18,7 @@ import { createDynamoClient, StateStore } from '../src/state/state-store.js';
 import { byArea, hotSpots, type HotSpot } from './pipeline/cpu-profile.js';
 import { captureBody, legHttp, legKafka, legParse, linesOf, type LegResult } from './pipeline/legs.js';
 import { freePort, freePortOutsideEphemeral, getJson, postJson, ProcSampler, readProc, readThreads, round1, sleep, spawnChild, stopChild, threadCpuPct, waitFor, type Child, type ProcSummary } from './pipeline/proc.js';
+import { startStatsdListener, type StatsdSample } from '../test/helpers/statsd-listener.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -187,7 +188,7 @@ function spec(id: string, app: EmuApp, eventsUrl: string, sinkUrl: string, start
   };
 }
 
-async function startNodeProc(name: string, specs: Record<string, unknown>[], nodeArgs: string[] = []): Promise<{ child: Child; base: string }> {
+async function startNodeProc(name: string, specs: Record<string, unknown>[], nodeArgs: string[] = [], statsdPort?: number): Promise<{ child: Child; base: string }> {
   const port = await freePort();
   const configFile = join(work, `${name}-config.json`);
   writeFileSync(
@@ -200,6 +201,7 @@ async function startNodeProc(name: string, specs: Record<string, unknown>[], nod
       dynamodb: { endpoint: infra.dynamo, table: stateTable },
       http: { host: '127.0.0.1', port },
       log: { level: nodeLogLevel },
+      ...(statsdPort ? { metrics: { enabled: true, port: statsdPort } } : {}),
     }),
   );
   const specsFile = join(work, `${name}-specs.json`);
@@ -780,6 +782,16 @@ async function topicEnd(admin: ReturnType<Kafka['admin']>, topic: string): Promi
   return offs.reduce((n, o) => n + Number(o.high), 0);
 }
 
+/** Peak of each `node.memory_bytes` kind among the samples, in MiB. */
+function peakMemoryByKind(samples: readonly StatsdSample[]): Record<string, number> {
+  const peaks: Record<string, number> = {};
+  for (const s of samples) {
+    if (!s.name.endsWith('node.memory_bytes') || !s.tags.kind) continue;
+    peaks[s.tags.kind] = Math.max(peaks[s.tags.kind] ?? 0, round1(s.value / 2 ** 20));
+  }
+  return peaks;
+}
+
 async function scenario4(): Promise<void> {
   const n = cfg.backlog;
   log(`s4: backlog: receiver down while up to ${fmt(n)} events arrive (at most ${cfg.backlogFillMs / 1000} s), then the drain`);
@@ -794,9 +806,12 @@ async function scenario4(): Promise<void> {
   const kafka = new Kafka({ clientId: 'bench-s4', brokers: infra.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
+  // The node's own gauges (node.memory_bytes, every 10 s) split its RSS into live heap, V8's
+  // reservation and buffers outside the heap.
+  const statsd = await startStatsdListener();
   try {
     const from = performance.now();
-    node = await startNodeProc('node-s4', [spec(id, app, emu.eventsUrl, `http://127.0.0.1:${port}/ingest`)]);
+    node = await startNodeProc('node-s4', [spec(id, app, emu.eventsUrl, `http://127.0.0.1:${port}/ingest`)], [], statsd.port);
     trackCommon({ emulator: emu.child, node: node.child });
     // Packed records hold many events each: count the events the source reports produced (its
     // state row's counter, flushed every few seconds) rather than the topic's records.
@@ -818,6 +833,7 @@ async function scenario4(): Promise<void> {
     }
     const filled = performance.now();
     const fill = sampler.summary(from, filled);
+    const fillMemory = peakMemoryByKind(statsd.samples);
     const fillRate = firstRecordAt ? Math.round((inKafka / (filled - firstRecordAt)) * 1000) : 0;
     log(`s4: ${fmt(inKafka)} events waiting in Kafka (${fmt(fillRate)} events/s in), node peak RSS ${fill['node']?.peakRssMiB} MiB; starting the receiver`);
     // Let the source finish its last batch (and, packed, its counter reach the state row) so the backlog is fixed.
@@ -835,7 +851,7 @@ async function scenario4(): Promise<void> {
     const d1 = performance.now();
     const drain = pipelineResult(s, inKafka);
     const drainProcs = sampler.summary(d0, d1);
-    results.s4 = { target: n, inKafka, fillSeconds: round1((filled - (firstRecordAt ?? from)) / 1000), fillEventsPerSec: fillRate, fillProcs: fill, drain, drainProcs, untilFirstDeliveryMs: Math.round(s.firstAt ? s.firstAt - (Date.now() - (performance.now() - d0)) : 0), context: ctxLine(from, d1) };
+    results.s4 = { target: n, inKafka, fillSeconds: round1((filled - (firstRecordAt ?? from)) / 1000), fillEventsPerSec: fillRate, fillProcs: fill, fillNodeMemoryMiB: fillMemory, drain, drainProcs, untilFirstDeliveryMs: Math.round(s.firstAt ? s.firstAt - (Date.now() - (performance.now() - d0)) : 0), context: ctxLine(from, d1) };
     log(`s4: drained ${fmt(drain.events)} at ${fmt(drain.eventsPerSec)} events/s; node peak RSS while down ${fill['node']?.peakRssMiB} MiB, while draining ${drainProcs['node']?.peakRssMiB} MiB`);
     md.push(
       `#### 4. Backlog: receiver down while ${fmt(inKafka)} events arrive${inKafka < n ? ` (target ${fmt(n)}; what fit in ${cfg.backlogFillMs / 1000} s of this run)` : ''}, then the drain`,
@@ -849,8 +865,11 @@ async function scenario4(): Promise<void> {
       '',
       ...procTable({ ...fill }),
       '',
+      `The node's own memory gauges while the receiver was down (peak of each, 10 s samples, MiB): ${Object.entries(fillMemory).map(([k, v]) => `${k} ${v}`).join(', ') || 'none received'}.`,
+      '',
     );
   } finally {
+    await statsd.close();
     await admin.disconnect().catch(() => undefined);
     await stop(node?.child);
     await stop(rx?.child);

@@ -20,6 +20,7 @@ import { RawKafka } from '../kafka/raw-kafka.js';
 import { ProduceQueue } from '../kafka/produce-queue.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { startProcessStats } from '../observability/process-stats.js';
 import { createFaultReporter } from '../observability/sentry.js';
 import { createDynamoClient, integrationStatuses, StateStore } from '../state/state-store.js';
 import { AlertingService } from '../supervision/alerting-service.js';
@@ -187,6 +188,8 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
   }, 10_000);
   statusGauges.unref();
   undo.push(() => clearInterval(statusGauges));
+  const stopProcessStats = startProcessStats(metrics, 10_000);
+  undo.push(stopProcessStats);
 
   let control: ControlPlane | undefined;
   if (o.control) {
@@ -264,6 +267,7 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
         control?.quiesce();
         watchdog.stop();
         clearInterval(statusGauges);
+        stopProcessStats();
         // Not awaited here: a read in progress must not delay the drain; awaited before the clients go.
         const flagsStopped = flagsWatcher.stop();
         const drained = await Promise.race([

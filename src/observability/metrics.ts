@@ -51,6 +51,9 @@ export const catalogue = {
   'node.integrations': { type: 'gauge', tags: ['status'], description: 'integrations on this node by status (every 10 s, zeros included)' },
   'node.kafka_up': { type: 'gauge', tags: [], description: '1 when Kafka answered the last health check' },
   'node.dynamodb_up': { type: 'gauge', tags: [], description: '1 when DynamoDB answered the last health check' },
+  'node.memory_bytes': { type: 'gauge', tags: ['kind'], description: 'the node process\'s memory, every 10 s: `rss`, and V8\'s `heap_used`, `heap_total`, `external`, `array_buffers` (process.memoryUsage)' },
+  'node.cpu_percent': { type: 'gauge', tags: [], description: 'CPU the node process used over the last 10 s, user + system, in % of one core (above 100 on more than one core)' },
+  'node.event_loop_delay_ms': { type: 'gauge', tags: ['stat'], description: 'event-loop delay over the last 10 s: `p50`, `p99`, `max` (sampled every 50 ms)' },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricName = keyof typeof catalogue;

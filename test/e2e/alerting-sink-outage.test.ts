@@ -61,6 +61,9 @@ test('a large app sink returning 500 past the threshold pages once and resolves 
     'tributary.node.kafka_up',
     'tributary.node.dynamodb_up',
     'tributary.node.integrations',
+    'tributary.node.memory_bytes',
+    'tributary.node.cpu_percent',
+    'tributary.node.event_loop_delay_ms',
     'tributary.source.lag_ms',
     'tributary.sink.end_to_end_ms',
     'tributary.sink.consumer_lag',
@@ -74,4 +77,7 @@ test('a large app sink returning 500 past the threshold pages once and resolves 
   t.is(statsd.sum('tributary.sink.events_delivered'), 3_000);
   t.true(statsd.samples.some((s) => s.name === 'tributary.sink.retries' && s.tags.tier === 'large' && s.tags.sink === 'webhook'));
   t.true(statsd.samples.some((s) => s.name === 'tributary.node.integrations' && s.tags.status === 'running' && s.value === 1), 'the node reports its one running integration');
+  const rss = statsd.samples.filter((s) => s.name === 'tributary.node.memory_bytes' && s.tags.kind === 'rss').map((s) => s.value);
+  t.true(rss.length > 0 && rss.every((v) => v > 20 * 2 ** 20 && v < 4 * 2 ** 30), `the node's RSS in bytes: ${rss.join(', ')}`);
+  t.true(statsd.samples.some((s) => s.name === 'tributary.node.event_loop_delay_ms' && s.tags.stat === 'p99'));
 });

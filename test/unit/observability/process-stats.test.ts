@@ -1,0 +1,53 @@
+// The node's resource gauges: CPU as % of one core between two samples, memory kinds, and the
+// event-loop delay histogram read in ms (zeros, not NaN, when it holds nothing).
+import test from 'ava';
+import { cpuPercent, delayGauges, memoryGauges, startProcessStats, type ProcessSample } from '../../../src/observability/process-stats.js';
+
+const memory: NodeJS.MemoryUsage = { rss: 5, heapUsed: 2, heapTotal: 3, external: 1, arrayBuffers: 4 };
+const at = (ms: number, userMicros: number, systemMicros: number): ProcessSample => ({ memory, cpu: { user: userMicros, system: systemMicros }, at: ms });
+
+test('cpu: user + system over the elapsed time, in % of one core', (t) => {
+  t.is(cpuPercent(at(0, 0, 0), at(10_000, 1_000_000, 500_000)), 15);
+  t.is(cpuPercent(at(0, 0, 0), at(1_000, 1_500_000, 500_000)), 200, 'two cores busy is 200');
+  t.is(cpuPercent(at(0, 0, 0), at(3_000, 1_000, 0)), 0, 'rounded to a tenth');
+  t.is(cpuPercent(at(500, 0, 0), at(500, 9, 9)), 0, 'no elapsed time is 0, not Infinity');
+});
+
+test('memory: every kind, named as the tag values', (t) => {
+  t.deepEqual(memoryGauges(memory), [
+    ['rss', 5],
+    ['heap_used', 2],
+    ['heap_total', 3],
+    ['external', 1],
+    ['array_buffers', 4],
+  ]);
+});
+
+test('delay: percentiles and max from ns to ms; an empty histogram gives zeros', (t) => {
+  const h = { count: 3, percentile: (p: number) => (p === 50 ? 1_234_567 : 51_000_000), max: 80_123_456 };
+  t.deepEqual(delayGauges(h), [
+    ['p50', 1.23],
+    ['p99', 51],
+    ['max', 80.12],
+  ]);
+  t.deepEqual(delayGauges({ count: 0, percentile: () => NaN, max: 0 }), [
+    ['p50', 0],
+    ['p99', 0],
+    ['max', 0],
+  ]);
+});
+
+test('started: one round of gauges per interval, stopped by the function it returns', async (t) => {
+  const sent: { name: string; value: number; tags?: Record<string, unknown> }[] = [];
+  const stop = startProcessStats({ gauge: (name, value, tags) => void sent.push({ name, value, tags }) }, 30);
+  await new Promise((r) => setTimeout(r, 100));
+  stop();
+  const rounds = sent.filter((s) => s.name === 'node.cpu_percent').length;
+  t.true(rounds >= 1, `${rounds} rounds`);
+  t.true(sent.some((s) => s.name === 'node.memory_bytes' && s.tags?.kind === 'rss' && s.value > 10_000_000));
+  t.deepEqual(new Set(sent.filter((s) => s.name === 'node.event_loop_delay_ms').map((s) => s.tags?.stat)), new Set(['p50', 'p99', 'max']));
+  t.true(sent.every((s) => Number.isFinite(s.value)));
+  const after = sent.length;
+  await new Promise((r) => setTimeout(r, 80));
+  t.is(sent.length, after, 'nothing after stop');
+});
