@@ -67,7 +67,10 @@ test('a broker whose metadata lags the creation is polled for those topics only:
   const names = Array.from({ length: 30 }, (_, i) => `${prefix}-${i}`);
   await Promise.all(names.map((topic) => ensureTopic(lagging, { topic, partitions: 1 })));
   t.true(listings <= 2, `${listings} whole-cluster listings for 30 topics polled 4 times each`);
-  t.true(names.every((n) => checks.get(n) === 4), 'each topic polled until its leaders showed');
+  // Four polls at least: three refused, then the broker's own answer, which on a loaded machine
+  // may still lack a leader for a moment (then it polls again).
+  const polls = names.map((n) => checks.get(n) ?? 0);
+  t.true(polls.every((n) => n >= 4), `each topic polled until its leaders showed: ${polls.join(' ')}`);
   const meta = await admin.fetchTopicMetadata({ topics: names });
   t.true(meta.topics.every((m) => m.partitions.length === 1 && m.partitions.every((p) => p.leader >= 0)));
   await admin.deleteTopics({ topics: names }).catch(() => undefined);
