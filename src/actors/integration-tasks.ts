@@ -123,16 +123,16 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
     state: o.state,
     logger: node.logger.child({ integrationId: spec.id, role: 'source' }),
     batch: { maxCount: spec.options.batch.maxEvents, maxBytes: spec.options.batch.maxBytes, lingerMs: spec.options.batch.lingerMs },
-    onProduced: (events, ackMs) => {
-      if (events.length === 0) return;
+    onProduced: (batch, ackMs) => {
+      if (batch.events === 0) return;
       o.healthy();
-      if (o.flow) o.flow.produced += events.length;
+      if (o.flow) o.flow.produced += batch.events;
       const m = node.metrics;
-      m.count('source.events_produced', events.length, tags);
-      m.timing('source.batch_events', events.length, tags);
+      m.count('source.events_produced', batch.events, tags);
+      m.timing('source.batch_events', batch.events, tags);
       m.timing('source.produce_ms', ackMs, tags);
-      for (const [type, n] of countBy(events, (e) => e.event.type)) m.count('source.events_read', n, { ...tags, event_type: type });
-      const newest = Date.parse(events[events.length - 1]!.event.processed);
+      for (const [type, n] of byTypeTag(batch.byType)) m.count('source.events_read', n, { ...tags, event_type: type });
+      const newest = Date.parse(batch.newestProcessed ?? '');
       if (Number.isFinite(newest)) m.gauge('source.lag_ms', Math.max(0, Date.now() - newest), tags);
     },
     // Each acknowledged watermark is reported as it moves (no timer per integration), and once more at the end.
@@ -324,12 +324,22 @@ export async function startSinkTask(o: SinkTaskOptions): Promise<TaskHandle> {
   };
 }
 
-/** Counts items by a key, so per-type metrics cost one call per type per batch, not per event. */
-function countBy<T>(items: readonly T[], key: (t: T) => string): Map<string, number> {
+/** Folds counts by Connect type into counts by `event_type` tag (unknown types are one `other`). */
+function byTypeTag(counts: ReadonlyMap<string, number>): Map<string, number> {
   const out = new Map<string, number>();
-  for (const item of items) {
-    const k = eventTypeTag(key(item));
-    out.set(k, (out.get(k) ?? 0) + 1);
+  for (const [type, n] of counts) {
+    const k = eventTypeTag(type);
+    out.set(k, (out.get(k) ?? 0) + n);
   }
   return out;
+}
+
+/** Counts items by Connect type, so per-type metrics cost one call per type per batch, not per event. */
+function countBy<T>(items: readonly T[], type: (t: T) => string): Map<string, number> {
+  const raw = new Map<string, number>();
+  for (const item of items) {
+    const k = type(item);
+    raw.set(k, (raw.get(k) ?? 0) + 1);
+  }
+  return byTypeTag(raw);
 }

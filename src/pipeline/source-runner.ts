@@ -17,6 +17,25 @@ import { toKafkaMessage, toPackMessages, type PackLimits } from './event-record.
 
 type Item = EventItem | PoisonItem;
 
+/**
+ * What an acknowledged batch reports: its events counted by Connect type, and the newest one's
+ * `processed` time. Taken when the batch is produced, so the parsed events are not kept alive
+ * until Kafka answers: a batch in flight survives the young generation's collections, and its
+ * thousands of objects would move to the old one, where they are collected late (the node's
+ * heap under a backlog, BENCHMARKS.md).
+ */
+export interface ProducedBatch {
+  events: number;
+  byType: ReadonlyMap<string, number>;
+  newestProcessed: string | undefined;
+}
+
+function summarise(events: readonly EventItem[]): ProducedBatch {
+  const byType = new Map<string, number>();
+  for (const e of events) byType.set(e.event.type, (byType.get(e.event.type) ?? 0) + 1);
+  return { events: events.length, byType, newestProcessed: events[events.length - 1]?.event.processed };
+}
+
 export interface SourceRunnerOptions {
   integrationId: string;
   client: ConnectClient;
@@ -27,7 +46,7 @@ export interface SourceRunnerOptions {
   /** Batches produced but not yet acknowledged, at most. */
   maxInFlight?: number;
   /** Observes each acknowledged batch (metrics, lag). */
-  onProduced?: (events: readonly EventItem[], ackMs: number) => void;
+  onProduced?: (batch: ProducedBatch, ackMs: number) => void;
   /** Called each time the watermark (the newest offset durable in Kafka) moves, with its new value. */
   onWatermark?: (watermark: string) => void;
   onStreamItem?: (item: StreamItem) => void;
@@ -127,6 +146,7 @@ export class SourceRunner {
     const { integrationId, producer } = this.o;
     const sends: Promise<unknown>[] = [];
     const sentAt = Date.now();
+    const produced = summarise(events);
     if (events.length) {
       const topic = topics.events(integrationId);
       const ctx = { integrationId, correlationId, ingestedAt, watermark: this.watermark };
@@ -146,8 +166,8 @@ export class SourceRunner {
     const done = Promise.all(sends).then(
       () => {
         crashpoint('source.afterAck');
-        this.o.state.count('produced', events.length);
-        this.o.onProduced?.(events, Date.now() - sentAt);
+        this.o.state.count('produced', produced.events);
+        this.o.onProduced?.(produced, Date.now() - sentAt);
         if (this.tracker.complete(ticket)) {
           const wm = this.tracker.watermark;
           if (wm !== undefined && wm !== this.watermark) {
