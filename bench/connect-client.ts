@@ -11,18 +11,22 @@ import { createGunzip } from 'node:zlib';
 import { request } from 'undici';
 import { readProc, startEmulatorChild } from './pipeline/proc.js';
 import { ConnectClient, connectAccept, type ConnectTransport, type StreamItem } from '../src/connect/client/index.js';
+import { benchCommand, parseIntIn } from './args.js';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
-const totalEvents = Number(args.get('events') ?? 100_000);
-const runs = Number(args.get('runs') ?? 3);
+const opts = benchCommand('bench:connect', 'the Connect client against its raw limits on the same bytes')
+  .option('--events <n>', 'events per run', parseIntIn(1_000, 10_000_000), 100_000)
+  .option('--runs <n>', 'runs', parseIntIn(1, 20), 3)
+  .option('--gzip-level <n>', "the emulator's gzip level (0: stored blocks, no compression work)", parseIntIn(0, 9), 0)
+  .parse()
+  .opts<{ events: number; runs: number; gzipLevel: number }>();
+const totalEvents = opts.events;
+const runs = opts.runs;
 // The emulator's gzip level. 0 by default: stored deflate blocks, still gzip framing, CRC and a
 // flush per batch, but no compression work. The emulator shares this machine's 2 CPUs with the
 // client, and at level 1 its one deflate stream serves ~150k events/s at most: below the raw
 // limit, so the client would be measured against the emulator's ceiling, not its own. Real
 // Connect compresses on Airship's machines. `--gzip-level 1` shows that case (BENCHMARKS.md).
-const gzipLevel = Number(args.get('gzip-level') ?? 0);
-if (!Number.isInteger(gzipLevel) || gzipLevel < 0 || gzipLevel > 9) throw new Error(`--gzip-level must be 0-9, got ${args.get('gzip-level')}`);
+const gzipLevel = opts.gzipLevel;
 const eventBytes = 1024;
 const appKey = 'bench';
 const token = 'bench-token';

@@ -7,19 +7,16 @@ import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchCommand, parseIntIn } from './args.js';
 import { readProc, startEmulatorChild } from './pipeline/proc.js';
 import { ConnectClient } from '../src/connect/client/index.js';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
-const int = (name: string, fallback: number, min: number, max: number): number => {
-  const v = Number(args.get(name) ?? fallback);
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got ${args.get(name)}`);
-  return v;
-};
-const streams = int('streams', 1_000, 1, 5_000);
-const seconds = int('seconds', 30, 5, 600);
-const rounds = int('rounds', 3, 1, 10);
+const { streams, seconds, rounds } = benchCommand('bench:connect-idle', 'CPU of N idle Connect streams reading keep-alives')
+  .option('--streams <n>', 'idle streams', parseIntIn(1, 5_000), 1_000)
+  .option('--seconds <n>', 'length of each measured round', parseIntIn(5, 600), 30)
+  .option('--rounds <n>', 'rounds', parseIntIn(1, 10), 3)
+  .parse()
+  .opts<{ streams: number; seconds: number; rounds: number }>();
 const keepAliveMs = 1_000;
 
 function startEmulator(dir: string): Promise<{ url: string; child: ChildProcess }> {

@@ -3,10 +3,12 @@
 // element, which V8 reaches by skipping every deleted entry until the table is rebuilt).
 //   node --import tsx bench/dedup-window.ts [--events 1000000]
 import { DedupWindow } from '../src/pipeline/dedup-window.js';
+import { benchCommand, parseIntIn } from './args.js';
 
-const argv = process.argv.slice(2);
-const at = argv.indexOf('--events');
-const events = at >= 0 ? Number(argv[at + 1]) : 1_000_000;
+const { events } = benchCommand('bench/dedup-window.ts', "the sink's dedup window per delivered event, beside the eviction it replaced")
+  .option('--events <n>', 'events per tier', parseIntIn(1_000, 100_000_000), 1_000_000)
+  .parse()
+  .opts<{ events: number }>();
 
 /** The replaced eviction, kept here as the baseline only. */
 class SetFirstEviction {

@@ -9,14 +9,15 @@ import { cpus, loadavg } from 'node:os';
 // measures kafkajs as released.
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { applyKafkajsFixes } from '../src/kafka/kafkajs-fixes.js';
+import { benchCommand, parseIntIn } from './args.js';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
-const topicCount = Number(args.get('topics') ?? 1_000);
-const sends = Number(args.get('sends') ?? 300);
+const { topics: topicCount, sends } = benchCommand('bench:kafkajs-topics', "a send's cost on a producer that knows many topics")
+  .option('--topics <n>', 'topics the producer knows', parseIntIn(1, 100_000), 1_000)
+  .option('--sends <n>', 'sends measured', parseIntIn(1, 1_000_000), 300)
+  .parse()
+  .opts<{ topics: number; sends: number }>();
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set: start a broker with `node bin/tributary.js infra up` and export what it prints');
-if (!Number.isInteger(topicCount) || topicCount < 1 || !Number.isInteger(sends) || sends < 1) throw new Error('--topics and --sends must be positive integers');
 
 const log = (msg: string) => process.stderr.write(`[kafkajs-topics] ${msg}\n`);
 const run = randomUUID().slice(0, 8);

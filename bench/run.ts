@@ -4,7 +4,7 @@
 // CPU of every process sampled from /proc every 250 ms. Results: bench/results/*.json, and a
 // "Pipeline benchmarks" run appended to BENCHMARKS.md (full runs only).
 //
-// Usage: npm run bench [-- --only s1,s2,s3,s4,s5 --tenants 200 --backlog 1000000 --no-append]
+// Usage: npm run bench [-- --only s1,s2,s3,s4,s5 --tenants 200 --backlog 1000000 --no-append]   (--help: every option)
 //        npm run bench:quick      (scenario 1 small + scenario 2 for 10 s; writes JSON only)
 //        test/e2e/bench-smoke.test.ts runs scenarios 1–4 at small sizes in `npm test`
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,67 +19,98 @@ import { byArea, hotSpots, type HotSpot } from './pipeline/cpu-profile.js';
 import { captureBody, legHttp, legKafka, legParse, linesOf, type LegResult } from './pipeline/legs.js';
 import { freePort, freePortOutsideEphemeral, getJson, postJson, ProcSampler, readProc, readThreads, round1, sleep, spawnChild, stopChild, threadCpuPct, waitFor, type Child, type ProcSummary } from './pipeline/proc.js';
 import { startStatsdListener, type StatsdSample } from '../test/helpers/statsd-listener.js';
+import { benchCommand, parseIntIn, parseJsonObject, parseListOf, parseNumberIn } from './args.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const argv = process.argv.slice(2);
-const flag = (name: string) => argv.includes(`--${name}`);
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
-};
-const quick = flag('quick');
-const only = new Set(opt('only', quick ? 's1,s2' : 'profile,s1,s2,s3,s4,s5').split(','));
+const scenarioNames = ['profile', 's1', 's2', 's3', 's4', 's5'] as const;
+const o = benchCommand('npm run bench --', 'the pipeline benchmark suite (BENCHMARKS.md, "Pipeline benchmarks")')
+  .option('--quick', 'scenario 1 small and scenario 2 for 10 s; JSON only (npm run bench:quick)')
+  .option('--only <list>', `scenarios to run (default: all; with --quick s1,s2)`, parseListOf(scenarioNames))
+  .option('--events <n>', 'scenario 1 events (default 150,000; with --quick 20,000)', parseIntIn(1_000, 10_000_000))
+  .option('--tenants <n>', 'scenario 3 integrations', parseIntIn(11, 5_000), 200)
+  .option('--busy-events <n>', "scenario 3's events per busy app", parseIntIn(100, 1_000_000), 10_000)
+  .option('--backlog <n>', 'scenario 4 events waiting with the sink down', parseIntIn(1_000, 10_000_000), 1_000_000)
+  .option('--profile-events <n>', "the profile run's events", parseIntIn(1_000, 10_000_000), 60_000)
+  // A paced stream (scenario 2's shape) instead of flat out.
+  .option('--profile-rate <n>', "the profile run's events/s (default: flat out)", parseIntIn(1, 1_000_000))
+  .option('--no-append', 'write JSON only, no "### Run" block in BENCHMARKS.md')
+  // The bench smoke test in `npm test` writes to a temporary dir of its own.
+  .option('--results-dir <dir>', 'where the JSON and profiles go', join(process.cwd(), 'bench', 'results'))
+  // The node and the emulator run compiled (tsc into .bench-dist, gitignored), as a deployment runs them.
+  .option('--from-source', 'run the node and the emulator through tsx (more RSS, compile work at start-up)')
+  .option('--node-args <flags>', 'V8 flags for the node process only, e.g. "--max-old-space-size=200"', '')
+  .option('--node-kafka <json>', "merged into the node config's kafka section, e.g. '{\"fetchMaxWaitMs\":5000}'", parseJsonObject, {})
+  .option('--node-flags <json>', "the node config's feature flags (docs/flags.md), e.g. '{\"sink.parkWhenIdle\":true}'", parseJsonObject, {})
+  .option('--cold-emulator', "scenario 1's emulator generates events while the node reads (the harness's cost in the window)")
+  .option('--keepalive-ms <n>', "the emulator's keep-alive interval (what the node's idle streams cost scales with it)", parseIntIn(10, 60_000), 1_000)
+  .option('--small-rate <r>', "events/s of each of scenario 3's small apps (0: keep-alives and the node's own work only)", parseNumberIn(0, 1_000), 0.02)
+  // A 20 s window caught a major GC or not: ±1.5 % of a core between runs.
+  .option('--idle-sec <n>', "scenario 3's idle window, seconds", parseIntIn(5, 300), 40)
+  // As a cluster shared by other nodes' integrations holds: 1 partition each, named with the run id, removed with the run's data.
+  .option('--extra-topics <n>', 'topics added to the cluster before scenario 3', parseIntIn(0, 50_000), 0)
+  .option('--node-log <level>', "the nodes' log level (their logs are in the work dir, kept with --keep-work)", 'warn')
+  .option('--keep-work', 'keep the work dir (configs, logs) after the run')
+  // Off by default: the sampler's own thread and its signals on the main thread cost ~1.5–2.5 % of a core, which the idle figure would count.
+  .option('--s3-profile', "run scenario 3's node with --cpu-prof")
+  .parse()
+  .opts<{
+    quick?: true;
+    only?: string[];
+    events?: number;
+    tenants: number;
+    busyEvents: number;
+    backlog: number;
+    profileEvents: number;
+    profileRate?: number;
+    append: boolean;
+    resultsDir: string;
+    fromSource?: true;
+    nodeArgs: string;
+    nodeKafka: Record<string, unknown>;
+    nodeFlags: Record<string, unknown>;
+    coldEmulator?: true;
+    keepaliveMs: number;
+    smallRate: number;
+    idleSec: number;
+    extraTopics: number;
+    nodeLog: string;
+    keepWork?: true;
+    s3Profile?: true;
+  }>();
+const quick = o.quick === true;
+const only = new Set<string>(o.only ?? (quick ? ['s1', 's2'] : scenarioNames));
 const cfg = {
-  s1Events: Number(opt('events', quick ? '20000' : '150000')),
+  s1Events: o.events ?? (quick ? 20_000 : 150_000),
   legEvents: quick ? 10_000 : 50_000,
   s2Seconds: quick ? 10 : 30,
-  tenants: Number(opt('tenants', '200')),
+  tenants: o.tenants,
   busy: 10,
-  busyEvents: Number(opt('busy-events', '10000')),
-  backlog: Number(opt('backlog', '1000000')),
+  busyEvents: o.busyEvents,
+  backlog: o.backlog,
   backlogFillMs: 120_000,
-  profileEvents: Number(opt('profile-events', '60000')),
+  profileEvents: o.profileEvents,
 };
-const append = !quick && !flag('no-append');
+const append = !quick && o.append;
 const suiteDeadlineMs = quick ? 240_000 : 15 * 60_000;
 
 const root = process.cwd();
 const runId = `b${Date.now().toString(36)}`;
-// --results-dir DIR: where the JSON and profiles go (default bench/results; the bench smoke test in
-// `npm test` writes to a temporary dir of its own).
-const resultsDir = resolve(opt('results-dir', join(root, 'bench', 'results')));
-// The node and the emulator run compiled (tsc into .bench-dist, gitignored), as a deployment
-// runs them; --from-source runs them through tsx instead (more RSS, compile work at start-up).
-const fromSource = flag('from-source');
-// --node-args "--max-old-space-size=200 …": V8 flags for the node process only (heap sizing experiments).
-const extraNodeArgs = opt('node-args', '').split(' ').filter(Boolean);
-// --node-kafka '{"fetchMaxWaitMs":5000}': merged into the node config's kafka section (tuning experiments).
-const nodeKafkaOverrides = JSON.parse(opt('node-kafka', '{}')) as Record<string, unknown>;
-// --node-flags '{"sink.parkWhenIdle":true}': the node config's fleet-wide feature flags (docs/flags.md).
-const nodeFlags = JSON.parse(opt('node-flags', '{}')) as Record<string, boolean>;
+const resultsDir = resolve(o.resultsDir);
+const fromSource = o.fromSource === true;
+const extraNodeArgs = o.nodeArgs.split(' ').filter(Boolean);
+const nodeKafkaOverrides = o.nodeKafka;
+const nodeFlags = o.nodeFlags;
 const packed = nodeFlags['source.packRecords'] === true;
-// --cold-emulator: scenario 1's emulator generates events while the node reads (the harness's cost in the window).
-const coldEmulator = flag('cold-emulator');
-// --keepalive-ms N: the emulator's keep-alive interval (default 1,000; what the node's idle streams cost scales with it).
-const keepAliveMs = Number(opt('keepalive-ms', '1000'));
-// --small-rate R: events/s of each of scenario 3's small apps (default 0.02; 0 leaves only keep-alives and the node's own work).
-const smallRate = Number(opt('small-rate', '0.02'));
-// --idle-sec N: scenario 3's idle window (default 40: a 20 s window caught a major GC or not, ±1.5 % of a core between runs).
-const idleSec = Number(opt('idle-sec', '40'));
-// --extra-topics N: before scenario 3, the cluster gets N more topics (1 partition each, named with the
-// run id, removed with the run's data), as a cluster shared by other nodes' integrations holds.
-const extraTopics = Number(opt('extra-topics', '0'));
-if (!(Number.isInteger(extraTopics) && extraTopics >= 0 && extraTopics <= 50_000)) throw new Error(`--extra-topics must be a whole number between 0 and 50000, got ${opt('extra-topics', '')}`);
-if (!(smallRate >= 0 && smallRate <= 1_000)) throw new Error(`--small-rate must be events/s between 0 and 1000, got ${opt('small-rate', '')}`);
-if (!(Number.isInteger(idleSec) && idleSec >= 5 && idleSec <= 300)) throw new Error(`--idle-sec must be whole seconds between 5 and 300, got ${opt('idle-sec', '')}`);
-// --node-log debug: the nodes' log level (their logs are in the work dir, kept with --keep-work).
-const nodeLogLevel = opt('node-log', 'warn');
-const keepWork = flag('keep-work');
-// --s3-profile: scenario 3's node runs with --cpu-prof. Off by default: the sampler's own thread and
-// its signals on the main thread cost ~1.5–2.5 % of a core, which the idle figure would count.
-const s3Profile = flag('s3-profile');
+const coldEmulator = o.coldEmulator === true;
+const keepAliveMs = o.keepaliveMs;
+const smallRate = o.smallRate;
+const idleSec = o.idleSec;
+const extraTopics = o.extraTopics;
+const nodeLogLevel = o.nodeLog;
+const keepWork = o.keepWork === true;
+const s3Profile = o.s3Profile === true;
 const buildDir = join(root, '.bench-dist');
 /** The nodes' state table (DynamoDB Local). */
 const stateTable = `tributary-bench-${runId}`;
@@ -311,8 +342,7 @@ function emuApp(key: string, o: Partial<EmuApp>): EmuApp {
 async function profileRun(): Promise<void> {
   log(`profile: node --cpu-prof, ${cfg.profileEvents.toLocaleString('en')} events flat out`);
   // --profile-rate N profiles scenario 2's shape (a paced stream) instead of flat out.
-  const rate = opt('profile-rate', 'max');
-  const app = emuApp(`${runId}-prof`, { rate: rate === 'max' ? 'max' : Number(rate), totalEvents: cfg.profileEvents, retainEvents: cfg.profileEvents });
+  const app = emuApp(`${runId}-prof`, { rate: o.profileRate ?? 'max', totalEvents: cfg.profileEvents, retainEvents: cfg.profileEvents });
   const emu = await startEmulator('emulator-profile', [app]);
   if (!coldEmulator) await captureBody(emu.eventsUrl, app.key, app.token, cfg.profileEvents);
   const rx = await startReceiver('receiver-profile');
@@ -966,7 +996,8 @@ async function main(): Promise<void> {
   }, suiteDeadlineMs);
   const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
   machine = { nproc: cpus().length, cpu, ramGiB: round1(totalmem() / 1024 ** 3), node: process.version, loadAverageAtStart: loadavg().map((l) => round1(l)) };
-  command = quick ? 'npm run bench:quick' : `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  const args = process.argv.slice(2);
+  command = quick ? 'npm run bench:quick' : `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
   log(`${command}: ${machine.nproc} CPUs (${cpu}), ${machine.ramGiB} GiB, load ${machine.loadAverageAtStart.join(' ')}; work dir ${work}`);
   sampler.start();
   try {

@@ -21,13 +21,13 @@ import type { Sink } from '../src/sinks/types.js';
 import { startHttpReceiver, type HttpReceiver } from '../test/helpers/http-receiver.js';
 import { makeRecords, testSinkContext } from '../test/helpers/sink-compliance.js';
 import { startAmplitudeServer, startMixpanelServer, startSegmentServer } from '../test/helpers/vendor-servers.js';
+import { benchCommand, parseIntIn } from './args.js';
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const seconds = arg('seconds', 10);
-const batchSize = arg('batch', 1000);
+const { seconds, batch: batchSize } = benchCommand('bench:sinks-analytics', 'the analytics sinks against their vendor servers, beside the webhook sink')
+  .option('--seconds <n>', 'seconds per sink', parseIntIn(1, 600), 10)
+  .option('--batch <n>', 'records per batch handed to a sink', parseIntIn(1, 100_000), 1_000)
+  .parse()
+  .opts<{ seconds: number; batch: number }>();
 const ctx = testSinkContext({ integrationId: 'bench' });
 
 interface Subject {

@@ -23,10 +23,12 @@ import { validateWebhookConfig } from '../src/sinks/webhook/config.js';
 import { startFirehoseServer } from '../test/helpers/firehose-server.js';
 import { startHttpReceiver } from '../test/helpers/http-receiver.js';
 import { makeRecords, testSinkContext } from '../test/helpers/sink-compliance.js';
+import { benchCommand, parseIntIn } from './args.js';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
-const seconds = Number(args.get('seconds') ?? 10);
+const { seconds } = benchCommand('bench:sinks-aws', 'the S3, Firehose and Kinesis sinks against local servers, beside the webhook sink')
+  .option('--seconds <n>', 'seconds per sink', parseIntIn(1, 600), 10)
+  .parse()
+  .opts<{ seconds: number }>();
 const require = createRequire(import.meta.url);
 const S3rver = require('s3rver') as new (o: object) => { run(): Promise<AddressInfo>; close(): Promise<void> };
 const kinesalite = require('kinesalite') as (o: object) => Server;

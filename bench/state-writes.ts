@@ -6,13 +6,14 @@
 import { cpus, loadavg } from 'node:os';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StateStore } from '../src/state/state-store.js';
+import { benchCommand, parseIntIn } from './args.js';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
-const writes = Number(args.get('writes') ?? 2_000);
+const { writes } = benchCommand('bench:state-writes', 'state-table writes per flush, old and new')
+  .option('--writes <n>', 'writes', parseIntIn(1, 1_000_000), 2_000)
+  .parse()
+  .opts<{ writes: number }>();
 const endpoint = process.env.DYNAMODB_ENDPOINT;
 if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: start DynamoDB Local with `node bin/tributary.js infra up` and export what it prints');
-if (!Number.isInteger(writes) || writes < 1) throw new Error('--writes must be a positive integer');
 
 const log = (msg: string) => process.stderr.write(`[state-writes] ${msg}\n`);
 const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });

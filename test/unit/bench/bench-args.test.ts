@@ -1,0 +1,36 @@
+// The bench scripts refuse a bad or unknown option with a message naming it, before they start
+// anything (no work dir, no servers), and list their options on --help.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import test from 'ava';
+
+const benchDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('tributary-bench-')).sort();
+const run = (script: string, args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, KAFKA_BROKERS: '', DYNAMODB_ENDPOINT: '' } });
+
+test('bench/run.ts: bad values and unknown options stop it before it starts anything', (t) => {
+  const before = benchDirs();
+  for (const [args, named] of [
+    [['--tenants', 'abc'], /--tenants.*"abc" is not a whole number from 11 to 5000/],
+    [['--only', 's1,s9'], /--only.*unknown: s9/],
+    [['--node-flags', '{"sink.parkWhenIdle":'], /--node-flags.*not JSON/],
+    [['--small-rate', '-1'], /--small-rate.*not a number from 0 to 1000/],
+    [['--extra-topics', '1.5'], /--extra-topics/],
+    [['--bogus'], /unknown option '--bogus'/],
+  ] as const) {
+    const r = run('bench/run.ts', [...args]);
+    t.is(r.status, 1, args.join(' '));
+    t.regex(r.stderr, named, args.join(' '));
+  }
+  t.deepEqual(benchDirs(), before, 'no work dir was made');
+});
+
+test('bench/run.ts --help lists its options; a focused bench script refuses a bad value too', (t) => {
+  const help = run('bench/run.ts', ['--help']);
+  t.is(help.status, 0);
+  for (const o of ['--only', '--tenants', '--node-flags', '--extra-topics', '--results-dir']) t.true(help.stdout.includes(o), o);
+  const idle = run('bench/connect-idle.ts', ['--streams', '0']);
+  t.is(idle.status, 1);
+  t.regex(idle.stderr, /--streams.*from 1 to 5000/);
+});
