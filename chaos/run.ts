@@ -8,17 +8,24 @@ import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { infraDown, infraEnv, infraUp } from '../src/infra/local-infra.js';
+import { benchCommand } from '../bench/args.js';
 import { scenarios, smokeScenarios, type ScenarioResult } from './scenarios.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 process.env.TRIBUTARY_LOG_LEVEL ??= 'warn';
 
-const args = process.argv.slice(2);
-const smoke = args.includes('--smoke');
-const rewrite = args.includes('--rewrite'); // no scenario: rebuild the table from bench/results
-const update = args.includes('--update') || rewrite;
-const filters = args.filter((a) => !a.startsWith('--')).map((a) => a.toLowerCase());
+const cli = benchCommand('npm run chaos --', 'the chaos suite: RELIABILITY.md fault matrix with an oracle')
+  .argument('[filters...]', 'run only the scenarios whose name contains one of these (case-insensitive)')
+  .option('--smoke', 'the short subset that npm test runs')
+  .option('--update', "merge a filtered run's results into the newest full run's table in RELIABILITY.md")
+  .option('--rewrite', 'run nothing: rebuild the RELIABILITY.md table from bench/results')
+  .parse();
+const o = cli.opts<{ smoke?: true; update?: true; rewrite?: true }>();
+const smoke = o.smoke === true;
+const rewrite = o.rewrite === true;
+const update = o.update === true || rewrite;
+const filters = (cli.args as string[]).map((a) => a.toLowerCase());
 const selected = rewrite ? [] : (smoke ? smokeScenarios : scenarios).filter((s) => filters.length === 0 || filters.some((f) => s.name.toLowerCase().includes(f)));
 
 const fmt = (ms: number | undefined) => (ms === undefined ? '–' : ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
@@ -74,7 +81,8 @@ async function main(): Promise<number> {
   } finally {
     await stop();
   }
-  const command = `npm run chaos${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  const argv = process.argv.slice(2);
+  const command = `npm run chaos${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const commit = (() => {
     try {
       return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
