@@ -1,4 +1,4 @@
-// The bench scripts refuse a bad or unknown option with a message naming it, before they start
+// The bench and chaos scripts refuse a bad or unknown option with a message naming it, before they start
 // anything (no work dir, no servers), and list their options on --help.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -33,4 +33,13 @@ test('bench/run.ts --help lists its options; a focused bench script refuses a ba
   const idle = run('bench/connect-idle.ts', ['--streams', '0']);
   t.is(idle.status, 1);
   t.regex(idle.stderr, /--streams.*from 1 to 5000/);
+});
+
+test('chaos/run.ts: a mistyped option is refused (it used to run the whole suite), a filter matching nothing is named', (t) => {
+  const typo = run('chaos/run.ts', ['--smok']);
+  t.is(typo.status, 1);
+  t.regex(typo.stderr, /unknown option '--smok'/);
+  const none = run('chaos/run.ts', ['no-such-scenario']);
+  t.not(none.status, 0);
+  t.regex(none.stderr, /no scenario matches no-such-scenario; known: crash source.afterRead/);
 });
