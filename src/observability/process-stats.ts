@@ -50,8 +50,9 @@ function sample(): ProcessSample {
 
 /**
  * Sends `node.memory_bytes{kind}`, `node.cpu_percent` and `node.event_loop_delay_ms{stat}` every
- * `intervalMs`. The delay histogram samples every 50 ms: 20 timer wake-ups a second, which an idle
- * node of 1,000 integrations does not notice. Returns the function that stops it.
+ * `intervalMs`. The delay histogram samples every 50 ms: 20 timer wake-ups a second, about 0.1 %
+ * of a core (an otherwise idle process measured 0.14 % with it, 0.02 % without, over 20 s).
+ * Returns the function that stops it.
  */
 export function startProcessStats(metrics: Pick<Metrics, 'gauge'>, intervalMs: number): () => void {
   const delay = monitorEventLoopDelay({ resolution: 50 });
