@@ -4,7 +4,7 @@
 //
 //   const proxy = await startTcpFaultProxy({ target: { host: '127.0.0.1', port: rx.port } });
 //   …point the client at proxy.port…
-//   proxy.setLatency(300);           // each chunk, both ways, delayed by 300 ms
+//   proxy.setLatency(300);           // each chunk, both ways, delivered 300 ms after it arrived
 //   proxy.setResetProbability(0.3);  // each new connection reset (RST) with probability 0.3
 //   proxy.blackhole(true);           // connections accepted, bytes swallowed, nothing answered
 //   await proxy.down();              // refuse new connections, reset open ones; proxy.up() again
@@ -42,6 +42,9 @@ export interface TcpFaultProxy {
   close(): Promise<void>;
 }
 
+/** Bytes a direction may hold in its delay line before the sender is paused (4 MiB). */
+const IN_FLIGHT_CAP = 4 * 1024 * 1024;
+
 export async function startTcpFaultProxy(o: TcpFaultProxyOptions): Promise<TcpFaultProxy> {
   let latencyMs = 0;
   let resetP = 0;
@@ -59,30 +62,69 @@ export async function startTcpFaultProxy(o: TcpFaultProxyOptions): Promise<TcpFa
     else s.destroy();
   };
 
-  // Forwards with an optional per-chunk delay, keeping order and backpressure.
+  // Forwards each chunk `latencyMs` after it arrived, in order: a delay line, as netem's `delay`
+  // is, not a throttle. Chunks in flight overlap, so a large body takes the latency once, not once
+  // per chunk. In-flight bytes are capped (a TCP window's worth, IN_FLIGHT_CAP) and the receiving
+  // side's backpressure pauses the sender, so a slow reader still slows the writer.
   const pipe = (from: Socket, to: Socket, count: (n: number) => void) => {
-    let chain = Promise.resolve();
+    const queue: { chunk: Buffer; due: number }[] = [];
+    let queued = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let ended = false;
+    let blocked = false; // paused for the downstream's backpressure
+    let onEmpty: (() => void) | undefined;
+    const resumeIfRoom = () => {
+      if (!blocked && queued <= IN_FLIGHT_CAP && from.isPaused()) from.resume();
+    };
+    const send = (chunk: Buffer) => {
+      if (to.destroyed || to.write(chunk)) return;
+      blocked = true;
+      from.pause();
+      to.once('drain', () => {
+        blocked = false;
+        resumeIfRoom();
+      });
+    };
+    const flush = () => {
+      timer = undefined;
+      const now = Date.now();
+      while (queue.length > 0 && queue[0]!.due <= now) {
+        const { chunk } = queue.shift()!;
+        queued -= chunk.length;
+        send(chunk);
+      }
+      if (queue.length > 0) timer = setTimeout(flush, queue[0]!.due - now);
+      else {
+        if (ended && !to.destroyed) to.end();
+        onEmpty?.();
+      }
+      resumeIfRoom();
+    };
     from.on('data', (chunk: Buffer) => {
       count(chunk.length);
       if (blackholed) return; // open connections freeze too: bytes vanish, nothing answers
-      if (latencyMs <= 0) {
-        if (!to.destroyed) to.write(chunk);
+      if (latencyMs <= 0 && queue.length === 0) {
+        send(chunk);
         return;
       }
-      from.pause();
-      const delay = latencyMs;
-      chain = chain.then(
-        () =>
-          new Promise<void>((resolve) =>
-            setTimeout(() => {
-              if (!to.destroyed) to.write(chunk);
-              from.resume();
-              resolve();
-            }, delay),
-          ),
-      );
+      // The queue's order is the byte order: a chunk due earlier than one ahead of it (latency
+      // lowered or healed mid-flight) waits for it.
+      queue.push({ chunk, due: Date.now() + latencyMs });
+      queued += chunk.length;
+      if (queued > IN_FLIGHT_CAP) from.pause();
+      timer ??= setTimeout(flush, Math.max(0, queue[0]!.due - Date.now()));
     });
-    from.on('end', () => void chain.then(() => to.end()));
+    from.on('end', () => {
+      ended = true;
+      if (queue.length === 0 && !to.destroyed) to.end();
+    });
+    return {
+      /** Runs `fn` once every chunk already read from `from` has been written on. */
+      afterFlush(fn: () => void) {
+        if (queue.length === 0) fn();
+        else onEmpty = fn;
+      },
+    };
   };
 
   const onConnection = (client: Socket) => {
@@ -93,6 +135,7 @@ export async function startTcpFaultProxy(o: TcpFaultProxyOptions): Promise<TcpFa
     if (blackholed) {
       stats.blackholed += 1;
       client.on('data', () => undefined); // swallowed
+      client.on('end', () => client.destroy()); // the client gave up: let go of its socket
       return;
     }
     if (resetP > 0 && random() < resetP) {
@@ -100,23 +143,27 @@ export async function startTcpFaultProxy(o: TcpFaultProxyOptions): Promise<TcpFa
       reset(client);
       return;
     }
-    const upstream = connect(o.target.port, o.target.host);
+    // Half-open both ways, so a side's FIN travels through the delay line behind its bytes.
+    const upstream = connect({ port: o.target.port, host: o.target.host, allowHalfOpen: true });
     open.add(upstream);
     upstream.on('close', () => {
       open.delete(upstream);
-      if (!client.destroyed) client.destroy();
+      // The target closed: what it sent before is still in the delay line; deliver it, then close.
+      back.afterFlush(() => {
+        if (!client.destroyed) client.destroy();
+      });
     });
     upstream.on('error', () => reset(client));
     client.on('close', () => {
       if (!upstream.destroyed) upstream.destroy();
     });
     pipe(client, upstream, (n) => (stats.bytesUp += n));
-    pipe(upstream, client, (n) => (stats.bytesDown += n));
+    const back = pipe(upstream, client, (n) => (stats.bytesDown += n));
   };
 
   const up = async () => {
     if (server) return;
-    const s = createServer(onConnection);
+    const s = createServer({ allowHalfOpen: true }, onConnection);
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
       s.listen(port, '127.0.0.1', () => {
