@@ -140,7 +140,7 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
     env: o.env ?? process.env,
     flagOverrides: () => flagsWatcher.overrides,
   };
-  const faults = createFaultReporter(config.sentry, { logger, env: base.env, serverName: nodeId });
+  const faults = await createFaultReporter(config.sentry, { logger, env: base.env, serverName: nodeId });
   undo.push(() => faults.close(2_000));
   const alerting = await AlertingService.create({ config: config.alerting, nodeId, logger, metrics, state, producer: base.producer, admin, faults, env: base.env });
   undo.push(() => alerting.stop(1_000));

@@ -37,7 +37,7 @@ async function world(t: import('ava').ExecutionContext): Promise<World> {
   await state.ensureTable();
   const logger = createLogger({ level: process.env.TRIBUTARY_LOG_LEVEL ?? 'warn', name: 'alerting-it' });
   const metrics = createMetrics(metricsConfigSchema.parse({ enabled: true, port: statsd.port, bufferFlushIntervalMs: 50 }));
-  const faults = createFaultReporter({ dsn: sentry.dsn, environment: 'test', maxEventsPerFingerprintPerMinute: 5 }, { env: {} });
+  const faults = await createFaultReporter({ dsn: sentry.dsn, environment: 'test', maxEventsPerFingerprintPerMinute: 5 }, { env: {} });
   const source = uniq('it');
   const config = alertingConfigSchema.parse({
     policy: { source, resolveAfterMs: 1_000, tiers: { large: { failingForMs: 3_000 } } },

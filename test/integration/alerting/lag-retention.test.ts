@@ -47,7 +47,7 @@ test('an undelivered event past 50 % of retention pages critical at any tier; a 
     state: { list: async () => rows, get: async (id: string) => rows.find((r) => r.integrationId === id) },
     producer: { send: async () => undefined } as never,
     admin,
-    faults: createFaultReporter({ environment: 'test', maxEventsPerFingerprintPerMinute: 5 }, { env: {} }),
+    faults: await createFaultReporter({ environment: 'test', maxEventsPerFingerprintPerMinute: 5 }, { env: {} }),
     pager: { type: 'test', send: async (a) => void sent.push(a) },
   });
   await svc.start();

@@ -18,7 +18,7 @@ function sameBug(i: number): TributaryError {
 test('twenty integrations failing with the same bug make events with one fingerprint, bounded by the rate limit', async (t) => {
   const rx = await startSentryReceiver();
   t.teardown(() => rx.close());
-  const reporter = createFaultReporter({ dsn: rx.dsn, environment: 'test', maxEventsPerFingerprintPerMinute: 5 }, { env: {} });
+  const reporter = await createFaultReporter({ dsn: rx.dsn, environment: 'test', maxEventsPerFingerprintPerMinute: 5 }, { env: {} });
   t.true(reporter.enabled);
   const outcomes: string[] = [];
   for (let i = 0; i < 20; i++) {
@@ -57,7 +57,7 @@ test('twenty integrations failing with the same bug make events with one fingerp
 test('a different sink type or class is a different fingerprint; no DSN means a no-op reporter', async (t) => {
   const rx = await startSentryReceiver();
   t.teardown(() => rx.close());
-  const reporter = createFaultReporter({ dsn: rx.dsn, environment: 'test', maxEventsPerFingerprintPerMinute: 1 }, { env: {} });
+  const reporter = await createFaultReporter({ dsn: rx.dsn, environment: 'test', maxEventsPerFingerprintPerMinute: 1 }, { env: {} });
   const err = new TributaryError(ErrorCode.sinkServer, 'HTTP 503 from https://a.example.com/x');
   const base = { integrationId: 'i', appKey: 'a', tier: 'small', fingerprint: fingerprint(err) };
   t.is(reporter.captureFault({ ...base, error: err, sinkType: 'webhook' }), 'sent');
@@ -69,7 +69,7 @@ test('a different sink type or class is a different fingerprint; no DSN means a 
   t.is(new Set(events.map((e) => JSON.stringify(e.fingerprint))).size, 3);
   t.is(events.find((e) => e.tags?.class === 'retryable')?.level, 'warning');
 
-  const off = createFaultReporter({ environment: 'test', maxEventsPerFingerprintPerMinute: 5 }, { env: {} });
+  const off = await createFaultReporter({ environment: 'test', maxEventsPerFingerprintPerMinute: 5 }, { env: {} });
   t.false(off.enabled);
   t.is(off.captureFault({ ...base, error: err, sinkType: 'webhook' }), 'disabled');
   t.true(await off.close());
