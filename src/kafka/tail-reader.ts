@@ -32,15 +32,33 @@ export interface TailOptions {
  * ("Cannot destructure property 'partitions'") while a just-created topic's metadata is
  * incomplete, NOT_COORDINATOR_FOR_GROUP while a fresh broker still elects a group's coordinator.
  */
-export async function retryLookup<T>(lookup: () => Promise<T>, attempts = 10): Promise<T> {
+export async function retryLookup<T>(lookup: () => Promise<T>, attempts = 10, retryIf: (err: unknown) => boolean = () => true): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await lookup();
     } catch (err) {
-      if (i >= attempts) throw err;
+      if (i >= attempts || !retryIf(err)) throw err;
       await new Promise((r) => setTimeout(r, 200 * i));
     }
   }
+}
+
+/** kafkajs error types that mean "ask again": the group's coordinator is being elected or moved. */
+const coordinatorMoving = new Set(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE']);
+
+/** True for a kafkajs error that only says the group's coordinator is not settled yet. */
+export function isCoordinatorMoving(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && coordinatorMoving.has(String((err as { type?: unknown }).type));
+}
+
+/**
+ * A group's committed offsets on one topic. kafkajs's `admin.fetchOffsets` does not retry when
+ * the coordinator it found refuses the request (NOT_COORDINATOR_FOR_GROUP on a fresh cluster, or
+ * after a broker restart moved the group); this does, for those errors only (up to ~9 s). Any other
+ * error (the broker down, no such topic) comes back at once.
+ */
+export function committedOffsets(admin: Admin, groupId: string, topic: string, attempts = 10): ReturnType<Admin['fetchOffsets']> {
+  return retryLookup(() => admin.fetchOffsets({ groupId, topics: [topic] }), attempts, isCoordinatorMoving);
 }
 
 /** The admin's offsets of a topic, retried (see retryLookup). */

@@ -4,6 +4,7 @@
 // kafkajs is CommonJS: its enums are not visible as ESM named exports at run time.
 import kafkajs, { type Admin } from 'kafkajs';
 const { ConfigResourceTypes } = kafkajs;
+import { committedOffsets } from '../kafka/tail-reader.js';
 import { groups, topics } from '../kafka/topics.js';
 import { retentionDedupKey } from './dedup-keys.js';
 import { PageRule, type PageAction, type PageSeverity, type Tier } from './guardian-types.js';
@@ -27,7 +28,7 @@ export interface RetentionCheck {
 export async function checkRetention(admin: Admin, integrationId: string, retentionMs: number, ratio: number, now: number): Promise<{ atRisk: boolean; backlog: number }> {
   const topic = topics.events(integrationId);
   const [committed, ends, cutoff] = await Promise.all([
-    admin.fetchOffsets({ groupId: groups.sink(integrationId), topics: [topic] }),
+    committedOffsets(admin, groups.sink(integrationId), topic),
     admin.fetchTopicOffsets(topic),
     admin.fetchTopicOffsetsByTimestamp(topic, Math.floor(now - ratio * retentionMs)),
   ]);
