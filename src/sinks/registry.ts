@@ -1,15 +1,18 @@
 // Every sink type Tributary knows, and the one entry point the spec schema uses to validate a
 // spec's `sink` object: its `type` picks the definition, whose pure `validate` does the rest.
+// Definitions hold validation only; each `build` imports its sink's service on first use, so a
+// node whose integrations all deliver to webhooks never loads the S3, Firehose or Kinesis SDKs
+// (BENCHMARKS.md, scenario 4: what a node's baseline memory is made of).
 import { ConfigError, ErrorCode } from '../errors.js';
-import { amplitudeSink } from './amplitude/index.js';
-import { fileSink } from './file/index.js';
-import { firehoseSink } from './firehose/index.js';
-import { kinesisSink } from './kinesis/index.js';
-import { mixpanelSink } from './mixpanel/index.js';
-import { s3Sink } from './s3/index.js';
-import { segmentSink } from './segment/index.js';
+import { amplitudeSink } from './amplitude/definition.js';
+import { fileSink } from './file/definition.js';
+import { firehoseSink } from './firehose/definition.js';
+import { kinesisSink } from './kinesis/definition.js';
+import { mixpanelSink } from './mixpanel/definition.js';
+import { s3Sink } from './s3/definition.js';
+import { segmentSink } from './segment/definition.js';
 import type { Sink, SinkContext, SinkDefinition, ValidateContext } from './types.js';
-import { webhookSink } from './webhook/index.js';
+import { webhookSink } from './webhook/definition.js';
 
 export const sinkDefinitions = {
   webhook: webhookSink,
