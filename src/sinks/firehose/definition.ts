@@ -1,5 +1,5 @@
-// The firehose sink as the registry holds it (src/sinks/registry.ts): its pure validation, and a build
-// that loads the service only when an integration of this type starts.
+// The firehose sink as the registry holds it (src/sinks/registry.ts): its pure validation, and
+// a build that loads the service only when an integration of this type starts.
 import type { SinkDefinition } from '../types.js';
 import { validateFirehoseConfig, type FirehoseConfig } from './config.js';
 

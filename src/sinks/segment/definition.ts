@@ -1,5 +1,5 @@
-// The segment sink as the registry holds it (src/sinks/registry.ts): its pure validation, and a build
-// that loads the service only when an integration of this type starts.
+// The segment sink as the registry holds it (src/sinks/registry.ts): its pure validation, and
+// a build that loads the service only when an integration of this type starts.
 import type { SinkDefinition } from '../types.js';
 import { validateSegmentConfig, type SegmentConfig } from './config.js';
 
