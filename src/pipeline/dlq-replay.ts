@@ -7,7 +7,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { errorMessage } from '../errors.js';
 import type { RecordProducer } from '../kafka/produce-queue.js';
-import { committedOffsets, topicOffsets } from '../kafka/tail-reader.js';
+import { committedOffsets } from '../kafka/tail-reader.js';
 import { groups, headers as H, topics } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import type { EventRecord, RecordOutcome, Sink } from '../sinks/types.js';
@@ -39,7 +39,7 @@ export async function replayDlq(o: DlqReplayOptions): Promise<DlqReplayReport> {
   const topic = topics.dlq(o.integrationId);
   const groupId = o.reason ? `${groups.dlqReplay(o.integrationId)}.${o.reason.replace(/[^a-zA-Z0-9_-]/g, '_')}` : groups.dlqReplay(o.integrationId);
   const report: DlqReplayReport = { considered: 0, skipped: 0, delivered: 0, rejectedAgain: 0, notEvents: 0 };
-  const ends = new Map((await topicOffsets(o.admin, topic)).map((p) => [p.partition, BigInt(p.high)]));
+  const ends = new Map((await o.admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
   const committed = await committedOffsets(o.admin, groupId, topic);
   const pending = new Set<number>();
   for (const p of committed[0]?.partitions ?? []) {
