@@ -1,10 +1,10 @@
 // The chaos suite's TCP fault proxy (test/helpers/tcp-fault-proxy.ts) on loopback, between real
 // sockets: its latency must behave like a link's delay (each byte late by the latency once), not
 // like a throttle that charges the latency once per chunk.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { startTcpFaultProxy } from '../../helpers/tcp-fault-proxy.js';
+import { startTcpFaultProxy, type TcpFaultProxy } from '../../helpers/tcp-fault-proxy.js';
 
 /** A server that counts what it receives and answers each connection's end with the byte count. */
 async function countingServer(): Promise<{ port: number; received: () => number; close: () => Promise<void> }> {
@@ -30,6 +30,17 @@ async function countingServer(): Promise<{ port: number; received: () => number;
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A target server with `onConnection` and the fault proxy in front of it; both closed at teardown. */
+async function proxied(t: ExecutionContext, onConnection: (s: Socket) => void): Promise<TcpFaultProxy> {
+  const server = createServer(onConnection);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const proxy = await startTcpFaultProxy({ target: { host: '127.0.0.1', port: (server.address() as { port: number }).port } });
+  t.teardown(() => proxy.close());
+  return proxy;
 }
 
 /** Sends `bytes` through `port` in 16 KiB writes, half-closes, and returns the answer and its time. */
@@ -65,15 +76,10 @@ test('latency delays a 2 MiB upload and its answer by about the latency each way
 
 test('bytes keep their order when the latency is healed with chunks still in the delay line', async (t) => {
   const chunks: Buffer[] = [];
-  const server = createServer((s) => {
+  const proxy = await proxied(t, (s) => {
     s.on('data', (b: Buffer) => chunks.push(b));
     s.on('end', () => s.end());
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const proxy = await startTcpFaultProxy({ target: { host: '127.0.0.1', port: (server.address() as { port: number }).port } });
-  t.teardown(() => proxy.close());
   proxy.setLatency(400);
   const sock = connect(proxy.port, '127.0.0.1');
   await once(sock, 'connect');
@@ -88,17 +94,12 @@ test('bytes keep their order when the latency is healed with chunks still in the
 });
 
 test('an answer sent just before the target closes still reaches the client through the delay line', async (t) => {
-  const server = createServer((s) => {
+  const proxy = await proxied(t, (s) => {
     s.once('data', () => {
       s.write('bye');
       s.destroy(); // closes right after writing, while "bye" is still delayed in the proxy
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const proxy = await startTcpFaultProxy({ target: { host: '127.0.0.1', port: (server.address() as { port: number }).port } });
-  t.teardown(() => proxy.close());
   proxy.setLatency(200);
   const sock = connect(proxy.port, '127.0.0.1');
   sock.on('error', () => undefined);
