@@ -1,5 +1,6 @@
-// The amplitude sink's definition: Connect events into an Amplitude project through the HTTP V2
+// The amplitude sink: Connect events into an Amplitude project through the HTTP V2
 // API. See docs/sinks/amplitude.md for the configuration, the mapping and the error handling.
+// Its registry entry (validation, and a build that loads the service) is in definition.ts.
 export { amplitudeSink } from './definition.js';
 
 export { amplitudeConfigSchema, validateAmplitudeConfig, type AmplitudeConfig } from './config.js';

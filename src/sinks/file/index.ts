@@ -1,5 +1,6 @@
-// The file sink's definition: NDJSON files per integration under the node's data directory,
+// The file sink: NDJSON files per integration under the node's data directory,
 // rotated by size and age, fsynced before write() resolves. For local use and debugging.
+// Its registry entry (validation, and a build that loads the service) is in definition.ts.
 export { fileSink } from './definition.js';
 
 export { fileConfigSchema, validateFileConfig, type FileConfig } from './config.js';

@@ -1,5 +1,6 @@
-// The kinesis sink's definition: Connect events into a Kinesis data stream, one record per event,
+// The kinesis sink: Connect events into a Kinesis data stream, one record per event,
 // keyed by device channel. See docs/sinks/kinesis.md for the configuration reference.
+// Its registry entry (validation, and a build that loads the service) is in definition.ts.
 export { kinesisSink } from './definition.js';
 
 export { kinesisConfigSchema, validateKinesisConfig, type KinesisConfig } from './config.js';
