@@ -1,5 +1,6 @@
 // Kafka clients for a node: one kafkajs instance with its logs in pino, and topic creation
 // with per-integration partitions and retention (the broker never auto-creates).
+import { createRequire } from 'node:module';
 import { Kafka, logLevel, type Admin, type ITopicConfig, type LogEntry, type Producer } from 'kafkajs';
 import pLimit from 'p-limit';
 import type { NodeConfig } from '../config/node-config.js';
@@ -9,12 +10,38 @@ import { applyKafkajsFixes } from './kafkajs-fixes.js';
 
 applyKafkajsFixes();
 
-const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+const require = createRequire(import.meta.url);
+
+type PinoLevel = 'error' | 'warn' | 'info' | 'debug';
+const levels: Record<number, PinoLevel> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',
   [logLevel.INFO]: 'info',
   [logLevel.DEBUG]: 'debug',
 };
+
+/** The messages of the broker errors kafkajs marks retriable (its protocol error table). */
+const retriableMessages: ReadonlySet<string> = new Set(
+  (require('kafkajs/src/protocol/error.js') as { errorCodes: { message: string; retriable: boolean }[] }).errorCodes
+    .filter((e) => e.retriable)
+    .map((e) => e.message),
+);
+
+/**
+ * The level a kafkajs log entry is written at. kafkajs logs every error response at error level
+ * ("Response Metadata(key: 3, version: 6)"), including the retriable ones it or we retry as a
+ * matter of course: a topic's metadata polled until its new leader shows, a group coordinator
+ * that moved. A 1,000-integration start wrote ~6,700 such error lines and nothing had failed.
+ * Those go to debug; a retry that gives up surfaces as the caller's error, logged where it is
+ * handled. Any other error response stays at error.
+ */
+export function kafkajsLogLevel(level: number, log: { message?: unknown; error?: unknown }): PinoLevel {
+  const pino = levels[level] ?? 'info';
+  if (pino === 'error' && typeof log.message === 'string' && log.message.startsWith('Response ') && typeof log.error === 'string' && retriableMessages.has(log.error)) {
+    return 'debug';
+  }
+  return pino;
+}
 
 export function createKafka(config: NodeConfig['kafka'], logger: Logger, clientId = config.clientId): Kafka {
   return new Kafka({
@@ -28,8 +55,7 @@ export function createKafka(config: NodeConfig['kafka'], logger: Logger, clientI
       () =>
       ({ level, log, namespace }: LogEntry) => {
         const { message, ...extra } = log;
-        // kafkajs logs a warning per retry; they are transient by design and counted elsewhere.
-        logger[levels[level] ?? 'info']({ kafka: namespace, ...extra }, message);
+        logger[kafkajsLogLevel(level, log)]({ kafka: namespace, ...extra }, message);
       },
   });
 }
