@@ -355,6 +355,23 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
     return spec.state === 'running' && (spec.options.canary !== undefined || integrationFlags(node, spec)['alerting.lagGrowth']);
   };
 
+  /**
+   * The sampling timer runs only while a sample is wanted. Re-checked wherever what `sampleWanted`
+   * reads can change: a start, a spec or flag update, a sample (which ends an episode). An
+   * interval per integration that only checks and sleeps is not free: 1,000 of them at the 5 s
+   * default cost ~0.7 % of a core in wake-ups alone (BENCHMARKS.md, scenario 3).
+   */
+  const syncLagTimer = (self: Ref<IntegrationMsg>) => {
+    const wanted = sampleWanted();
+    if (wanted && !c.lagTimer) {
+      c.lagTimer = setInterval(() => sampleWanted() && dispatch(self, { type: 'lagSample' }), node.config.alerting.lagGrowth.sampleMs);
+      c.lagTimer.unref();
+    } else if (!wanted && c.lagTimer) {
+      clearInterval(c.lagTimer);
+      c.lagTimer = undefined;
+    }
+  };
+
   /** One canary sample (`options.canary`): a late or silent canary is a failure of this integration. */
   const sampleCanary = async () => {
     const spec = c.spec;
@@ -432,10 +449,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           c.started = true;
           await recordApplied(c.pendingPosition ?? msg.position);
           c.pendingPosition = undefined;
-          if (!c.lagTimer) {
-            c.lagTimer = setInterval(() => sampleWanted() && dispatch(self, { type: 'lagSample' }), node.config.alerting.lagGrowth.sampleMs);
-            c.lagTimer.unref();
-          }
+          syncLagTimer(self);
           return null;
         }
         case 'update': {
@@ -447,6 +461,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
             return null;
           }
           await applySpec(self, msg.spec, msg.position);
+          syncLagTimer(self);
           return null;
         }
         case 'flagsChanged': {
@@ -454,6 +469,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
           if (changedFlagScopes(c.flags, integrationFlags(node, c.spec)).size === 0) return null;
           // Applied in place (not re-queued): a newer spec already in the mailbox stays the newest.
           await applySpec(self, c.spec, undefined);
+          syncLagTimer(self);
           return null;
         }
         case 'replay': {
@@ -494,6 +510,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
         case 'lagSample':
           await sampleLag();
           await sampleCanary();
+          syncLagTimer(self);
           return null;
         case 'status':
           dispatch(msg.ack, {

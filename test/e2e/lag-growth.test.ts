@@ -87,3 +87,17 @@ test.serial('the same slow sink with alerting.lagGrowth off reports nothing; per
   t.true(statsd.samples.some((s) => s.name === 'tributary.source.events_read' && s.type === 'c' && s.tags.tier === 'large' && s.tags.event_type === 'OPEN'));
   t.is([...sent.values()].reduce((a, b) => a + b, 0), statsd.sum('tributary.sink.events_delivered'));
 });
+
+test.serial('alerting.lagGrowth turned on by a spec update while the sink is slow: sampling starts then, and the failure follows', async (t) => {
+  // Off at start, no integration samples (no timer runs for it); the update must start one.
+  const { f, node, reports, id } = await slowReceiverRun(t, false);
+  await f.receiver.waitFor((rx) => rx.requests.length >= 1, 30_000, 'the first slow request');
+  await new Promise((r) => setTimeout(r, 2_000));
+  t.deepEqual(reports, [], 'nothing while the flag is off');
+  const spec = f.specs[0]!;
+  const turnedOnAt = Date.now();
+  node.apply({ ...spec, flags: { 'alerting.lagGrowth': true } });
+  await eventually(() => (reports.length >= 1 ? true : undefined), 60_000, 'the lag-growth failure after the update');
+  t.like(reports[0]!.r, { kind: 'failure', integrationId: id, tier: 'large' });
+  t.true(reports[0]!.at - turnedOnAt >= thresholdMs, 'growth is measured from the first sample after the update');
+});
