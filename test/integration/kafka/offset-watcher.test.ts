@@ -4,6 +4,7 @@
 import test from 'ava';
 import { ensureTopic } from '../../../src/kafka/kafka.js';
 import { grewPast, OffsetWatcher } from '../../../src/kafka/offset-watcher.js';
+import { RawKafka } from '../../../src/kafka/raw-kafka.js';
 import { retryLookup } from '../../../src/kafka/tail-reader.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { eventually, testKafka, uniq } from '../../helpers/infra.js';
@@ -182,6 +183,63 @@ test('a deleted topic wakes only its own sink; the others are still watched', as
   await env.produce(env.names[2]!, 1);
   await watcher.poll();
   t.regex(woken.get(env.names[2]!)!, /partition 1 has 1 new records/, 'the watcher still reads the other topics');
+});
+
+/** Counts the topics the watchers of this test process ask Metadata about (the broker answers as usual). */
+function countMetadataTopics(t: import('ava').ExecutionContext): { asked: string[] } {
+  const original = RawKafka.prototype.metadata;
+  const seen = { asked: [] as string[] };
+  RawKafka.prototype.metadata = function (this: RawKafka, topics: readonly string[]) {
+    seen.asked.push(...topics);
+    return original.call(this, topics);
+  };
+  t.teardown(() => void (RawKafka.prototype.metadata = original));
+  return seen;
+}
+
+test.serial('leaders are asked once and kept: later polls send ListOffsets only, until the cache ages or a topic is new', async (t) => {
+  const env = await topicsWith(3);
+  t.teardown(env.close);
+  const seen = countMetadataTopics(t);
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, metadataMaxAgeMs: 1_500 });
+  t.teardown(() => watcher.stop());
+  const { got, woken } = watchAll(watcher, env.names.slice(0, 2));
+  for (let i = 0; i < 5; i++) await watcher.poll();
+  t.deepEqual(seen.asked.sort(), env.names.slice(0, 2).sort(), 'five polls, one Metadata question per topic');
+  // Still read every poll: growth is seen on cached leaders (and fetched from them).
+  await env.produce(env.names[0]!, 1);
+  await watcher.poll();
+  await eventually(() => (got.length ? true : undefined), 5_000, 'the trickle delivered');
+  t.deepEqual(got, [`${env.names[0]}/1/0/v0`]);
+  t.deepEqual(woken, []);
+  // A topic new to the watcher is asked about alone.
+  watchAll(watcher, [env.names[2]!]);
+  await watcher.poll();
+  t.deepEqual(seen.asked.slice(2), [env.names[2]!]);
+  // Aged: every watched topic is asked again (a delivered trickle leaves its watch in place).
+  await new Promise((r) => setTimeout(r, 1_600));
+  await watcher.poll();
+  t.deepEqual(seen.asked.slice(3).sort(), [...env.names].sort());
+});
+
+test.serial('a topic deleted after its leaders were cached: the stale answer re-asks its metadata, then wakes only its sink', async (t) => {
+  const env = await topicsWith(3);
+  t.teardown(env.close);
+  const seen = countMetadataTopics(t);
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, metadataMaxAgeMs: 600_000 });
+  t.teardown(() => watcher.stop());
+  const woken = new Map<string, string>();
+  for (const topic of env.names) watcher.watch(topic, new Map(), { wake: (reason) => woken.set(topic, reason) });
+  await watcher.poll();
+  t.is(seen.asked.length, 3);
+  await env.admin.deleteTopics({ topics: [env.names[1]!] });
+  await eventually(async () => {
+    await watcher.poll();
+    return woken.has(env.names[1]!) ? true : undefined;
+  }, 20_000, "the deleted topic's sink woken");
+  t.regex(woken.get(env.names[1]!)!, /error code 3/); // UNKNOWN_TOPIC_OR_PARTITION, from its fresh metadata
+  t.is(woken.size, 1);
+  t.deepEqual(new Set(seen.asked.slice(3)), new Set([env.names[1]!]), 'only the deleted topic was asked again');
 });
 
 test('brokers unreachable past wakeAllAfterMs: every parked sink is woken to fall back to consuming', async (t) => {
