@@ -266,12 +266,17 @@ export class OffsetWatcher {
    */
   async commit(groupId: string, topic: string, offsets: ReadonlyMap<number, string>): Promise<void> {
     const coordinator = await this.raw.groupCoordinator(groupId);
-    await coordinator.offsetCommit({
-      groupId,
-      groupGenerationId: -1,
-      memberId: '',
-      topics: [{ topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset })) }],
-    });
+    try {
+      await coordinator.offsetCommit({
+        groupId,
+        groupGenerationId: -1,
+        memberId: '',
+        topics: [{ topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset })) }],
+      });
+    } catch (err) {
+      this.raw.forgetCoordinator(groupId, err);
+      throw err;
+    }
   }
 
   private fire(id: number, w: Watch, reason: string): void {

@@ -130,9 +130,28 @@ export async function sendRaw<T>(
   }
 }
 
+/** kafkajs error types that mean "ask again": the group's coordinator is being elected or moved. */
+const coordinatorMoving = new Set(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE']);
+
+/** True for a kafkajs error that only says the group's coordinator is not settled yet. */
+export function isCoordinatorMoving(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && coordinatorMoving.has(String((err as { type?: unknown }).type));
+}
+
+const isConnectionFailure = (err: unknown): boolean => /^KafkaJS(Connection|ConnectionClosed|RequestTimeout)Error$/.test((err as Error | undefined)?.name ?? '');
+
+/** Coordinators remembered, at most; past it the memory starts over (integrations come and go). */
+const maxCoordinators = 10_000;
+
 /** One kafkajs Cluster (its own connections) for raw requests; reconnects after `reset()`. */
 export class RawKafka {
   private cluster: Promise<ClusterLike> | undefined;
+  /**
+   * Each group's coordinator as last found. kafkajs sends FindCoordinator on every lookup: a
+   * parked sink's commit was two requests instead of one. Forgotten when a request to it fails
+   * because it moved or its connection broke (`forgetCoordinator`), and on `reset()`.
+   */
+  private readonly coordinators = new Map<string, Promise<CoordinatorLike>>();
 
   constructor(private readonly kafka: Kafka) {}
 
@@ -154,7 +173,25 @@ export class RawKafka {
   }
 
   async groupCoordinator(groupId: string): Promise<CoordinatorLike> {
-    return (await this.connected()).findGroupCoordinator({ groupId });
+    let found = this.coordinators.get(groupId);
+    if (!found) {
+      if (this.coordinators.size >= maxCoordinators) this.coordinators.clear();
+      const finding = this.connected().then((cluster) => cluster.findGroupCoordinator({ groupId }));
+      this.coordinators.set(groupId, finding);
+      finding.catch(() => this.coordinators.get(groupId) === finding && this.coordinators.delete(groupId));
+      found = finding;
+    }
+    const coordinator = await found;
+    // A remembered coordinator's connection may have closed since (the broker closes idle ones):
+    // kafkajs reconnects on use, once per caller; this reconnects it once. (OffsetCommit and
+    // OffsetFetch go on the connection Metadata uses.)
+    await connectOnce(coordinator as unknown as BrokerLike, apiKeys.Metadata);
+    return coordinator;
+  }
+
+  /** After a request to a group's coordinator failed: find it afresh next time if it moved or its connection broke. */
+  forgetCoordinator(groupId: string, err: unknown): void {
+    if (isCoordinatorMoving(err) || isConnectionFailure(err)) this.coordinators.delete(groupId);
   }
 
   /**
@@ -242,6 +279,7 @@ export class RawKafka {
       }
       return { committed, offsets };
     } catch (err) {
+      this.forgetCoordinator(groupId, err);
       await this.resetAfter(err);
       throw err;
     }
@@ -253,8 +291,7 @@ export class RawKafka {
    * connections alone: resetting them would fail every other caller's request in flight.
    */
   private async resetAfter(err: unknown): Promise<void> {
-    const name = (err as Error | undefined)?.name ?? '';
-    if (/^KafkaJS(Connection|ConnectionClosed|RequestTimeout)Error$/.test(name)) await this.reset();
+    if (isConnectionFailure(err)) await this.reset();
   }
 
   /** Per leader of a topic: its partitions and their log start and end offsets. */
@@ -284,6 +321,7 @@ export class RawKafka {
   async reset(): Promise<void> {
     const cluster = this.cluster;
     this.cluster = undefined;
+    this.coordinators.clear();
     await cluster?.then((c) => c.disconnect()).catch(() => undefined);
   }
 }

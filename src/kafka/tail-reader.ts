@@ -6,8 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { withOwnAdmin } from './kafka.js';
-import type { RawKafka } from './raw-kafka.js';
+import { isCoordinatorMoving, type RawKafka } from './raw-kafka.js';
 import { groups } from './topics.js';
+
+export { isCoordinatorMoving };
 
 export interface TailRange {
   partition: number;
@@ -43,13 +45,6 @@ export async function retryLookup<T>(lookup: () => Promise<T>, attempts = 10, re
   }
 }
 
-/** kafkajs error types that mean "ask again": the group's coordinator is being elected or moved. */
-const coordinatorMoving = new Set(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE']);
-
-/** True for a kafkajs error that only says the group's coordinator is not settled yet. */
-export function isCoordinatorMoving(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && coordinatorMoving.has(String((err as { type?: unknown }).type));
-}
 
 /**
  * A group's committed offsets on one topic. kafkajs's `admin.fetchOffsets` does not retry when

@@ -2,6 +2,7 @@
 // shared connections return each partition's last record, skip empty and fully-deleted
 // partitions, and name the topic in a clear error when it does not exist.
 import test from 'ava';
+import { createRequire } from 'node:module';
 import { ensureTopic } from '../../../src/kafka/kafka.js';
 import { RawKafka } from '../../../src/kafka/raw-kafka.js';
 import { retryLookup, watermarkInKafka } from '../../../src/kafka/tail-reader.js';
@@ -109,4 +110,41 @@ test('the health probe\'s Metadata names no topic: the brokers come back, no top
   // After a reset (what a connection failure causes) it reconnects and asks the same.
   await raw.reset();
   t.is((await raw.brokersOnly()).topicMetadata.length, 0);
+});
+
+test.serial("a group's coordinator is found once and reused; forgotten only when it moved or its connection broke", async (t) => {
+  const e = await env(t);
+  const topic = await e.topic(1);
+  // kafkajs's Cluster sends a FindCoordinator request per lookup: count the lookups it is asked for.
+  const require = createRequire(import.meta.url);
+  const Cluster = require('kafkajs/src/cluster/index.js') as { prototype: { findGroupCoordinator(o: { groupId: string }): Promise<unknown> } };
+  const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => Error };
+  const original = Cluster.prototype.findGroupCoordinator;
+  const lookups: string[] = [];
+  Cluster.prototype.findGroupCoordinator = function (this: unknown, o: { groupId: string }) {
+    lookups.push(o.groupId);
+    return original.call(this, o);
+  };
+  t.teardown(() => void (Cluster.prototype.findGroupCoordinator = original));
+  const group = uniq('raw-coord');
+  const commit = async (offset: string) => {
+    const c = await e.raw.groupCoordinator(group);
+    await c.offsetCommit({ groupId: group, groupGenerationId: -1, memberId: '', topics: [{ topic, partitions: [{ partition: 0, offset }] }] });
+  };
+  for (let i = 1; i <= 5; i++) await commit(String(i));
+  t.deepEqual(lookups, [group], 'five commits, one lookup');
+  t.is((await e.raw.groupPositions(group, topic)).committed.get(0), 5n, 'the commits reached the coordinator');
+  // An answer that is not about the coordinator (here UNKNOWN_MEMBER_ID) keeps it.
+  e.raw.forgetCoordinator(group, createErrorFromCode(25));
+  await commit('6');
+  t.is(lookups.length, 1);
+  // NOT_COORDINATOR: found again on the next use.
+  e.raw.forgetCoordinator(group, createErrorFromCode(16));
+  await commit('7');
+  t.is(lookups.length, 2);
+  // A reset (new connections) forgets every coordinator.
+  await e.raw.reset();
+  await commit('8');
+  t.is(lookups.length, 3);
+  t.is((await e.raw.groupPositions(group, topic)).committed.get(0), 8n);
 });
