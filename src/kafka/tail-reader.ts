@@ -9,8 +9,6 @@ import { withOwnAdmin } from './kafka.js';
 import { isCoordinatorMoving, type RawKafka } from './raw-kafka.js';
 import { groups } from './topics.js';
 
-export { isCoordinatorMoving };
-
 export interface TailRange {
   partition: number;
   /** First offset to read (inclusive). */
@@ -44,7 +42,6 @@ export async function retryLookup<T>(lookup: () => Promise<T>, attempts = 10, re
     }
   }
 }
-
 
 /**
  * A group's committed offsets on one topic. kafkajs's `admin.fetchOffsets` does not retry when

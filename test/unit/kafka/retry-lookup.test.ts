@@ -1,7 +1,8 @@
 import test from 'ava';
 import { createRequire } from 'node:module';
 import kafkajs from 'kafkajs';
-import { isCoordinatorMoving, retryLookup } from '../../../src/kafka/tail-reader.js';
+import { isCoordinatorMoving } from '../../../src/kafka/raw-kafka.js';
+import { retryLookup } from '../../../src/kafka/tail-reader.js';
 
 const { KafkaJSConnectionError } = kafkajs;
 // The function kafkajs's response parsers throw through: an error as the broker's code makes it.
