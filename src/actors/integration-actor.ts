@@ -359,7 +359,7 @@ export function spawnIntegration(parent: Ref<unknown>, node: NodeContext, id: st
    * The sampling timer runs only while a sample is wanted. Re-checked wherever what `sampleWanted`
    * reads can change: a start, a spec or flag update, a sample (which ends an episode). An
    * interval per integration that only checks and sleeps is not free: 1,000 of them at the 5 s
-   * default cost ~0.7 % of a core in wake-ups alone (BENCHMARKS.md, scenario 3).
+   * default cost ~0.7 % of a core in a process doing nothing else (BENCHMARKS.md, 2026-12-05 17:56).
    */
   const syncLagTimer = (self: Ref<IntegrationMsg>) => {
     const wanted = sampleWanted();
