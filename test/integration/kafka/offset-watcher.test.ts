@@ -185,27 +185,30 @@ test('a deleted topic wakes only its own sink; the others are still watched', as
   t.regex(woken.get(env.names[2]!)!, /partition 1 has 1 new records/, 'the watcher still reads the other topics');
 });
 
-/** Counts the topics the watchers of this test process ask Metadata about (the broker answers as usual). */
-function countMetadataTopics(t: import('ava').ExecutionContext): { asked: string[] } {
+/**
+ * Three topics, a watcher whose leaders age after `metadataMaxAgeMs`, and the topics the watchers
+ * of this test process ask Metadata about, in order (the broker answers as usual).
+ */
+async function countingWatcher(t: import('ava').ExecutionContext, metadataMaxAgeMs: number) {
+  const env = await topicsWith(3);
+  t.teardown(env.close);
   const original = RawKafka.prototype.metadata;
-  const seen = { asked: [] as string[] };
+  const asked: string[] = [];
   RawKafka.prototype.metadata = function (this: RawKafka, topics: readonly string[]) {
-    seen.asked.push(...topics);
+    asked.push(...topics);
     return original.call(this, topics);
   };
   t.teardown(() => void (RawKafka.prototype.metadata = original));
-  return seen;
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, metadataMaxAgeMs });
+  t.teardown(() => watcher.stop());
+  return { env, asked, watcher };
 }
 
 test.serial('leaders are asked once and kept: later polls send ListOffsets only, until the cache ages or a topic is new', async (t) => {
-  const env = await topicsWith(3);
-  t.teardown(env.close);
-  const seen = countMetadataTopics(t);
-  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, metadataMaxAgeMs: 1_500 });
-  t.teardown(() => watcher.stop());
+  const { env, asked, watcher } = await countingWatcher(t, 1_500);
   const { got, woken } = watchAll(watcher, env.names.slice(0, 2));
   for (let i = 0; i < 5; i++) await watcher.poll();
-  t.deepEqual(seen.asked.sort(), env.names.slice(0, 2).sort(), 'five polls, one Metadata question per topic');
+  t.deepEqual(asked.sort(), env.names.slice(0, 2).sort(), 'five polls, one Metadata question per topic');
   // Still read every poll: growth is seen on cached leaders (and fetched from them).
   await env.produce(env.names[0]!, 1);
   await watcher.poll();
@@ -215,23 +218,19 @@ test.serial('leaders are asked once and kept: later polls send ListOffsets only,
   // A topic new to the watcher is asked about alone.
   watchAll(watcher, [env.names[2]!]);
   await watcher.poll();
-  t.deepEqual(seen.asked.slice(2), [env.names[2]!]);
+  t.deepEqual(asked.slice(2), [env.names[2]!]);
   // Aged: every watched topic is asked again (a delivered trickle leaves its watch in place).
   await new Promise((r) => setTimeout(r, 1_600));
   await watcher.poll();
-  t.deepEqual(seen.asked.slice(3).sort(), [...env.names].sort());
+  t.deepEqual(asked.slice(3).sort(), [...env.names].sort());
 });
 
 test.serial('a topic deleted after its leaders were cached: the stale answer re-asks its metadata, then wakes only its sink', async (t) => {
-  const env = await topicsWith(3);
-  t.teardown(env.close);
-  const seen = countMetadataTopics(t);
-  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, metadataMaxAgeMs: 600_000 });
-  t.teardown(() => watcher.stop());
+  const { env, asked, watcher } = await countingWatcher(t, 600_000);
   const woken = new Map<string, string>();
   for (const topic of env.names) watcher.watch(topic, new Map(), { wake: (reason) => woken.set(topic, reason) });
   await watcher.poll();
-  t.is(seen.asked.length, 3);
+  t.is(asked.length, 3);
   await env.admin.deleteTopics({ topics: [env.names[1]!] });
   await eventually(async () => {
     await watcher.poll();
@@ -239,7 +238,7 @@ test.serial('a topic deleted after its leaders were cached: the stale answer re-
   }, 20_000, "the deleted topic's sink woken");
   t.regex(woken.get(env.names[1]!)!, /error code 3/); // UNKNOWN_TOPIC_OR_PARTITION, from its fresh metadata
   t.is(woken.size, 1);
-  t.deepEqual(new Set(seen.asked.slice(3)), new Set([env.names[1]!]), 'only the deleted topic was asked again');
+  t.deepEqual(new Set(asked.slice(3)), new Set([env.names[1]!]), 'only the deleted topic was asked again');
 });
 
 test('brokers unreachable past wakeAllAfterMs: every parked sink is woken to fall back to consuming', async (t) => {
