@@ -17,7 +17,7 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient, StateStore } from '../src/state/state-store.js';
 import { byArea, hotSpots, type HotSpot } from './pipeline/cpu-profile.js';
 import { captureBody, legHttp, legKafka, legParse, linesOf, type LegResult } from './pipeline/legs.js';
-import { freePort, freePortOutsideEphemeral, getJson, postJson, ProcSampler, readProc, readThreads, round1, sleep, spawnChild, stopChild, threadCpuPct, waitFor, type Child, type ProcSummary } from './pipeline/proc.js';
+import { freePort, freePortOutsideEphemeral, getJson, kafkaPidFromPort, postJson, ProcSampler, readProc, readThreads, round1, sleep, spawnChild, stopChild, threadCpuPct, waitFor, type Child, type ProcSummary } from './pipeline/proc.js';
 import { startStatsdListener, type StatsdSample } from '../test/helpers/statsd-listener.js';
 import { benchCommand, parseIntIn, parseJsonObject, parseListOf, parseNumberIn } from './args.js';
 
@@ -149,17 +149,6 @@ async function startInfra(): Promise<Infra> {
     kafkaPid: state.servers.find((s) => s.name === 'kafka')?.pid,
     state,
   };
-}
-
-/** The pid listening on a broker's port (for an external broker on this machine), if ss can tell. */
-function kafkaPidFromPort(broker: string): number | undefined {
-  try {
-    const port = broker.split(':')[1];
-    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
-    return Number(/pid=(\d+)/.exec(out)?.[1]) || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 interface EmuApp {

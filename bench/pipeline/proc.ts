@@ -1,6 +1,6 @@
 // Helpers for the pipeline benchmark: child processes, /proc sampling (RSS and CPU every 250 ms),
 // free ports, HTTP JSON calls and small waits. No Tributary code here: only the orchestration.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { choosePort } from '../../src/infra/ports.js';
@@ -283,4 +283,15 @@ export async function startEmulatorChild(dir: string, options: Record<string, un
     child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
   });
   return { url: (JSON.parse(first) as { url: string }).url, child };
+}
+
+/** The pid listening on a broker's port (for an external broker on this machine), if ss can tell. */
+export function kafkaPidFromPort(broker: string): number | undefined {
+  try {
+    const port = broker.split(':')[1];
+    const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+    return Number(/pid=(\d+)/.exec(out)?.[1]) || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -33,6 +33,11 @@ test('bench/run.ts --help lists its options; a focused bench script refuses a ba
   const idle = run('bench/connect-idle.ts', ['--streams', '0']);
   t.is(idle.status, 1);
   t.regex(idle.stderr, /--streams.*from 1 to 5000/);
+  // Refused before it needs a broker (KAFKA_BROKERS is empty here).
+  const watcher = run('bench/offset-watcher.ts', ['--polls', 'many']);
+  t.is(watcher.status, 1);
+  t.regex(watcher.stderr, /--polls/);
+  t.notRegex(watcher.stderr, /KAFKA_BROKERS/);
 });
 
 test('chaos/run.ts: a mistyped option is refused (it used to run the whole suite), a filter matching nothing is named', (t) => {
