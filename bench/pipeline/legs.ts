@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { constants, createGunzip, gunzipSync } from 'node:zlib';
 import { Kafka, logLevel, type Message } from 'kafkajs';
-import type { ConnectEvent } from '../../src/connect/event.js';
+import { envelopeOf, type ConnectEvent } from '../../src/connect/event.js';
 import { applyKafkajsFixes } from '../../src/kafka/kafkajs-fixes.js';
 import { eventsOf, toPackMessages } from '../../src/pipeline/event-record.js';
 import { Pool, request } from 'undici';
@@ -117,7 +117,7 @@ export async function legKafka(brokers: string[], lines: Buffer[], topic: string
     const slice = lines.slice(i, i + 500);
     if (!packed) requests.push(slice.map((value, k) => ({ key: `device-${(i + k) % 997}`, value })));
     else {
-      const items = slice.map((raw, k) => ({ event: { ...(JSON.parse(raw.toString()) as ConnectEvent), device: { channel: `device-${(i + k) % 997}` } }, raw }));
+      const items = slice.map((raw, k) => ({ event: { ...envelopeOf(JSON.parse(raw.toString()) as ConnectEvent), channel: `device-${(i + k) % 997}` }, raw }));
       requests.push(toPackMessages(items, { integrationId: 'bench', correlationId: `c${i}`, ingestedAt: new Date().toISOString() }, 6, { maxEvents: 500, maxBytes: 512 * 1024 }));
     }
   }

@@ -25,6 +25,25 @@ export const knownEventTypes = [
   'WEB_SESSION', 'OFFSET_UPDATE',
 ] as const;
 
+/**
+ * What Tributary reads of an event beyond its raw line: the envelope the Kafka record's headers
+ * carry, and the device channel that keys it. The body is never interpreted on the source side,
+ * so the parsed tree need not outlive the line's parse (or leave the thread that parsed it).
+ */
+export interface EventEnvelope {
+  id: string;
+  type: string;
+  offset: string;
+  occurred: string;
+  processed: string;
+  /** The device channel (`deviceChannel`): the Kafka record key; null when the event has none. */
+  channel: string | null;
+}
+
+export function envelopeOf(e: ConnectEvent): EventEnvelope {
+  return { id: e.id, type: e.type, offset: e.offset, occurred: e.occurred, processed: e.processed, channel: deviceChannel(e) };
+}
+
 /** The device channel of an event: the Kafka record key (per-device order). */
 export function deviceChannel(e: ConnectEvent): string | null {
   const d = e.device;

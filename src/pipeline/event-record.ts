@@ -4,7 +4,7 @@
 // With flag `source.packRecords` the source writes a *packed* record instead: the events of one
 // batch that go to one partition, in order, in one record (format below); sinks read both kinds.
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { deviceChannel, type ConnectEvent } from '../connect/event.js';
+import type { EventEnvelope } from '../connect/event.js';
 import { ErrorCode, TributaryError } from '../errors.js';
 import { keyPartition } from '../kafka/partitioner.js';
 import { headers as H } from '../kafka/topics.js';
@@ -34,10 +34,10 @@ export function envelopeHeaders(
   };
 }
 
-export function toKafkaMessage(event: ConnectEvent, raw: Buffer | string, ctx: ProduceContext): Message {
+export function toKafkaMessage(event: EventEnvelope, raw: Buffer | string, ctx: ProduceContext): Message {
   const { id: eventId, offset: connectOffset, type, occurred, processed } = event;
   return {
-    key: deviceChannel(event),
+    key: event.channel,
     value: Buffer.isBuffer(raw) ? raw : Buffer.from(raw),
     headers: {
       ...envelopeHeaders({ ...ctx, eventId, connectOffset, type, occurred, processed }),
@@ -55,7 +55,7 @@ export interface PackLimits {
 
 /** An event as the source packs it. */
 export interface PackItem {
-  event: ConnectEvent;
+  event: EventEnvelope;
   raw: Buffer;
 }
 
@@ -73,8 +73,8 @@ const noKey = 0xffffffff;
  * The partition Kafka's default partitioner gives the event's own record (keyed by its device
  * channel), so per-device order is the same packed or not; an event without a channel spreads by its id.
  */
-export function packPartition(event: ConnectEvent, partitions: number, channel = deviceChannel(event)): number {
-  return keyPartition(channel ?? event.id, partitions);
+export function packPartition(event: EventEnvelope, partitions: number): number {
+  return keyPartition(event.channel ?? event.id, partitions);
 }
 
 /**
@@ -84,15 +84,14 @@ export function packPartition(event: ConnectEvent, partitions: number, channel =
  */
 export function toPackMessages(items: readonly PackItem[], ctx: ProduceContext, partitions: number, limits: PackLimits): Message[] {
   // Per partition its packs, in order; the last one is still open.
-  const byPartition = new Map<number, { items: Keyed[]; bytes: number }[]>();
+  const byPartition = new Map<number, { items: PackItem[]; bytes: number }[]>();
   for (const item of items) {
-    const key = deviceChannel(item.event);
-    const p = packPartition(item.event, partitions, key);
+    const p = packPartition(item.event, partitions);
     let packs = byPartition.get(p);
     if (!packs) byPartition.set(p, (packs = []));
     let cur = packs[packs.length - 1];
     if (!cur || cur.items.length >= limits.maxEvents || cur.bytes + item.raw.length > limits.maxBytes) packs.push((cur = { items: [], bytes: 0 }));
-    cur.items.push({ ...item, key });
+    cur.items.push(item);
     cur.bytes += item.raw.length;
   }
   const out: Message[] = [];
@@ -100,14 +99,11 @@ export function toPackMessages(items: readonly PackItem[], ctx: ProduceContext, 
   return out;
 }
 
-/** An event to pack with its device channel (found once, for the partition and the key field). */
-type Keyed = PackItem & { key: string | null };
-
-function packMessage(items: readonly Keyed[], ctx: ProduceContext, partition: number): Message {
+function packMessage(items: readonly PackItem[], ctx: ProduceContext, partition: number): Message {
   let size = 0;
   const fields: (string | null)[] = [];
-  for (const { event, raw, key } of items) {
-    fields.push(event.id, event.offset, event.type, event.occurred, event.processed, key);
+  for (const { event, raw } of items) {
+    fields.push(event.id, event.offset, event.type, event.occurred, event.processed, event.channel);
     for (let k = fields.length - 6; k < fields.length; k++) size += 4 + (fields[k] === null ? 0 : Buffer.byteLength(fields[k]!));
     size += 4 + raw.length;
   }

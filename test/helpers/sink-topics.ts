@@ -4,6 +4,7 @@ import type { ExecutionContext } from 'ava';
 import { ensureTopic } from '../../src/kafka/kafka.js';
 import { ProduceQueue } from '../../src/kafka/produce-queue.js';
 import { topics } from '../../src/kafka/topics.js';
+import { envelopeOf } from '../../src/connect/event.js';
 import { toKafkaMessage, toPackMessages, type PackLimits } from '../../src/pipeline/event-record.js';
 import { testKafka } from './infra.js';
 
@@ -39,7 +40,7 @@ export async function integrationTopics(t: ExecutionContext, integrationId: stri
     });
     await queue.send(
       topic,
-      pack ? toPackMessages(events.map((event) => ({ event, raw: Buffer.from(JSON.stringify(event)) })), ctx, partitions, pack) : events.map((e) => toKafkaMessage(e, JSON.stringify(e), ctx)),
+      pack ? toPackMessages(events.map((event) => ({ event: envelopeOf(event), raw: Buffer.from(JSON.stringify(event)) })), ctx, partitions, pack) : events.map((e) => toKafkaMessage(envelopeOf(e), JSON.stringify(e), ctx)),
     );
     return events;
   };

@@ -1,12 +1,13 @@
 // What the Connect client yields to the source actor: events with their exact raw bytes,
 // poison lines, OFFSET_UPDATE positions and connection lifecycle notes.
 import type { ErrorCode, TributaryError } from '../../errors.js';
-import type { ConnectEvent } from '../event.js';
+import type { EventEnvelope } from '../event.js';
 
-/** A parsed, envelope-checked event and the exact bytes of its line (no LF, no CR). */
+/** An envelope-checked event and the exact bytes of its line (no LF, no CR). */
 export interface EventItem {
   kind: 'event';
-  event: ConnectEvent;
+  /** The envelope only: the body stays in `raw`, which is what reaches Kafka. */
+  event: EventEnvelope;
   /** The line as received, for producing to Kafka without re-serialising (big integers survive). */
   raw: Buffer;
   offset: string;

@@ -2,6 +2,7 @@
 // pointed at it with fast timers, and a bounded reader that confirms offsets like the source actor.
 import type { ExecutionContext } from 'ava';
 import { ConnectClient, type ConnectClientDeps, type ConnectClientOptionsInput, type StreamItem } from '../../../src/connect/client/index.js';
+import { envelopeOf, type ConnectEvent } from '../../../src/connect/event.js';
 import { startConnectEmulator, type AppInput, type ConnectEmulator, type EmulatorInput } from '../../../src/connect/emulator/index.js';
 
 export const appKey = 'client-app';
@@ -106,6 +107,11 @@ export function assertNothingLostNothingTwice(t: ExecutionContext, emu: ConnectE
     .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   t.deepEqual(r.events.map((e) => e.offset), served, 'received offsets = distinct served offsets');
   if (expected !== undefined) t.is(r.events.length, expected);
-  // The raw bytes are the served line exactly (the source produces them to Kafka unchanged).
-  for (const e of r.events.slice(0, 50)) t.is(e.raw.toString('utf8'), JSON.stringify(e.event));
+  // The raw bytes are the served line exactly (the source produces them to Kafka unchanged), and
+  // the envelope is that line's.
+  for (const e of r.events.slice(0, 50)) {
+    const served = JSON.parse(e.raw.toString('utf8')) as ConnectEvent;
+    t.is(e.raw.toString('utf8'), JSON.stringify(served));
+    t.deepEqual(e.event, envelopeOf(served));
+  }
 }

@@ -4,6 +4,7 @@
 // restarted sink recognises a source's re-sent packs from the ids it reads back, and a malformed
 // pack goes to the DLQ as it is while the stream moves on.
 import test from 'ava';
+import { envelopeOf } from '../../../src/connect/event.js';
 import { groups, topics } from '../../../src/kafka/topics.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { DedupWindow } from '../../../src/pipeline/dedup-window.js';
@@ -96,7 +97,7 @@ test('a restarted sink recognises re-sent packs from the ids it reads back; a ma
 
   // The source restarts and re-sends its last 60 events (packed anew), then a corrupt pack, then 10 new events.
   const ctx = { integrationId: env.integrationId, correlationId: 'again', ingestedAt: new Date().toISOString() };
-  await env.queue.send(env.topic, toPackMessages(events.slice(140).map((event) => ({ event, raw: Buffer.from(JSON.stringify(event)) })), ctx, 2, { maxEvents: 25, maxBytes: 512 * 1024 }));
+  await env.queue.send(env.topic, toPackMessages(events.slice(140).map((event) => ({ event: envelopeOf(event), raw: Buffer.from(JSON.stringify(event)) })), ctx, 2, { maxEvents: 25, maxBytes: 512 * 1024 }));
   await env.queue.send(env.topic, [{ partition: 0, key: null, value: Buffer.from('not a pack'), headers: { 'tributary-pack-events': '3', 'tributary-connect-offset': '1' } }]);
   await env.produce(10, 5);
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { Partitioners, type IHeaders, type KafkaMessage, type Message } from 'kafkajs';
 import { eventCount, eventsOf, fromKafkaMessage, header, packPartition, toKafkaMessage, toPackMessages } from '../../../src/pipeline/event-record.js';
-import type { ConnectEvent } from '../../../src/connect/event.js';
+import { envelopeOf, type ConnectEvent } from '../../../src/connect/event.js';
 import type { EventRecord } from '../../../src/sinks/types.js';
 
 const iso = fc.date({ min: new Date('2015-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
@@ -20,7 +20,7 @@ test('the event envelope survives the round trip through a Kafka record', (t) =>
       (id, type, offset, occurred, processed, channel, body) => {
         const event: ConnectEvent = { id, type, offset, occurred, processed, ...(channel ? { device: { ios_channel: channel } } : {}) };
         const raw = JSON.stringify({ ...event, body });
-        const m = toKafkaMessage(event, raw, { integrationId: 'i1', correlationId: 'c1', ingestedAt: processed });
+        const m = toKafkaMessage(envelopeOf(event), raw, { integrationId: 'i1', correlationId: 'c1', ingestedAt: processed });
         const consumed = { ...m, offset: '42', key: m.key ? Buffer.from(m.key as string) : null } as unknown as KafkaMessage;
         const r = fromKafkaMessage('i1', 3, consumed);
         return (
@@ -60,7 +60,7 @@ const eventArb = fc.record({
 
 function packItem(e: { id: string; type: string; offset: string; occurred: string; processed: string; channel?: string | undefined; body: string }) {
   const event: ConnectEvent = { id: e.id, type: e.type, offset: e.offset, occurred: e.occurred, processed: e.processed, ...(e.channel ? { device: { channel: e.channel } } : {}) };
-  return { event, raw: Buffer.from(JSON.stringify({ ...event, body: e.body })) };
+  return { event: envelopeOf(event), raw: Buffer.from(JSON.stringify({ ...event, body: e.body })) };
 }
 
 function consumed(m: Message, offset: string): KafkaMessage {
@@ -92,7 +92,7 @@ test('packed records carry every event once, in order per partition, each on the
           const e = events[k]!;
           const want = expected[k]!;
           if (e.eventId !== want.event.id || e.connectOffset !== want.event.offset || e.type !== want.event.type || e.occurred !== want.event.occurred || e.processed !== want.event.processed) return false;
-          if (!e.value.equals(want.raw) || e.key !== (want.event.device?.channel ?? null) || e.correlationId !== 'c1' || e.partition !== p) return false;
+          if (!e.value.equals(want.raw) || e.key !== want.event.channel || e.correlationId !== 'c1' || e.partition !== p) return false;
         }
       }
       return true;
