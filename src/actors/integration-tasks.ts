@@ -111,7 +111,7 @@ export async function startSourceTask(o: SourceTaskOptions): Promise<TaskHandle>
       allowAnyHost: node.config.local,
       userAgent: `tributary/${node.nodeId}`,
     },
-    { logger: node.logger },
+    { logger: node.logger, ...(node.lineParser ? { lineParser: node.lineParser } : {}) },
   );
   const pack = integrationFlags(node, spec)['source.packRecords'] ? await packSettings(node, spec) : undefined;
   let lasting: NodeJS.Timeout | undefined;

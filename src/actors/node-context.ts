@@ -1,6 +1,7 @@
 // What every actor on a node shares: clients, config, identity, and the guardian's inbox for
 // failure reports. Built once by the node runner; actors never create clients themselves.
 import type { Admin, Kafka } from 'kafkajs';
+import type { OffThreadParser } from '../connect/client/index.js';
 import type { FlagOverrides } from '../control/flags.js';
 import type { OffsetWatcher } from '../kafka/offset-watcher.js';
 import type { RawKafka } from '../kafka/raw-kafka.js';
@@ -22,6 +23,8 @@ export interface NodeContext {
   admin: Admin;
   /** Watches the topics of parked sinks (flag `sink.parkWhenIdle`). */
   offsetWatcher: OffsetWatcher;
+  /** Parses busy Connect streams' lines on worker threads (`connect.parseThreads`); absent: on the event loop. */
+  lineParser?: OffThreadParser | undefined;
   /** Plain Kafka requests on shared connections (the sources' watermark reads at start). */
   raw: RawKafka;
   state: StateStore;

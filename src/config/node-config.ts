@@ -47,6 +47,18 @@ export const nodeConfigSchema = z.strictObject({
       parkPollMs: z.number().int().min(100).max(60_000).default(1_000),
     })
     .prefault({}),
+  /** How the node reads Connect (the per-integration settings are in the specs). */
+  connect: z
+    .strictObject({
+      /**
+       * Worker threads that parse busy streams' lines (JSON and envelope), so the event loop keeps
+       * to reading, producing and delivering; 0 parses everything on the event loop.
+       */
+      parseThreads: z.number().int().min(0).max(16).default(1),
+      /** A decompressed chunk of at least this many lines goes to a parse thread; keep-alives and trickles never do. */
+      parseMinLines: z.number().int().min(1).max(100_000).default(64),
+    })
+    .prefault({}),
   dynamodb: z
     .strictObject({
       endpoint: z.url().optional(),

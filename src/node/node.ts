@@ -16,6 +16,7 @@ import { validateSinkConfig } from '../sinks/registry.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
 import { createIdempotentProducer, createKafka } from '../kafka/kafka.js';
 import { OffsetWatcher } from '../kafka/offset-watcher.js';
+import { LineParseThreads } from '../connect/client/index.js';
 import { RawKafka } from '../kafka/raw-kafka.js';
 import { ProduceQueue } from '../kafka/produce-queue.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -89,11 +90,12 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
   const probeKafka = new RawKafka(kafka);
   const offsetWatcher = new OffsetWatcher({ kafka, logger, pollMs: config.kafka.parkPollMs });
   const raw = new RawKafka(kafka);
+  const lineParser = config.connect.parseThreads > 0 ? new LineParseThreads({ threads: config.connect.parseThreads, minLines: config.connect.parseMinLines, logger }) : undefined;
   const dynamo = createDynamoClient({ endpoint: config.dynamodb.endpoint, region: config.dynamodb.region });
   const state = new StateStore(dynamo, config.dynamodb.table);
   const checks: Record<string, string> = { kafka: 'pending', dynamodb: 'pending' };
   const metrics = o.metrics ?? createMetrics(config.metrics, (err) => logger.warn({ err: err.message }, 'statsd send failed'));
-  undo.push(() => Promise.allSettled([offsetWatcher.stop(), raw.reset(), producer.disconnect(), admin.disconnect(), probeKafka.reset(), metrics.close()]), () => dynamo.destroy());
+  undo.push(() => Promise.allSettled([offsetWatcher.stop(), raw.reset(), lineParser?.close(), producer.disconnect(), admin.disconnect(), probeKafka.reset(), metrics.close()]), () => dynamo.destroy());
 
   // Start-up checks: a node that cannot reach Kafka or DynamoDB exits, and the orchestrator replaces it.
   try {
@@ -131,6 +133,7 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
     producer,
     admin,
     offsetWatcher,
+    lineParser,
     raw,
     state,
     dataDir,
@@ -278,7 +281,7 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
         await control?.stop();
         // Pending page actions (resolves above all) get a last chance before the producer goes.
         await alerting.stop(Math.min(5_000, timeoutMs));
-        await Promise.allSettled([flagsStopped, offsetWatcher.stop(), raw.reset(), producer.disconnect(), admin.disconnect(), probeKafka.reset(), metrics.close(), faults.close(2_000)]);
+        await Promise.allSettled([flagsStopped, offsetWatcher.stop(), raw.reset(), lineParser?.close(), producer.disconnect(), admin.disconnect(), probeKafka.reset(), metrics.close(), faults.close(2_000)]);
         dynamo.destroy();
         await new Promise<void>((r) => server?.close(() => r()) ?? r());
         logger.info({ drained }, 'node stopped');

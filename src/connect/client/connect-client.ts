@@ -11,6 +11,7 @@ import { copyCounters, emptyCounters, type ConnectClientCounters } from './count
 import { checkEndpoint } from './host-policy.js';
 import { createHttpTransport, type ConnectTransport, type TransportResponse } from './http-transport.js';
 import { compileConnectClientOptions, type ConnectClientOptions, type ConnectClientOptionsInput } from './options.js';
+import type { OffThreadParser } from './line-parse-threads.js';
 import { readSession, type SessionContext } from './read-session.js';
 import { reconnectReason, streamError } from './stream-errors.js';
 import type { ResumePoint, StreamItem } from './stream-item.js';
@@ -27,6 +28,8 @@ export interface ConnectClientDeps {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   now?: () => number;
   logger?: Logger;
+  /** Parses chunks of many lines on other threads (the node's `LineParseThreads`); absent: on the event loop. */
+  lineParser?: OffThreadParser;
 }
 
 const decimalOffset = /^\d{1,30}$/;
@@ -75,7 +78,7 @@ export class ConnectClient {
     this.now = deps.now ?? Date.now;
     this.logger = deps.logger;
     this.confirmed = this.opts.resumeOffset;
-    this.session = { counters: this.stats, lastSeenOffset: this.opts.resumeOffset };
+    this.session = { counters: this.stats, lastSeenOffset: this.opts.resumeOffset, parser: deps.lineParser };
   }
 
   /** The last offset the caller confirmed durable (or the initial resumeOffset). */

@@ -6,12 +6,18 @@
 // stream per second or so, a thousand streams on a node) is inflated, framed and counted inside
 // the socket's read callback, with no promise, generator step or timer of its own. Promises are
 // made only when items are handed out.
+//
+// With a line parser on other threads (`SessionContext.parser`), a chunk of many lines is parsed
+// there while this thread goes on with other work. Up to `maxParseJobs` chunks are out at once
+// (one at a time would leave the stream waiting on a thread the busy machine has not scheduled
+// yet); their items are taken in stream order, and any chunk behind them waits its turn.
 import { Readable } from 'node:stream';
 import { ErrorCode, TributaryError } from '../../errors.js';
 import type { ConnectClientCounters } from './counters.js';
 import { Gunzipper, maxInputSlice } from './inflate.js';
-import { parseLine } from './line-parser.js';
-import { LineSplitter } from './line-splitter.js';
+import { classifyLine, lineItem, parseLine, type LineClass, type ParsedLine } from './line-parser.js';
+import type { OffThreadParser } from './line-parse-threads.js';
+import { LineSplitter, type SplitItem } from './line-splitter.js';
 import type { TransportResponse } from './http-transport.js';
 import type { EventItem, OffsetUpdateItem, PoisonItem } from './stream-item.js';
 import { corruptStream, streamError } from './stream-errors.js';
@@ -31,6 +37,8 @@ export interface SessionContext {
   counters: ConnectClientCounters;
   /** The last good event offset seen (any connection): the poison records' offset context. */
   lastSeenOffset: string | undefined;
+  /** Parses chunks of many lines on other threads; absent: every line is parsed here. */
+  parser?: OffThreadParser | undefined;
 }
 
 /**
@@ -55,6 +63,22 @@ export async function* readSession(
   }
 }
 
+/** Chunks parsed elsewhere (or queued behind one) at most, per session: bounds its memory. */
+export const maxParseJobs = 4;
+
+/**
+ * With a parser, the lines of a network chunk's slices are gathered up to this many decompressed
+ * bytes and sent as one message: a message costs the event loop as much as parsing ~10 lines
+ * (BENCHMARKS.md, "Line-parse threads"), so one per 16 KiB slice (~50 events) was a sixth of the gain.
+ */
+const gatherMaxBytes = 256 * 1024;
+
+/** A chunk's framed lines, waiting for their classes. */
+interface ParseJob {
+  framed: SplitItem[];
+  classes: LineClass[] | undefined;
+}
+
 interface Waiter {
   resolve: (items: SessionItem[] | undefined) => void;
   reject: (err: TributaryError) => void;
@@ -77,6 +101,13 @@ class SessionReader {
   private sourceEnded = false;
   /** The end is processed: every byte inflated, the gzip member checked. */
   private ended = false;
+  /** The gzip member's end was checked (it may be followed by a chunk parsed elsewhere). */
+  private gunzipEnded = false;
+  /** Chunks whose lines are parsed on other threads, in stream order; items come from the head only. */
+  private readonly jobs: ParseJob[] = [];
+  /** Lines framed and not yet parsed or sent (see `gatherMaxBytes`). */
+  private gathered: SplitItem[] = [];
+  private gatheredBytes = 0;
   private closed = false;
   private badInRow = 0;
   // Time spent *waiting for the network* since the last complete line. Time the caller spends
@@ -113,8 +144,8 @@ class SessionReader {
   /** The next items; `undefined` at the end of the body. Rejects with the error that ended it. */
   next(): Promise<SessionItem[] | undefined> {
     // The rest of a chunk cut short for the previous pull comes before the network.
-    if (this.ready.length === 0 && this.input !== undefined && this.failure === undefined) this.inflateInput();
-    if (this.ready.length === 0 && this.input === undefined && this.sourceEnded && !this.ended) this.finish();
+    if (!this.jobsFull() && this.ready.length === 0 && this.input !== undefined && this.failure === undefined) this.inflateInput();
+    if (this.jobs.length === 0 && this.ready.length === 0 && this.input === undefined && this.sourceEnded && !this.ended) this.finish();
     if (this.ready.length > 0) return Promise.resolve(this.take());
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.ended) return Promise.resolve(undefined);
@@ -122,7 +153,8 @@ class SessionReader {
       this.waiter = { resolve, reject };
       this.waitingSince = performance.now();
       this.timer ??= setTimeout(() => this.checkIdle(), Math.max(1, this.options.idleTimeoutMs - this.idleMs));
-      this.source.resume();
+      // With every parse slot taken, what comes next is their items, not the network.
+      if (!this.jobsFull()) this.source.resume();
     });
   }
 
@@ -146,6 +178,10 @@ class SessionReader {
     // queue behind it rather than replace it.
     this.input = this.input === undefined ? buf : Buffer.concat([this.input.subarray(this.inputAt), buf]);
     this.inputAt = 0;
+    if (this.jobsFull()) {
+      this.source.pause();
+      return;
+    }
     this.inflateInput();
     this.settle();
   }
@@ -153,14 +189,20 @@ class SessionReader {
   private onEnd(): void {
     this.sourceEnded = true;
     // A chunk cut short for the caller is inflated first; its next pull finishes.
-    if (this.input === undefined) this.finish();
+    if (this.input === undefined && this.jobs.length === 0) this.finish();
   }
 
   private finish(): void {
     if (this.failure !== undefined || this.closed) return;
     // Finishing checks the gzip member is whole: a body cut before its trailer fails here.
-    if (this.gunzip) this.decoded(this.gunzip.end());
-    if (this.gunzip?.failure !== undefined) this.fail(streamError(this.gunzip.failure));
+    if (this.gunzip && !this.gunzipEnded) {
+      this.gunzipEnded = true;
+      this.decoded(this.gunzip.end());
+      this.handOff();
+      if (this.gunzip.failure !== undefined) this.fail(streamError(this.gunzip.failure));
+    }
+    // The last lines went to another thread: their items come first, then the end (`drainJobs`).
+    if (this.jobs.length > 0) return;
     this.ended = true;
     this.settle();
   }
@@ -168,9 +210,12 @@ class SessionReader {
   /**
    * Inflates the pending network chunk a slice at a time, stopping after the first slice that
    * completes items: memory stays bounded by one slice's output, and the rest waits for the pull.
+   * With a parser, slices' lines are gathered up to `gatherMaxBytes` first, and it stops once
+   * `maxParseJobs` chunks are out.
    */
   private inflateInput(): void {
     const input = this.input!;
+    const gather = this.ctx.parser !== undefined;
     while (this.inputAt < input.length && this.failure === undefined) {
       if (!this.gunzip) {
         this.inputAt = input.length;
@@ -181,56 +226,129 @@ class SessionReader {
       const outs = this.gunzip.write(input.subarray(this.inputAt, end));
       this.inputAt = end;
       this.decoded(outs);
-      if (this.gunzip.failure !== undefined) this.fail(streamError(this.gunzip.failure));
-      if (this.ready.length > 0) break;
+      if (this.gunzip.failure !== undefined) {
+        this.handOff();
+        this.fail(streamError(this.gunzip.failure));
+        break;
+      }
+      if (gather && this.gatheredBytes < gatherMaxBytes) continue;
+      this.handOff();
+      if (this.ready.length > 0 || this.jobsFull()) break;
     }
+    this.handOff();
     if (this.inputAt >= input.length) this.input = undefined;
   }
 
+  /** Frames decompressed chunks into `gathered`. */
   private decoded(chunks: Buffer[]): void {
     for (const value of chunks) {
-      if (this.failure !== undefined) return;
       // The lines handed out are slices of this chunk, never copied one by one. A chunk that
       // fills at least a quarter of the buffer behind it (busy streams) is used in place: a copy
       // would only add allocation and GC work. A small one (trickles, keep-alives) is copied, so
       // an event held later never pins gunzip's mostly empty 64 KiB output buffer.
       const chunk = value.length * 4 >= value.buffer.byteLength ? value : Buffer.from(value);
       this.counters.bytesDecompressed += chunk.length;
-      const framed = this.splitter.push(chunk);
-      if (framed.length === 0) continue;
-      this.idleMs = 0;
-      if (this.waitingSince !== undefined) this.waitingSince = performance.now();
+      const lines = this.splitter.push(chunk);
+      if (lines.length === 0) continue;
+      for (const line of lines) this.gathered.push(line);
+      this.gatheredBytes += chunk.length;
+    }
+  }
+
+  /** The gathered lines: parsed here, or sent to the parser's threads when many (or behind others). */
+  private handOff(): void {
+    if (this.gathered.length === 0 || this.failure !== undefined) return;
+    const framed = this.gathered;
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    this.idleMs = 0;
+    if (this.waitingSince !== undefined) this.waitingSince = performance.now();
+    const parser = this.ctx.parser;
+    if (parser !== undefined && (framed.length >= parser.minLines || this.jobs.length > 0)) {
+      this.queueParse(parser, framed);
+      return;
+    }
+    for (const f of framed) if (!this.accept(parseLine(f, this.ctx.lastSeenOffset, this.options.poisonRawBytes))) return;
+  }
+
+  /**
+   * Sends the lines of `framed` to the parser's threads (a short chunk behind others is parsed
+   * here, and waits its turn). Should the session fail or close meanwhile, the jobs are dropped
+   * with it: none of their items was handed out, so none was confirmed, and the next connection
+   * reads them again.
+   */
+  private queueParse(parser: OffThreadParser, framed: SplitItem[]): void {
+    const job: ParseJob = { framed, classes: undefined };
+    this.jobs.push(job);
+    const lines: Buffer[] = [];
+    for (const f of framed) if (f.kind === 'line') lines.push(f.bytes);
+    if (framed.length < parser.minLines) {
+      job.classes = lines.map(classifyLine);
+      return;
+    }
+    parser.classify(lines).then(
+      (classes) => {
+        job.classes = classes;
+        this.drainJobs();
+      },
+      (err: unknown) => this.fail(streamError(err)),
+    );
+  }
+
+  private jobsFull(): boolean {
+    return this.jobs.length >= maxParseJobs;
+  }
+
+  /** Takes the items of the parsed chunks at the head, then goes on: the input that waited, the end, or the network. */
+  private drainJobs(): void {
+    if (this.closed || this.failure !== undefined) return;
+    while (this.jobs.length > 0 && this.jobs[0]!.classes !== undefined) {
+      const { framed, classes } = this.jobs.shift()!;
+      let k = 0;
       for (const f of framed) {
-        this.counters.lines++;
-        const parsed = parseLine(f, this.ctx.lastSeenOffset, this.options.poisonRawBytes);
-        switch (parsed.kind) {
-          case 'keepAlive':
-            this.counters.keepAlives++;
-            break;
-          case 'offsetUpdate':
-            this.counters.offsetUpdates++;
-            this.badInRow = 0;
-            this.ready.push(parsed);
-            break;
-          case 'event':
-            this.badInRow = 0;
-            this.ctx.lastSeenOffset = parsed.offset;
-            this.ready.push(parsed);
-            break;
-          case 'poison':
-            this.counters.poison++;
-            if (parsed.code === ErrorCode.poisonOversizedLine) this.counters.oversizedLines++;
-            this.ready.push(parsed);
-            // Corrupt bytes can decode to garbage lines before zlib notices (S2): after K in a
-            // row, stop trusting this connection and resume from the last confirmed offset.
-            if (++this.badInRow >= this.options.maxConsecutiveBadLines) {
-              this.fail(corruptStream('bad_lines', `${this.badInRow} consecutive bad lines from Connect`));
-              return;
-            }
-            break;
-        }
+        const parsed = f.kind === 'line' ? lineItem(classes![k++]!, f.bytes, this.ctx.lastSeenOffset, this.options.poisonRawBytes) : parseLine(f, this.ctx.lastSeenOffset, this.options.poisonRawBytes);
+        if (!this.accept(parsed)) return;
       }
     }
+    if (!this.jobsFull() && this.ready.length === 0 && this.input !== undefined) this.inflateInput();
+    if (this.jobs.length === 0 && this.input === undefined && this.sourceEnded && !this.ended) {
+      this.finish();
+      return;
+    }
+    this.settle();
+    if (this.waiter !== undefined && !this.jobsFull() && this.input === undefined) this.source.resume();
+  }
+
+  /** Takes one parsed line; false once it failed the session (too many bad lines in a row). */
+  private accept(parsed: ParsedLine): boolean {
+    this.counters.lines++;
+    switch (parsed.kind) {
+      case 'keepAlive':
+        this.counters.keepAlives++;
+        break;
+      case 'offsetUpdate':
+        this.counters.offsetUpdates++;
+        this.badInRow = 0;
+        this.ready.push(parsed);
+        break;
+      case 'event':
+        this.badInRow = 0;
+        this.ctx.lastSeenOffset = parsed.offset;
+        this.ready.push(parsed);
+        break;
+      case 'poison':
+        this.counters.poison++;
+        if (parsed.code === ErrorCode.poisonOversizedLine) this.counters.oversizedLines++;
+        this.ready.push(parsed);
+        // Corrupt bytes can decode to garbage lines before zlib notices (S2): after K in a
+        // row, stop trusting this connection and resume from the last confirmed offset.
+        if (++this.badInRow >= this.options.maxConsecutiveBadLines) {
+          this.fail(corruptStream('bad_lines', `${this.badInRow} consecutive bad lines from Connect`));
+          return false;
+        }
+        break;
+    }
+    return true;
   }
 
   /** Hands out what is ready (or the end, or the failure) to a waiting caller, and stops reading. */
@@ -281,6 +399,8 @@ class SessionReader {
     if (this.failure !== undefined || this.closed) return;
     this.failure = err;
     this.input = undefined;
+    this.jobs.length = 0;
+    this.gathered = [];
     clearTimeout(this.timer);
     this.timer = undefined;
     // Stop reading at once; the error reaches the caller through `next`, not an 'error' event.

@@ -84,3 +84,23 @@ test('sink fetch and parking tuning: defaults, and out-of-range values name thei
     t.deepEqual(err!.issues.map((i) => i.path), [`kafka.${key}`]);
   }
 });
+
+test('Connect parse threads: defaults, 0 to parse on the event loop, and bad values name their key', (t) => {
+  const c = parseNodeConfig({});
+  t.is(c.connect.parseThreads, 1);
+  t.is(c.connect.parseMinLines, 64);
+  t.is(parseNodeConfig({ connect: { parseThreads: 0 } }).connect.parseThreads, 0);
+  for (const [key, value] of [
+    ['parseThreads', -1],
+    ['parseThreads', 17],
+    ['parseThreads', 1.5],
+    ['parseThreads', 'two'],
+    ['parseMinLines', 0],
+    ['parseMinLines', 1e6],
+  ] as const) {
+    const err = t.throws(() => parseNodeConfig({ connect: { [key]: value } }), { instanceOf: ConfigError }, `${key}=${value}`);
+    t.deepEqual(err!.issues.map((i) => i.path), [`connect.${key}`]);
+  }
+  const unknown = t.throws(() => parseNodeConfig({ connect: { threads: 2 } }), { instanceOf: ConfigError });
+  t.regex(JSON.stringify(unknown!.issues), /threads/);
+});

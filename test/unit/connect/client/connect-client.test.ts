@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ConnectClient, type ConnectClientDeps, type ConnectTransport, type StreamItem } from '../../../../src/connect/client/index.js';
 import type { ConnectClientOptionsInput } from '../../../../src/connect/client/options.js';
-import { FakeConnect, eventLine, gzipFlushed, statusError, type Script } from './fake-transport.js';
+import { FakeConnect, collect, countEvents, eventLine, events, gzipFlushed, statusError, type Script } from './fake-transport.js';
 
 const base: ConnectClientOptionsInput = { appKey: 'app', token: 'tok', baseUrl: 'http://127.0.0.1:1', allowAnyHost: true, start: 'EARLIEST' };
 
@@ -14,28 +14,6 @@ function client(fake: FakeConnect, options: Partial<ConnectClientOptionsInput> =
   const c = new ConnectClient({ ...base, ...options }, { transport: fake, random: () => 0.5, sleep: async (ms) => void delays.push(ms), ...deps });
   return { c, delays };
 }
-
-/** Reads until `stop(items)` is true (then aborts) or the stream throws; bounded by a deadline. */
-async function collect(c: ConnectClient, stop: (items: StreamItem[]) => boolean, onItem?: (i: StreamItem) => void): Promise<{ items: StreamItem[]; error?: unknown }> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), 10_000);
-  const items: StreamItem[] = [];
-  try {
-    for await (const item of c.stream(ac.signal)) {
-      items.push(item);
-      onItem?.(item);
-      if (stop(items)) ac.abort();
-    }
-    return { items };
-  } catch (error) {
-    return { items, error };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const events = (items: StreamItem[]) => items.flatMap((i) => (i.kind === 'event' ? [Number(i.offset)] : []));
-const countEvents = (n: number) => (items: StreamItem[]) => events(items).length >= n;
 
 test('no event is yielded twice and none is lost across any sequence of disconnects, when the caller confirms offsets', async (t) => {
   const connection = fc.record({

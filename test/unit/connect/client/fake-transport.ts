@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createGzip, constants } from 'node:zlib';
 import { ErrorCode, TributaryError } from '../../../../src/errors.js';
 import type { ConnectTransport, TransportRequest, TransportResponse } from '../../../../src/connect/client/http-transport.js';
+import type { ConnectClient, StreamItem } from '../../../../src/connect/client/index.js';
 
 export function eventLine(offset: number, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -105,3 +106,25 @@ async function* hang(signal: AbortSignal): AsyncGenerator<Uint8Array> {
 export function statusError(code: ErrorCode, status: number, retryAfterMs?: number): TributaryError {
   return new TributaryError(code, `HTTP ${status}`, { status, retryAfterMs });
 }
+
+/** Reads until `stop(items)` is true (then aborts) or the stream throws; bounded by a deadline. */
+export async function collect(c: ConnectClient, stop: (items: StreamItem[]) => boolean, onItem?: (i: StreamItem) => void): Promise<{ items: StreamItem[]; error?: unknown }> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), 10_000);
+  const items: StreamItem[] = [];
+  try {
+    for await (const item of c.stream(ac.signal)) {
+      items.push(item);
+      onItem?.(item);
+      if (stop(items)) ac.abort();
+    }
+    return { items };
+  } catch (error) {
+    return { items, error };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const events = (items: StreamItem[]) => items.flatMap((i) => (i.kind === 'event' ? [Number(i.offset)] : []));
+export const countEvents = (n: number) => (items: StreamItem[]) => events(items).length >= n;
