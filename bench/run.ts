@@ -42,6 +42,7 @@ const o = benchCommand('npm run bench --', 'the pipeline benchmark suite (BENCHM
   .option('--from-source', 'run the node and the emulator through tsx (more RSS, compile work at start-up)')
   .option('--node-args <flags>', 'V8 flags for the node process only, e.g. "--max-old-space-size=200"', '')
   .option('--node-kafka <json>', "merged into the node config's kafka section, e.g. '{\"fetchMaxWaitMs\":5000}'", parseJsonObject, {})
+  .option('--node-connect <json>', "merged into the node config's connect section, e.g. '{\"parseThreads\":0}'", parseJsonObject, {})
   .option('--node-flags <json>', "the node config's feature flags (docs/flags.md), e.g. '{\"sink.parkWhenIdle\":true}'", parseJsonObject, {})
   .option('--cold-emulator', "scenario 1's emulator generates events while the node reads (the harness's cost in the window)")
   .option('--keepalive-ms <n>', "the emulator's keep-alive interval (what the node's idle streams cost scales with it)", parseIntIn(10, 60_000), 1_000)
@@ -69,6 +70,7 @@ const o = benchCommand('npm run bench --', 'the pipeline benchmark suite (BENCHM
     fromSource?: true;
     nodeArgs: string;
     nodeKafka: Record<string, unknown>;
+    nodeConnect: Record<string, unknown>;
     nodeFlags: Record<string, unknown>;
     coldEmulator?: true;
     keepaliveMs: number;
@@ -101,6 +103,7 @@ const resultsDir = resolve(o.resultsDir);
 const fromSource = o.fromSource === true;
 const extraNodeArgs = o.nodeArgs.split(' ').filter(Boolean);
 const nodeKafkaOverrides = o.nodeKafka;
+const nodeConnectOverrides = o.nodeConnect;
 const nodeFlags = o.nodeFlags;
 const packed = nodeFlags['source.packRecords'] === true;
 const coldEmulator = o.coldEmulator === true;
@@ -217,6 +220,7 @@ async function startNodeProc(name: string, specs: Record<string, unknown>[], nod
       nodeId: `${runId}-${name}`,
       local: true,
       kafka: { brokers: infra.brokers, sessionTimeoutMs: 10_000, ...nodeKafkaOverrides },
+      connect: nodeConnectOverrides,
       flags: nodeFlags,
       dynamodb: { endpoint: infra.dynamo, table: stateTable },
       http: { host: '127.0.0.1', port },

@@ -15,6 +15,7 @@ test('bench/run.ts: bad values and unknown options stop it before it starts anyt
     [['--tenants', 'abc'], /--tenants.*"abc" is not a whole number from 11 to 5000/],
     [['--only', 's1,s9'], /--only.*unknown: s9/],
     [['--node-flags', '{"sink.parkWhenIdle":'], /--node-flags.*not JSON/],
+    [['--node-connect', '{"parseThreads":'], /--node-connect.*not JSON/],
     [['--small-rate', '-1'], /--small-rate.*not a number from 0 to 1000/],
     [['--extra-topics', '1.5'], /--extra-topics/],
     [['--bogus'], /unknown option '--bogus'/],
@@ -34,6 +35,9 @@ test('bench/run.ts --help lists its options; a focused bench script refuses a ba
   t.is(idle.status, 1);
   t.regex(idle.stderr, /--streams.*from 1 to 5000/);
   // Refused before it needs a broker (KAFKA_BROKERS is empty here).
+  const parse = run('bench/line-parse.ts', ['--lines', '64,0']);
+  t.is(parse.status, 1);
+  t.regex(parse.stderr, /--lines.*from 1 to 100000/);
   const watcher = run('bench/offset-watcher.ts', ['--polls', 'many']);
   t.is(watcher.status, 1);
   t.regex(watcher.stderr, /--polls/);
