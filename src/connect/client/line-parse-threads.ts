@@ -6,10 +6,10 @@
 // keeps the lines' bytes (they go to Kafka as they are) and gets back per event its envelope, a
 // few short strings; the parsed trees stay garbage in the parsing thread's heap.
 //
-// Why not a worker-pool package (piscina): measured on this machine, handing 500-line chunks of
-// ~900-byte events to one thread cost the event loop 1.0–1.1 µs per event with a bare worker and
-// 1.7 µs through piscina, against 4.7 µs to parse on the event loop (BENCHMARKS.md, "Line-parse
-// threads"). The protocol here is one message each way per chunk.
+// Why not a worker-pool package (piscina): in a scratch measurement on this machine, handing
+// 500-line chunks of ~900-byte events to one thread cost the event loop 1.0–1.1 µs per event with
+// a bare worker and 1.7 µs through piscina, against 4.7 µs to parse on the event loop
+// (BENCHMARKS.md, "Line-parse threads"). The protocol here is one message each way per chunk.
 //
 // A thread that fails (it crashed, ran out of memory, could not start) costs nothing but time:
 // its pending chunks are parsed on the event loop, and the next chunk starts a new thread. After

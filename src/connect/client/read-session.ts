@@ -68,8 +68,9 @@ export const maxParseJobs = 4;
 
 /**
  * With a parser, the lines of a network chunk's slices are gathered up to this many decompressed
- * bytes and sent as one message: a message costs the event loop as much as parsing ~10 lines
- * (BENCHMARKS.md, "Line-parse threads"), so one per 16 KiB slice (~50 events) was a sixth of the gain.
+ * bytes and sent as one message rather than one per 16 KiB slice (~50 events of 1 KB): each
+ * message has a fixed cost on the event loop (`npm run bench:line-parse`, BENCHMARKS.md
+ * "Line-parse threads").
  */
 const gatherMaxBytes = 256 * 1024;
 
