@@ -109,6 +109,8 @@ class SessionReader {
   /** Lines framed and not yet parsed or sent (see `gatherMaxBytes`). */
   private gathered: SplitItem[] = [];
   private gatheredBytes = 0;
+  /** The stream failed while chunks were out: it ends the session once their items are in. */
+  private pendingFailure: TributaryError | undefined;
   private closed = false;
   private badInRow = 0;
   // Time spent *waiting for the network* since the last complete line. Time the caller spends
@@ -137,7 +139,7 @@ class SessionReader {
     this.source.on('close', () => {
       if (!this.sourceEnded) this.fail(streamError(Object.assign(new Error('Connect stream closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
     });
-    this.onAbort = () => this.fail(streamError(signal.reason instanceof Error ? signal.reason : new Error('aborted')));
+    this.onAbort = () => this.fail(streamError(signal.reason instanceof Error ? signal.reason : new Error('aborted')), true);
     signal.addEventListener('abort', this.onAbort, { once: true });
     if (signal.aborted) this.onAbort();
   }
@@ -155,7 +157,7 @@ class SessionReader {
       this.waitingSince = performance.now();
       this.timer ??= setTimeout(() => this.checkIdle(), Math.max(1, this.options.idleTimeoutMs - this.idleMs));
       // With every parse slot taken, what comes next is their items, not the network.
-      if (!this.jobsFull()) this.source.resume();
+      if (!this.jobsFull() && this.pendingFailure === undefined) this.source.resume();
     });
   }
 
@@ -274,9 +276,9 @@ class SessionReader {
 
   /**
    * Sends the lines of `framed` to the parser's threads (a short chunk behind others is parsed
-   * here, and waits its turn). Should the session fail or close meanwhile, the jobs are dropped
-   * with it: none of their items was handed out, so none was confirmed, and the next connection
-   * reads them again.
+   * here, and waits its turn). A stream failure meanwhile waits for their items (`fail`); the
+   * caller leaving or K bad lines drop them: none was handed out, so none was confirmed, and the
+   * next connection reads them again.
    */
   private queueParse(parser: OffThreadParser, framed: SplitItem[]): void {
     const job: ParseJob = { framed, classes: undefined };
@@ -287,12 +289,17 @@ class SessionReader {
       job.classes = lines.map(classifyLine);
       return;
     }
+    // `classify` never rejects (a failed thread's lines are parsed on the event loop); were it to,
+    // the lines are parsed here all the same.
     parser.classify(lines).then(
       (classes) => {
         job.classes = classes;
         this.drainJobs();
       },
-      (err: unknown) => this.fail(streamError(err)),
+      () => {
+        job.classes = lines.map(classifyLine);
+        this.drainJobs();
+      },
     );
   }
 
@@ -310,6 +317,11 @@ class SessionReader {
         const parsed = f.kind === 'line' ? lineItem(classes![k++]!, f.bytes, this.ctx.lastSeenOffset, this.options.poisonRawBytes) : parseLine(f, this.ctx.lastSeenOffset, this.options.poisonRawBytes);
         if (!this.accept(parsed)) return;
       }
+    }
+    if (this.pendingFailure !== undefined) {
+      if (this.jobs.length === 0) this.fail(this.pendingFailure);
+      else this.settle();
+      return;
     }
     if (!this.jobsFull() && this.ready.length === 0 && this.input !== undefined) this.inflateInput();
     if (this.jobs.length === 0 && this.input === undefined && this.sourceEnded && !this.ended) {
@@ -344,7 +356,7 @@ class SessionReader {
         // Corrupt bytes can decode to garbage lines before zlib notices (S2): after K in a
         // row, stop trusting this connection and resume from the last confirmed offset.
         if (++this.badInRow >= this.options.maxConsecutiveBadLines) {
-          this.fail(corruptStream('bad_lines', `${this.badInRow} consecutive bad lines from Connect`));
+          this.fail(corruptStream('bad_lines', `${this.badInRow} consecutive bad lines from Connect`), true);
           return false;
         }
         break;
@@ -396,8 +408,19 @@ class SessionReader {
   }
 
   /** Ends the session with `err` (the first one wins) after the items already decoded. */
-  private fail(err: TributaryError): void {
+  /**
+   * Ends the session with `err` (the first one wins) after the items already decoded. Chunks out
+   * on a parse thread were read before it, so a failure of the stream waits for their items;
+   * `now` (the caller leaving, K bad lines in a row) drops them.
+   */
+  private fail(err: TributaryError, now = false): void {
     if (this.failure !== undefined || this.closed) return;
+    if (!now && this.jobs.length > 0) {
+      this.pendingFailure ??= err;
+      this.input = undefined;
+      this.source.destroy();
+      return;
+    }
     this.failure = err;
     this.input = undefined;
     this.jobs.length = 0;

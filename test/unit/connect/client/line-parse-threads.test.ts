@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ErrorCode } from '../../../../src/errors.js';
-import { ConnectClient, LineParseThreads, type ConnectTransport, type StreamItem } from '../../../../src/connect/client/index.js';
+import { ConnectClient, LineParseThreads, type ConnectTransport, type OffThreadParser, type StreamItem } from '../../../../src/connect/client/index.js';
 import { classifyLine, type LineClass } from '../../../../src/connect/client/line-parser.js';
 import { decodeClasses, encodeClasses, encodeLines } from '../../../../src/connect/client/line-parse-wire.js';
 import { FakeConnect, collect, countEvents, eventLine, events, gzipFlushed, type Script } from './fake-transport.js';
@@ -228,4 +228,46 @@ test('on a thread too: a truncated body reconnects as "truncated" and the events
   const { items } = await collect(c, countEvents(20), (i) => i.kind === 'event' && c.confirm(i.offset));
   t.deepEqual(events(items), Array.from({ length: 20 }, (_, i) => i + 1));
   t.is(c.counters().reconnects.truncated, 1);
+});
+
+test('a stream that fails while chunks are out on a thread: their items come first, then the reconnect; the caller leaving drops them', async (t) => {
+  // A parser that answers late, as a busy machine's thread does; the lines are classified as usual.
+  const slow: OffThreadParser = { minLines: 1, classify: (lines) => new Promise((r) => setTimeout(() => r(lines.map(classifyLine)), 150)) };
+  const lines = Array.from({ length: 5 }, (_, i) => eventLine(i + 1));
+  const gz = await gzipFlushed(lines);
+  let opens = 0;
+  const transport: ConnectTransport = {
+    open: async () => {
+      opens++;
+      const body = new Readable({ read() {} });
+      if (opens === 1) {
+        body.push(gz.subarray(0, gz.length - 20)); // every line, not the gzip trailer
+        setTimeout(() => body.destroy(), 20); // the connection goes while the lines are out
+      } else {
+        body.push(gz);
+        body.push(null);
+      }
+      return { kind: 'stream', gzip: true, body };
+    },
+    close: async () => undefined,
+  };
+  const c = new ConnectClient(base, { transport, random: () => 0.5, sleep: async () => undefined, lineParser: slow });
+  const { items, error } = await collect(c, (seen) => seen.filter((i) => i.kind === 'reconnecting').length >= 2, (i) => i.kind === 'event' && c.confirm(i.offset));
+  t.is(error, undefined);
+  const order = items.filter((i) => i.kind === 'event' || i.kind === 'reconnecting').map((i) => (i.kind === 'event' ? `e${i.offset}` : i.reason));
+  // The cut left line 5 incomplete: the second connection resumes after 4. Without the wait for
+  // the chunk out, e1–e4 would be dropped with the first connection and come after 'network'.
+  t.deepEqual(order, ['e1', 'e2', 'e3', 'e4', 'network', 'e5', 'ended'], 'the first connection\'s events before its failure; the second resumes after them');
+
+  // The caller aborting while a chunk is out: nothing more is yielded, and the read ends at once.
+  const gate: OffThreadParser = { minLines: 1, classify: (l) => new Promise((r) => setTimeout(() => r(l.map(classifyLine)), 300)) };
+  const fake = new FakeConnect(3, [{ kind: 'serve' }]);
+  const c2 = new ConnectClient(base, { transport: fake, random: () => 0.5, sleep: async () => undefined, lineParser: gate });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 50);
+  const seen: StreamItem[] = [];
+  const t0 = Date.now();
+  for await (const item of c2.stream(ac.signal)) seen.push(item);
+  t.false(seen.some((i) => i.kind === 'event'));
+  t.true(Date.now() - t0 < 280, `ended after ${Date.now() - t0} ms`);
 });
