@@ -191,7 +191,7 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
   }, 10_000);
   statusGauges.unref();
   undo.push(() => clearInterval(statusGauges));
-  const stopProcessStats = startProcessStats(metrics, 10_000);
+  const stopProcessStats = startProcessStats(metrics, 10_000, lineParser);
   undo.push(stopProcessStats);
 
   let control: ControlPlane | undefined;

@@ -2,6 +2,7 @@
 // and event-loop delay. Dashboards need them to tell a node that is too small (CPU pinned, delay
 // climbing) from one that holds data it should not (RSS climbing while heap_used does not).
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { LineParseStats } from '../connect/client/index.js';
 import type { Metrics } from './metrics.js';
 
 export interface ProcessSample {
@@ -44,6 +45,18 @@ export function delayGauges(h: Pick<IntervalHistogram, 'count' | 'percentile' | 
   ];
 }
 
+/** The parse thread's counters between two stats, as metric increments (none when nothing changed). */
+export function parseCounts(prev: LineParseStats, next: LineParseStats): ['node.parse_lines' | 'node.parse_thread_failures', number, Record<string, string> | undefined][] {
+  const out: ['node.parse_lines' | 'node.parse_thread_failures', number, Record<string, string> | undefined][] = [];
+  const thread = next.linesOffThread - prev.linesOffThread;
+  const recovered = next.linesRecovered - prev.linesRecovered;
+  const failures = next.threadsFailed - prev.threadsFailed;
+  if (thread > 0) out.push(['node.parse_lines', thread, { outcome: 'thread' }]);
+  if (recovered > 0) out.push(['node.parse_lines', recovered, { outcome: 'recovered' }]);
+  if (failures > 0) out.push(['node.parse_thread_failures', failures, undefined]);
+  return out;
+}
+
 function sample(): ProcessSample {
   return { memory: process.memoryUsage(), cpu: process.cpuUsage(), at: performance.now() };
 }
@@ -54,10 +67,11 @@ function sample(): ProcessSample {
  * of a core (an otherwise idle process measured 0.14 % with it, 0.02 % without, over 20 s).
  * Returns the function that stops it.
  */
-export function startProcessStats(metrics: Pick<Metrics, 'gauge'>, intervalMs: number): () => void {
+export function startProcessStats(metrics: Pick<Metrics, 'gauge' | 'count'>, intervalMs: number, lineParser?: { stats(): LineParseStats }): () => void {
   const delay = monitorEventLoopDelay({ resolution: 50 });
   delay.enable();
   let prev = sample();
+  let parsePrev = lineParser?.stats();
   const timer = setInterval(() => {
     const next = sample();
     for (const [kind, bytes] of memoryGauges(next.memory)) metrics.gauge('node.memory_bytes', bytes, { kind });
@@ -65,6 +79,11 @@ export function startProcessStats(metrics: Pick<Metrics, 'gauge'>, intervalMs: n
     for (const [stat, ms] of delayGauges(delay)) metrics.gauge('node.event_loop_delay_ms', ms, { stat });
     delay.reset();
     prev = next;
+    if (lineParser && parsePrev) {
+      const now = lineParser.stats();
+      for (const [name, value, tags] of parseCounts(parsePrev, now)) metrics.count(name, value, tags);
+      parsePrev = now;
+    }
   }, intervalMs);
   timer.unref();
   return () => {

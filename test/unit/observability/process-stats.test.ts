@@ -1,7 +1,7 @@
 // The node's resource gauges: CPU as % of one core between two samples, memory kinds, and the
 // event-loop delay histogram read in ms (zeros, not NaN, when it holds nothing).
 import test from 'ava';
-import { cpuPercent, delayGauges, memoryGauges, startProcessStats, type ProcessSample } from '../../../src/observability/process-stats.js';
+import { cpuPercent, delayGauges, memoryGauges, parseCounts, startProcessStats, type ProcessSample } from '../../../src/observability/process-stats.js';
 
 const memory: NodeJS.MemoryUsage = { rss: 5, heapUsed: 2, heapTotal: 3, external: 1, arrayBuffers: 4 };
 const at = (ms: number, userMicros: number, systemMicros: number): ProcessSample => ({ memory, cpu: { user: userMicros, system: systemMicros }, at: ms });
@@ -39,7 +39,7 @@ test('delay: percentiles and max from ns to ms; an empty histogram gives zeros',
 
 test('started: one round of gauges per interval, stopped by the function it returns', async (t) => {
   const sent: { name: string; value: number; tags?: Record<string, unknown> }[] = [];
-  const stop = startProcessStats({ gauge: (name, value, tags) => void sent.push({ name, value, tags }) }, 30);
+  const stop = startProcessStats({ gauge: (name, value, tags) => void sent.push({ name, value, tags }), count: () => t.fail('no parse thread, no counts') }, 30);
   await new Promise((r) => setTimeout(r, 100));
   stop();
   const rounds = sent.filter((s) => s.name === 'node.cpu_percent').length;
@@ -50,4 +50,22 @@ test('started: one round of gauges per interval, stopped by the function it retu
   const after = sent.length;
   await new Promise((r) => setTimeout(r, 80));
   t.is(sent.length, after, 'nothing after stop');
+});
+
+test('the parse thread\'s counters go out as increments between two stats, nothing when nothing changed', async (t) => {
+  const zero = { linesOffThread: 0, linesRecovered: 0, threadsStarted: 0, threadsFailed: 0 };
+  t.deepEqual(parseCounts(zero, zero), []);
+  t.deepEqual(parseCounts({ ...zero, linesOffThread: 100 }, { linesOffThread: 612, linesRecovered: 64, threadsStarted: 2, threadsFailed: 1 }), [
+    ['node.parse_lines', 512, { outcome: 'thread' }],
+    ['node.parse_lines', 64, { outcome: 'recovered' }],
+    ['node.parse_thread_failures', 1, undefined],
+  ]);
+  // Started with a parser: its growth reaches the counters on the next interval.
+  const stats = { ...zero };
+  const counted: [string, number, unknown][] = [];
+  const stop = startProcessStats({ gauge: () => undefined, count: (name, value, tags) => void counted.push([name, value ?? 1, tags]) }, 30, { stats: () => ({ ...stats }) });
+  stats.linesOffThread = 300;
+  await new Promise((r) => setTimeout(r, 80));
+  stop();
+  t.deepEqual(counted, [['node.parse_lines', 300, { outcome: 'thread' }]]);
 });
