@@ -145,6 +145,7 @@ const envOverrides: readonly { name: string; path: readonly string[]; parse: (v:
   { name: 'TRIBUTARY_CONTROL_PARTITIONS', path: ['control', 'partitions'], parse: parseIntStrict },
   { name: 'TRIBUTARY_CONTROL_SESSION_TIMEOUT_MS', path: ['control', 'sessionTimeoutMs'], parse: parseIntStrict },
   { name: 'TRIBUTARY_LOG_LEVEL', path: ['log', 'level'], parse: (v) => v },
+  { name: 'TRIBUTARY_PARSE_THREADS', path: ['connect', 'parseThreads'], parse: parseIntStrict },
   { name: 'TRIBUTARY_CACHE_DIR', path: ['infra', 'cacheDir'], parse: (v) => v },
   { name: 'STATSD_HOST', path: ['metrics', 'host'], parse: (v) => v },
   { name: 'STATSD_PORT', path: ['metrics', 'port'], parse: parseIntStrict },

@@ -103,4 +103,9 @@ test('Connect parse threads: defaults, 0 to parse on the event loop, and bad val
   }
   const unknown = t.throws(() => parseNodeConfig({ connect: { threads: 2 } }), { instanceOf: ConfigError });
   t.regex(JSON.stringify(unknown!.issues), /threads/);
+  // TRIBUTARY_PARSE_THREADS overrides the file; a bad value names the variable's key.
+  t.is(loadNodeConfig({ env: { TRIBUTARY_PARSE_THREADS: '0' } }).connect.parseThreads, 0);
+  for (const bad of ['two', '-1', '1.5', '99']) {
+    t.throws(() => loadNodeConfig({ env: { TRIBUTARY_PARSE_THREADS: bad } }), { instanceOf: ConfigError }, bad);
+  }
 });

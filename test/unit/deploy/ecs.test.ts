@@ -105,6 +105,12 @@ test('task definition: Fargate, sized, one essential tributary container with bo
   }
 });
 
+test('task definition: a 1-vCPU task parses Connect lines on the event loop; a larger one may keep the parse thread', (t) => {
+  const config = effectiveConfig(taskEnv(container));
+  if (Number(task.cpu) < 2048) t.is(config.connect.parseThreads, 0, 'on one vCPU the thread would only take turns with the event loop (docs/operations.md)');
+  else t.true(config.connect.parseThreads >= 1);
+});
+
 test('task definition: health check probes /readyz with node, in exec form', (t) => {
   const hc = container.healthCheck;
   t.truthy(hc);
