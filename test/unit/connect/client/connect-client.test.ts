@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { ErrorCode, TributaryError } from '../../../../src/errors.js';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ConnectClient, type ConnectClientDeps, type ConnectTransport, type StreamItem } from '../../../../src/connect/client/index.js';
+import { ConnectClient, type ConnectClientDeps, type ConnectTransport } from '../../../../src/connect/client/index.js';
 import type { ConnectClientOptionsInput } from '../../../../src/connect/client/options.js';
-import { FakeConnect, collect, countEvents, eventLine, events, gzipFlushed, statusError, type Script } from './fake-transport.js';
+import { FakeConnect, collect, countEvents, cutOnceTransport, eventLine, events, gzipFlushed, statusError, type Script } from './fake-transport.js';
 
 const base: ConnectClientOptionsInput = { appKey: 'app', token: 'tok', baseUrl: 'http://127.0.0.1:1', allowAnyHost: true, start: 'EARLIEST' };
 
@@ -292,24 +292,7 @@ test('the token is not among the visible options', (t) => {
 });
 
 test('a body closed before its end reconnects as a network failure, after the events that arrived before it', async (t) => {
-  const lines = Array.from({ length: 5 }, (_, i) => eventLine(i + 1));
-  const gz = await gzipFlushed(lines);
-  let opens = 0;
-  const transport: ConnectTransport = {
-    open: async () => {
-      opens++;
-      const body = new Readable({ read() {} });
-      if (opens === 1) {
-        body.push(gz.subarray(0, gz.length - 20)); // every line, not the gzip trailer
-        setTimeout(() => body.destroy(), 20); // no error, no end: the transport just let go
-      } else {
-        body.push(gz);
-        body.push(null);
-      }
-      return { kind: 'stream', gzip: true, body };
-    },
-    close: async () => undefined,
-  };
+  const transport = await cutOnceTransport();
   const c = new ConnectClient(base, { transport, random: () => 0.5, sleep: async () => undefined });
   const { items, error } = await collect(c, (seen) => seen.filter((i) => i.kind === 'reconnecting').length >= 2, (i) => i.kind === 'event' && c.confirm(i.offset));
   t.is(error, undefined);

@@ -1,6 +1,7 @@
 // An in-process Connect byte source for unit tests: a retained log of events, served as
 // sync-flushed gzip NDJSON after the requested offset, with scripted cuts and statuses.
 import { once } from 'node:events';
+import { Readable } from 'node:stream';
 import { createGzip, constants } from 'node:zlib';
 import { ErrorCode, TributaryError } from '../../../../src/errors.js';
 import type { ConnectTransport, TransportRequest, TransportResponse } from '../../../../src/connect/client/http-transport.js';
@@ -128,3 +129,28 @@ export async function collect(c: ConnectClient, stop: (items: StreamItem[]) => b
 
 export const events = (items: StreamItem[]) => items.flatMap((i) => (i.kind === 'event' ? [Number(i.offset)] : []));
 export const countEvents = (n: number) => (items: StreamItem[]) => events(items).length >= n;
+
+/**
+ * Five events: the first connection sends every line but not the gzip trailer (the last 20
+ * bytes, so line 5 is cut too), then lets go 20 ms later with no error and no end; later
+ * connections send the whole body.
+ */
+export async function cutOnceTransport(): Promise<ConnectTransport> {
+  const gz = await gzipFlushed(Array.from({ length: 5 }, (_, i) => eventLine(i + 1)));
+  let opens = 0;
+  return {
+    open: async () => {
+      opens++;
+      const body = new Readable({ read() {} });
+      if (opens === 1) {
+        body.push(gz.subarray(0, gz.length - 20));
+        setTimeout(() => body.destroy(), 20);
+      } else {
+        body.push(gz);
+        body.push(null);
+      }
+      return { kind: 'stream', gzip: true, body };
+    },
+    close: async () => undefined,
+  };
+}

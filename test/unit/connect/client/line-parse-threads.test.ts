@@ -13,7 +13,7 @@ import { ErrorCode } from '../../../../src/errors.js';
 import { ConnectClient, LineParseThreads, type ConnectTransport, type OffThreadParser, type StreamItem } from '../../../../src/connect/client/index.js';
 import { classifyLine, type LineClass } from '../../../../src/connect/client/line-parser.js';
 import { decodeClasses, encodeClasses, encodeLines } from '../../../../src/connect/client/line-parse-wire.js';
-import { FakeConnect, collect, countEvents, eventLine, events, gzipFlushed, type Script } from './fake-transport.js';
+import { FakeConnect, collect, countEvents, cutOnceTransport, eventLine, events, gzipFlushed, type Script } from './fake-transport.js';
 
 const base = { appKey: 'app', token: 'tok', baseUrl: 'http://127.0.0.1:1', allowAnyHost: true, start: 'EARLIEST' as const };
 
@@ -233,24 +233,7 @@ test('on a thread too: a truncated body reconnects as "truncated" and the events
 test('a stream that fails while chunks are out on a thread: their items come first, then the reconnect; the caller leaving drops them', async (t) => {
   // A parser that answers late, as a busy machine's thread does; the lines are classified as usual.
   const slow: OffThreadParser = { minLines: 1, classify: (lines) => new Promise((r) => setTimeout(() => r(lines.map(classifyLine)), 150)) };
-  const lines = Array.from({ length: 5 }, (_, i) => eventLine(i + 1));
-  const gz = await gzipFlushed(lines);
-  let opens = 0;
-  const transport: ConnectTransport = {
-    open: async () => {
-      opens++;
-      const body = new Readable({ read() {} });
-      if (opens === 1) {
-        body.push(gz.subarray(0, gz.length - 20)); // every line, not the gzip trailer
-        setTimeout(() => body.destroy(), 20); // the connection goes while the lines are out
-      } else {
-        body.push(gz);
-        body.push(null);
-      }
-      return { kind: 'stream', gzip: true, body };
-    },
-    close: async () => undefined,
-  };
+  const transport = await cutOnceTransport();
   const c = new ConnectClient(base, { transport, random: () => 0.5, sleep: async () => undefined, lineParser: slow });
   const { items, error } = await collect(c, (seen) => seen.filter((i) => i.kind === 'reconnecting').length >= 2, (i) => i.kind === 'event' && c.confirm(i.offset));
   t.is(error, undefined);
