@@ -408,12 +408,19 @@ async function scenario1(): Promise<void> {
     const p2 = await legParse(parts, cfg.legEvents);
     const parse = p1.eventsPerSec >= p2.eventsPerSec ? p1 : p2;
     log(`s1 legs: (a) gunzip+split+parse ${fmt(parse.eventsPerSec)} events/s`);
-    const kafka = await legKafka(infra.brokers, lines, `bench.raw.${runId}`, packed);
-    log(`s1 legs: (b) kafkajs produce ${fmt(kafka.produce.eventsPerSec)} events/s, consume ${fmt(kafka.consume.eventsPerSec)} events/s`);
+    // Each leg's best of two, as for (a): a shared machine's slow moment is not the leg's limit,
+    // and the ratio against a leg measured at half its speed would read as met (BENCHMARKS.md).
+    const k1 = await legKafka(infra.brokers, lines, `bench.raw.${runId}`, packed);
+    const k2 = await legKafka(infra.brokers, lines, `bench.raw2.${runId}`, packed);
+    const faster = (x: LegResult, y: LegResult) => (x.eventsPerSec >= y.eventsPerSec ? x : y);
+    const kafka = { produce: faster(k1.produce, k2.produce), consume: faster(k1.consume, k2.consume) };
+    log(`s1 legs: (b) kafkajs produce ${fmt(kafka.produce.eventsPerSec)} events/s (runs: ${fmt(k1.produce.eventsPerSec)}, ${fmt(k2.produce.eventsPerSec)}), consume ${fmt(kafka.consume.eventsPerSec)} events/s`);
     await postJson(`${rx.base}/_reset`);
-    const http = await legHttp(rx.url, lines);
+    const h1 = await legHttp(rx.url, lines);
+    const h2 = await legHttp(rx.url, lines);
+    const http = faster(h1, h2);
     const got = await rxStats(rx.base);
-    log(`s1 legs: (c) undici POST ${fmt(http.eventsPerSec)} events/s (receiver counted ${fmt(got.events)})`);
+    log(`s1 legs: (c) undici POST ${fmt(http.eventsPerSec)} events/s (runs: ${fmt(h1.eventsPerSec)}, ${fmt(h2.eventsPerSec)}; receiver counted ${fmt(got.events)})`);
     const legs: Record<string, LegResult> = { parse, kafkaProduce: kafka.produce, kafkaConsume: kafka.consume, http };
     const slowest = Object.entries(legs).sort((a, b) => a[1].eventsPerSec - b[1].eventsPerSec)[0]!;
     const e2e = pipe.steadyEventsPerSec ?? pipe.eventsPerSec;
