@@ -64,7 +64,7 @@ export async function* readSession(
 }
 
 /** Chunks parsed elsewhere (or queued behind one) at most, per session: bounds its memory. */
-export const maxParseJobs = 4;
+const maxParseJobs = 4;
 
 /**
  * With a parser, the lines of a network chunk's slices are gathered up to this many decompressed
