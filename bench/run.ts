@@ -318,11 +318,13 @@ let command = '';
 const remaining = () => suiteDeadlineMs - (Date.now() - t0);
 const md: string[] = [];
 const fmt = (n: number | null | undefined) => (n === null || n === undefined ? '—' : Math.round(n).toLocaleString('en'));
-const procTable = (procs: Record<string, ProcSummary>) => [
-  '| process | peak RSS MiB | avg CPU % of a core | peak CPU % (1 s) |',
-  '|---|---:|---:|---:|',
-  ...Object.entries(procs).map(([k, v]) => `| ${k} | ${v.peakRssMiB} | ${v.avgCpuPct} | ${v.peakCpuPct} |`),
+/** `events`: the events carried in the window, for a CPU-per-event column. */
+const procTable = (procs: Record<string, ProcSummary>, events?: number) => [
+  `| process | peak RSS MiB | avg CPU % of a core | peak CPU % (1 s) |${events ? ' CPU µs per event |' : ''}`,
+  `|---|---:|---:|---:|${events ? '---:|' : ''}`,
+  ...Object.entries(procs).map(([k, v]) => `| ${k} | ${v.peakRssMiB} | ${v.avgCpuPct} | ${v.peakCpuPct} |${events ? ` ${cpuPerEvent(v.cpuSec, events)} |` : ''}`),
 ];
+const cpuPerEvent = (cpuSec: number, events: number) => round1((cpuSec * 1e6) / Math.max(1, events));
 const ctxLine = (from: number, to: number) => `machine CPU busy (all processes, all cores) ${sampler.machineBusyPct(from, to)} %, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
 
 function emuApp(key: string, o: Partial<EmuApp>): EmuApp {
@@ -425,7 +427,14 @@ async function scenario1(): Promise<void> {
     const slowest = Object.entries(legs).sort((a, b) => a[1].eventsPerSec - b[1].eventsPerSec)[0]!;
     const e2e = pipe.steadyEventsPerSec ?? pipe.eventsPerSec;
     const fraction = e2e / slowest[1].eventsPerSec;
-    results.s1 = { pipeline: pipe, procs, legs, slowestLeg: slowest[0], fractionOfSlowest: round1(fraction * 100), context };
+    // What the machine can carry of this pipeline: every process's CPU per event over the window
+    // (node start to last delivery), against the CPUs there are. A bound no code in one process can pass.
+    const cpuUs = Object.fromEntries(Object.entries(procs).map(([k, v]) => [k, cpuPerEvent(v.cpuSec, n)]));
+    const allCpuUs = round1(Object.values(cpuUs).reduce((a, b) => a + b, 0));
+    const machineBound = Math.round((cpus().length * 1e6) / Math.max(1, allCpuUs));
+    const legsCpuUs = round1(Object.values(legs).reduce((a, l) => a + l.cpuUsPerEvent, 0));
+    log(`s1: CPU per event ${allCpuUs} µs in all (${Object.entries(cpuUs).map(([k, v]) => `${k} ${v}`).join(', ')}): ${cpus().length} CPUs carry at most ${fmt(machineBound)} events/s; the legs' client sides ${legsCpuUs} µs`);
+    results.s1 = { pipeline: pipe, procs, cpuUsPerEvent: cpuUs, allCpuUsPerEvent: allCpuUs, machineBoundEventsPerSec: machineBound, legs, legsCpuUsPerEvent: legsCpuUs, slowestLeg: slowest[0], fractionOfSlowest: round1(fraction * 100), context };
     const meets50k = e2e >= 50_000;
     const meets60 = fraction >= 0.6;
     md.push(
@@ -433,18 +442,22 @@ async function scenario1(): Promise<void> {
       '',
       `${context}.${packed ? ' Flag `source.packRecords` on: the legs (b) write and read packed records too.' : ''}${coldEmulator ? ' The emulator generated its events while the node read them (`--cold-emulator`).' : ' The emulator generated its events before the node started.'}`,
       '',
-      '| path | events/s | MB/s | p50 ms | p99 ms | vs slowest leg |',
-      '|---|---:|---:|---:|---:|---:|',
-      `| **pipeline**: emulator → node → Kafka → webhook → receiver, steady state (after the first 10 %) | **${fmt(e2e)}** | | ${fmt(pipe.p50Ms)} | ${fmt(pipe.p99Ms)} | **${round1(fraction * 100)} %** |`,
-      `| pipeline, first to last event delivered (start-up of the sink included) | ${fmt(pipe.eventsPerSec)} | ${pipe.mbPerSec} | | | ${round1((pipe.eventsPerSec / slowest[1].eventsPerSec) * 100)} % |`,
-      `| (a) gunzip + split + JSON.parse, in-process | ${fmt(parse.eventsPerSec)} | ${parse.mbPerSec} | | | ${round1((e2e / parse.eventsPerSec) * 100)} % |`,
-      `| (b) kafkajs produce with the node's kafkajs fixes (idempotent, acks=-1, 500 events/request, 1 in flight${packed ? ', packed records as the node writes them' : ''}) | ${fmt(kafka.produce.eventsPerSec)} | ${kafka.produce.mbPerSec} | | | ${round1((e2e / kafka.produce.eventsPerSec) * 100)} % |`,
-      `| (b) kafkajs consume (consumer group, from the beginning) | ${fmt(kafka.consume.eventsPerSec)} | ${kafka.consume.mbPerSec} | | | ${round1((e2e / kafka.consume.eventsPerSec) * 100)} % |`,
-      `| (c) undici POST of 500-event NDJSON batches, 4 connections | ${fmt(http.eventsPerSec)} | ${http.mbPerSec} | | | ${round1((e2e / http.eventsPerSec) * 100)} % |`,
+      '| path | events/s | MB/s | p50 ms | p99 ms | vs slowest leg | client CPU µs/event |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      `| **pipeline**: emulator → node → Kafka → webhook → receiver, steady state (after the first 10 %) | **${fmt(e2e)}** | | ${fmt(pipe.p50Ms)} | ${fmt(pipe.p99Ms)} | **${round1(fraction * 100)} %** | node ${cpuUs['node'] ?? '—'} |`,
+      `| pipeline, first to last event delivered (start-up of the sink included) | ${fmt(pipe.eventsPerSec)} | ${pipe.mbPerSec} | | | ${round1((pipe.eventsPerSec / slowest[1].eventsPerSec) * 100)} % | |`,
+      `| (a) gunzip + split + JSON.parse, in-process | ${fmt(parse.eventsPerSec)} | ${parse.mbPerSec} | | | ${round1((e2e / parse.eventsPerSec) * 100)} % | ${parse.cpuUsPerEvent} |`,
+      `| (b) kafkajs produce with the node's kafkajs fixes (idempotent, acks=-1, 500 events/request, 1 in flight${packed ? ', packed records as the node writes them' : ''}) | ${fmt(kafka.produce.eventsPerSec)} | ${kafka.produce.mbPerSec} | | | ${round1((e2e / kafka.produce.eventsPerSec) * 100)} % | ${kafka.produce.cpuUsPerEvent} |`,
+      `| (b) kafkajs consume (consumer group, from the beginning) | ${fmt(kafka.consume.eventsPerSec)} | ${kafka.consume.mbPerSec} | | | ${round1((e2e / kafka.consume.eventsPerSec) * 100)} % | ${kafka.consume.cpuUsPerEvent} |`,
+      `| (c) undici POST of 500-event NDJSON batches, 4 connections | ${fmt(http.eventsPerSec)} | ${http.mbPerSec} | | | ${round1((e2e / http.eventsPerSec) * 100)} % | ${http.cpuUsPerEvent} |`,
+      '',
+      `CPU per event over the pipeline's window, all processes: **${allCpuUs} µs** (${Object.entries(cpuUs).map(([k, v]) => `${k} ${v}`).join(', ')}). ` +
+        `${cpus().length} CPUs fully busy carry at most **${fmt(machineBound)} events/s** of this pipeline: the machine's bound, whatever the node does with its share. ` +
+        `The legs' client sides add up to ${legsCpuUs} µs per event (one process doing each leg once, nothing else), against the node's ${cpuUs['node'] ?? '—'}.`,
       '',
       `Targets: ≥ 50,000 events/s end-to-end — **${meets50k ? 'met' : 'not met'}** (${fmt(e2e)}); ≥ 60 % of the slowest leg (${slowest[0]}) — **${meets60 ? 'met' : 'not met'}** (${round1(fraction * 100)} %).${pipe.complete ? '' : ` Incomplete: ${fmt(pipe.events)} of ${fmt(n)} delivered before the deadline.`}`,
       '',
-      ...procTable(procs),
+      ...procTable(procs, n),
       '',
     );
   } finally {

@@ -16,17 +16,24 @@ export interface LegResult {
   ms: number;
   eventsPerSec: number;
   mbPerSec: number;
+  /** CPU of the process running the leg (the client side: not the broker's or the receiver's), µs per event. */
+  cpuUsPerEvent: number;
   note?: string;
 }
 
-const result = (events: number, bytes: number, ms: number, note?: string): LegResult => ({
-  events,
-  bytes,
-  ms: Math.round(ms),
-  eventsPerSec: Math.round((events / ms) * 1000),
-  mbPerSec: Math.round((bytes / 1048576 / ms) * 1000 * 10) / 10,
-  ...(note ? { note } : {}),
-});
+/** `cpu`: process.cpuUsage() at the leg's start. */
+const result = (events: number, bytes: number, ms: number, cpu: NodeJS.CpuUsage, note?: string): LegResult => {
+  const used = process.cpuUsage(cpu);
+  return {
+    events,
+    bytes,
+    ms: Math.round(ms),
+    eventsPerSec: Math.round((events / ms) * 1000),
+    mbPerSec: Math.round((bytes / 1048576 / ms) * 1000 * 10) / 10,
+    cpuUsPerEvent: Math.round(((used.user + used.system) / Math.max(1, events)) * 10) / 10,
+    ...(note ? { note } : {}),
+  };
+};
 
 const connectAccept = 'application/vnd.urbanairship+x-ndjson; version=3;';
 
@@ -71,6 +78,7 @@ export function linesOf(parts: Buffer[], max: number): Buffer[] {
 
 /** (a) createGunzip + indexOf split + JSON.parse, in-process (as bench/connect-client.ts does). */
 export async function legParse(parts: Buffer[], events: number): Promise<LegResult> {
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const gunzip = createGunzip({ chunkSize: 64 * 1024 });
   Readable.from(parts, { objectMode: false }).pipe(gunzip);
@@ -93,7 +101,7 @@ export async function legParse(parts: Buffer[], events: number): Promise<LegResu
     if (n >= events) break;
   }
   gunzip.destroy();
-  return result(n, bytes, performance.now() - started);
+  return result(n, bytes, performance.now() - started, cpu);
 }
 
 /**
@@ -121,9 +129,10 @@ export async function legKafka(brokers: string[], lines: Buffer[], topic: string
       requests.push(toPackMessages(items, { integrationId: 'bench', correlationId: `c${i}`, ingestedAt: new Date().toISOString() }, 6, { maxEvents: 500, maxBytes: 512 * 1024 }));
     }
   }
+  const pcpu = process.cpuUsage();
   const p0 = performance.now();
   for (const messages of requests) await producer.send({ topic, acks: -1, messages });
-  const produce = result(lines.length, bytes, performance.now() - p0, `idempotent, acks=-1, one request of 500 events in flight${packed ? ', packed' : ''}`);
+  const produce = result(lines.length, bytes, performance.now() - p0, pcpu, `idempotent, acks=-1, one request of 500 events in flight${packed ? ', packed' : ''}`);
   await producer.disconnect();
 
   const consumer = kafka.consumer({ groupId: `${topic}.reader`, maxBytes: 10 * 1024 * 1024 });
@@ -132,12 +141,16 @@ export async function legKafka(brokers: string[], lines: Buffer[], topic: string
   let n = 0;
   let cbytes = 0;
   let first = 0;
+  let ccpu = process.cpuUsage();
   const c0 = performance.now();
   const done = new Promise<number>((resolve) => {
     void consumer.run({
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
-        if (first === 0) first = performance.now();
+        if (first === 0) {
+          first = performance.now();
+          ccpu = process.cpuUsage();
+        }
         for (const m of batch.messages) {
           if (packed) {
             const events = eventsOf('bench', batch.partition, m);
@@ -155,7 +168,7 @@ export async function legKafka(brokers: string[], lines: Buffer[], topic: string
   let timer: NodeJS.Timeout | undefined;
   const end = await Promise.race([done, new Promise<number>((r) => (timer = setTimeout(() => r(performance.now()), 120_000)))]);
   clearTimeout(timer);
-  const consume = result(n, cbytes, end - first, `group join excluded (${Math.round(first - c0)} ms)`);
+  const consume = result(n, cbytes, end - first, ccpu, `group join excluded (${Math.round(first - c0)} ms)`);
   await consumer.disconnect();
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin.disconnect();
@@ -171,6 +184,7 @@ export async function legHttp(url: string, lines: Buffer[], connections = 4): Pr
   }
   const u = new URL(url);
   const pool = new Pool(u.origin, { connections, pipelining: 1 });
+  const cpu = process.cpuUsage();
   const started = performance.now();
   let next = 0;
   let events = 0;
@@ -189,5 +203,5 @@ export async function legHttp(url: string, lines: Buffer[], connections = 4): Pr
   await Promise.all(Array.from({ length: connections }, worker));
   const ms = performance.now() - started;
   await pool.close();
-  return result(events, bytes, ms, `${connections} connections, batches of 500`);
+  return result(events, bytes, ms, cpu, `${connections} connections, batches of 500`);
 }

@@ -82,6 +82,8 @@ export interface ProcSummary {
   avgCpuPct: number;
   /** Highest CPU over any 1 s of the window, % of one core. */
   peakCpuPct: number;
+  /** CPU seconds used over the window (for CPU per event). */
+  cpuSec: number;
 }
 
 /** Samples named processes every `everyMs` until stopped; windows can be cut with `mark()`. */
@@ -146,6 +148,7 @@ export class ProcSampler {
         lastRssMiB: round1(last.rss / 1048576),
         avgCpuPct: round1(((last.cpu - first.cpu) / Math.max(1, last.t - first.t)) * 1000 * 100),
         peakCpuPct: round1(peakCpu || ((last.cpu - first.cpu) / Math.max(1, last.t - first.t)) * 1000 * 100),
+        cpuSec: Math.round((last.cpu - first.cpu) * 1000) / 1000,
       };
     }
     return out;
