@@ -18,9 +18,9 @@
 //      broker refuses a batch whose CRC is wrong, so every produce test checks it). The replacement
 //      goes in before kafkajs first loads its checksum module (it does so lazily, on the first
 //      produce request). Where the native binding cannot load, kafkajs's own stays.
-//    - kafkajs's Encoder grows its buffer with zero-filled `Buffer.alloc`. Every byte of it is
-//      written before it is read: `buffer` returns only the written prefix. So growth uses
-//      `allocUnsafe`.
+//    - kafkajs's Encoder copies each produced byte ~10 times, through nested encoders grown by
+//      doubling, into buffers V8 counts as young external memory (forced scavenges). Its growth,
+//      its buffer writes and its arrays are replaced: src/kafka/kafkajs-encoder.ts says how.
 //
 // 3. Every send scans the producer's whole topic list, twice (kafkajs issue #1605; PR #1612 was
 //    never merged). Before each send, BrokerPool.refreshMetadataIfNecessary checks that every topic
@@ -34,6 +34,7 @@
 //    object on every refresh and never edits it), and a send whose topics are all known already
 //    skips the target-set bookkeeping: kafkajs would find nothing changed and refresh nothing.
 import Module, { createRequire } from 'node:module';
+import { ensureAvailable, presizedWriteArray, writeBufferInternal, type EncoderLike } from './kafkajs-encoder.js';
 
 interface RequestQueueLike {
   pending: unknown[];
@@ -64,25 +65,9 @@ export function scheduleCheckPendingRequests(this: RequestQueueLike): void {
   );
 }
 
-interface EncoderLike {
-  buf: Buffer;
-  offset: number;
-  ensureAvailable(length: number): void;
-}
-
 /** kafkajs's Encoder class (every request and record is written with one). */
 export function kafkajsEncoder(): { prototype: EncoderLike } {
   return require('kafkajs/src/protocol/encoder.js') as { prototype: EncoderLike };
-}
-
-/** kafkajs's own growth rule: the next power of two that holds `n` bytes. */
-const nextPowerOfTwo = (n: number): number => 1 << (32 - Math.clz32(n));
-
-function ensureAvailable(this: EncoderLike, length: number): void {
-  if (this.offset + length <= this.buf.length) return;
-  const grown = Buffer.allocUnsafe(nextPowerOfTwo(this.offset + length));
-  this.buf.copy(grown, 0, 0, this.offset);
-  this.buf = grown;
 }
 
 interface TopicMetadataLike {
@@ -177,7 +162,10 @@ export function applyKafkajsFixes(): void {
   const proto = kafkajsRequestQueue().prototype as RequestQueueLike & { [marker]?: true };
   if (proto[marker]) return;
   proto.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
-  kafkajsEncoder().prototype.ensureAvailable = ensureAvailable;
+  const encoder = kafkajsEncoder().prototype;
+  encoder.ensureAvailable = ensureAvailable;
+  encoder.writeBufferInternal = writeBufferInternal;
+  encoder.writeArray = presizedWriteArray(encoder.writeArray);
   kafkajsBrokerPool().prototype.refreshMetadataIfNecessary = refreshMetadataIfNecessary;
   const cluster = kafkajsCluster().prototype;
   originalFindTopicPartitionMetadata = cluster.findTopicPartitionMetadata;

@@ -6,6 +6,7 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import type { EventEnvelope } from '../connect/event.js';
 import { ErrorCode, TributaryError } from '../errors.js';
+import { allocRecordValue } from '../kafka/kafkajs-encoder.js';
 import { keyPartition } from '../kafka/partitioner.js';
 import { headers as H } from '../kafka/topics.js';
 import type { EventRecord } from '../sinks/types.js';
@@ -107,7 +108,8 @@ function packMessage(items: readonly PackItem[], ctx: ProduceContext, partition:
     for (let k = fields.length - 6; k < fields.length; k++) size += 4 + (fields[k] === null ? 0 : Buffer.byteLength(fields[k]!));
     size += 4 + raw.length;
   }
-  const value = Buffer.allocUnsafe(size);
+  // With room around it, so kafkajs's record encoder takes it over instead of copying it (kafkajs-encoder.ts).
+  const value = allocRecordValue(size);
   let at = 0;
   let f = 0;
   for (const { raw } of items) {

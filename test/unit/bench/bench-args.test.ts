@@ -38,6 +38,9 @@ test('bench/run.ts --help lists its options; a focused bench script refuses a ba
   const parse = run('bench/line-parse.ts', ['--lines', '64,0']);
   t.is(parse.status, 1);
   t.regex(parse.stderr, /--lines.*from 1 to 100000/);
+  const encode = run('bench/kafkajs-encode.ts', ['--rounds', '0']);
+  t.is(encode.status, 1);
+  t.regex(encode.stderr, /--rounds.*from 1 to 20/);
   const watcher = run('bench/offset-watcher.ts', ['--polls', 'many']);
   t.is(watcher.status, 1);
   t.regex(watcher.stderr, /--polls/);

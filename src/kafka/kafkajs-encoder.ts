@@ -1,0 +1,157 @@
+// kafkajs's Encoder, made to stop copying a produce request nine times (installed by
+// applyKafkajsFixes, fix 2 in kafkajs-fixes.ts).
+//
+// kafkajs writes a produce request in nested encoders: record, batch body, batch, offset + batch,
+// partition, topic, request body, request, size + request. Each level is a new Encoder (a 512-byte
+// buffer) that copies the level below into itself, growing by doubling, so every byte of an
+// event was copied ~10 times into ~20 KB of fresh buffers per 1 KB event. V8 counts those buffers
+// as young external memory and forces a scavenge every 32 MB of it (a constant, not
+// `--max-semi-space-size`): in scenario 1 that was half of the node's scavenges ("external memory
+// pressure" in `--trace-gc`), with the early promotion and major GCs they bring.
+//
+// Three changes, each keeping the bytes kafkajs would write (a differential test holds them equal):
+// - **Big buffers have room in front** (an *arena*). A write of more than 64 KiB grows the encoder
+//   into one: 512 bytes of headroom, the bytes, 4 KiB after them for the small fields that follow
+//   (a record's headers after its value). Smaller writes still double, as kafkajs does.
+// - **A level adopts the level below instead of copying it.** When an encoder that holds only a
+//   small header is asked to write a big buffer that sits at the front of an arena, with nothing
+//   of anyone's after it, the header is copied into the headroom just before it and the encoder
+//   takes over the arena from there. So a record, its batch, the batch's wrapping and so on up to
+//   the request share one buffer. Where adopting does not apply (the buffer is not at an arena's
+//   front: a retry re-encoding the same record, a second partition after the first), the bytes
+//   are copied as before.
+// - **An array of encoders reserves its total size once** (a request's partitions, a batch's
+//   records), instead of doubling through them.
+// The source's packed record values are allocated as arenas too (`allocRecordValue`), so the
+// record itself adopts the value it carries: a packed event is copied once, into its pack.
+//
+// The one assumption: kafkajs never writes into an encoder after embedding it in another (each
+// level is built, then embedded, then left), so the embedding level may append into the arena
+// after the embedded bytes. kafkajs 2.2.4 is unmaintained; these internals do not move.
+
+export interface EncoderLike {
+  buf: Buffer;
+  offset: number;
+  ensureAvailable(length: number): void;
+  writeBufferInternal(buffer: Buffer): void;
+  writeArray(array: unknown[], type?: string, length?: number): EncoderLike;
+}
+
+/** A write longer than this gets an arena sized to it, and may be adopted instead of copied. */
+export const bigWrite = 64 * 1024;
+/** Room in front of an arena's bytes for the headers of the levels that adopt it. */
+const headroom = 512;
+/** Room after a big write for the small fields that follow it. */
+const trailingRoom = 4 * 1024;
+/** Room after a record value for the record's headers. */
+const valueTrailingRoom = 1024;
+
+interface Arena {
+  /** Where the arena starts in its ArrayBuffer. */
+  floor: number;
+  /** Where the first byte anyone holds is (between `floor` and it: free headroom). */
+  front: number;
+  /** The encoder whose bytes end the arena's data; undefined once a value was written by hand (then `end`). */
+  owner: EncoderLike | undefined;
+  end: number;
+}
+
+const arenas = new WeakMap<ArrayBufferLike, Arena>();
+
+let adopting = true;
+/** Set while an array of encoders is copied into the room reserved for all of it. */
+let copyingArray = false;
+
+/** Tests: turn adopting off, to compare the bytes with kafkajs's own copying. */
+export function setAdopting(on: boolean): void {
+  adopting = on;
+}
+
+/** A buffer of `size` bytes for a record value, with room around it for the record to adopt it. */
+export function allocRecordValue(size: number): Buffer {
+  if (size <= bigWrite) return Buffer.allocUnsafe(size);
+  const base = Buffer.allocUnsafe(headroom + size + valueTrailingRoom);
+  arenas.set(base.buffer, { floor: base.byteOffset, front: base.byteOffset + headroom, owner: undefined, end: base.byteOffset + headroom + size });
+  return base.subarray(headroom, headroom + size);
+}
+
+/** kafkajs's growth rule: the next power of two that holds `n` bytes. */
+const nextPowerOfTwo = (n: number): number => 1 << (32 - Math.clz32(n));
+
+export function ensureAvailable(this: EncoderLike, length: number): void {
+  const need = this.offset + length;
+  if (need <= this.buf.length) return;
+  // allocUnsafe: every byte is written before it is read (`buffer` is the written prefix only).
+  if (length <= bigWrite) {
+    const grown = Buffer.allocUnsafe(nextPowerOfTwo(need));
+    this.buf.copy(grown, 0, 0, this.offset);
+    this.buf = grown;
+    return;
+  }
+  const base = Buffer.allocUnsafe(headroom + need + trailingRoom);
+  const grown = base.subarray(headroom);
+  this.buf.copy(grown, 0, 0, this.offset);
+  arenas.set(base.buffer, { floor: base.byteOffset, front: base.byteOffset + headroom, owner: this, end: 0 });
+  this.buf = grown;
+}
+
+/** Where the arena's data ends: its owner's last written byte, or the hand-written value's end. */
+function dataEnd(arena: Arena, ab: ArrayBufferLike): number {
+  const o = arena.owner;
+  if (!o) return arena.end;
+  return o.buf.buffer === ab ? o.buf.byteOffset + o.offset : -1;
+}
+
+export function writeBufferInternal(this: EncoderLike, buffer: Buffer): void {
+  if (adopting && !copyingArray && buffer.length > bigWrite && adopt(this, buffer)) return;
+  this.ensureAvailable(buffer.length);
+  buffer.copy(this.buf, this.offset, 0);
+  this.offset += buffer.length;
+}
+
+function adopt(enc: EncoderLike, buffer: Buffer): boolean {
+  const ab = buffer.buffer;
+  const arena = arenas.get(ab);
+  if (!arena) return false;
+  const start = buffer.byteOffset;
+  const end = start + buffer.length;
+  // At the front (nothing anyone holds before it), with enough headroom, and the last bytes of the arena.
+  if (start !== arena.front || start - enc.offset < arena.floor || end !== dataEnd(arena, ab)) return false;
+  const at = start - enc.offset;
+  const taken = Buffer.from(ab, at, ab.byteLength - at);
+  enc.buf.copy(taken, 0, 0, enc.offset);
+  arena.front = at;
+  arena.owner = enc;
+  enc.buf = taken;
+  enc.offset += buffer.length;
+  return true;
+}
+
+const isEncoder = (v: unknown): v is EncoderLike => typeof v === 'object' && v !== null && Buffer.isBuffer((v as EncoderLike).buf);
+
+/** kafkajs's writeArray, after reserving room for all of an array of encoders at once. */
+export function presizedWriteArray(original: EncoderLike['writeArray']): EncoderLike['writeArray'] {
+  return function writeArray(this: EncoderLike, array, type, length) {
+    if (array.length > 1 && (type === 'object' || type === undefined)) {
+      let total = 4;
+      for (const v of array) {
+        if (!isEncoder(v)) {
+          total = 0;
+          break;
+        }
+        total += v.offset;
+      }
+      if (total > 0) {
+        this.ensureAvailable(total);
+        // Copied into the reserved room: adopting the first would leave the rest no room.
+        copyingArray = true;
+        try {
+          return original.call(this, array, type, length);
+        } finally {
+          copyingArray = false;
+        }
+      }
+    }
+    return original.call(this, array, type, length);
+  };
+}

@@ -1,0 +1,115 @@
+// kafkajs's produce request encoding with the encoder fixes (src/kafka/kafkajs-encoder.ts): the
+// bytes of whole produce requests, built by kafkajs's own request modules, with adopting on and
+// off (off is kafkajs's copying, byte for byte); the values the requests carry left untouched;
+// and adopting really taking place where it should (serial: adopting is switched process-wide). No broker: the integration suites produce
+// through a real one, which refuses a batch whose CRC or framing is wrong.
+import test from 'ava';
+import { createRequire } from 'node:module';
+import fc from 'fast-check';
+import { applyKafkajsFixes } from '../../../src/kafka/kafkajs-fixes.js';
+import { allocRecordValue, bigWrite, setAdopting } from '../../../src/kafka/kafkajs-encoder.js';
+
+const require = createRequire(import.meta.url);
+applyKafkajsFixes();
+
+interface Message {
+  key: string | null;
+  value: Buffer;
+  timestamp: number;
+  headers: Record<string, string>;
+}
+type ProduceV3 = (o: object) => { encode(): Promise<unknown> };
+const produceV3 = require('kafkajs/src/protocol/requests/produce/v3/request.js') as ProduceV3;
+const createRequest = require('kafkajs/src/protocol/request.js') as (o: object) => Promise<{ buffer: Buffer }>;
+
+/** The bytes kafkajs sends for a produce request (size, header, body). */
+async function requestBytes(partitions: { partition: number; messages: Message[] }[]): Promise<Buffer> {
+  const request = produceV3({
+    acks: -1,
+    timeout: 30_000,
+    compression: 0,
+    transactionalId: null,
+    producerId: 7,
+    producerEpoch: 0,
+    topicData: [{ topic: 'tributary.events.encoder-test', partitions: partitions.map((p) => ({ ...p, firstSequence: 3 })) }],
+  });
+  const encoded = await createRequest({ correlationId: 42, clientId: 'tributary-test', request: { apiKey: 0, apiVersion: 3, encode: request.encode } });
+  return Buffer.from(encoded.buffer);
+}
+
+const valueOf = (size: number, seed: number): Buffer => {
+  const v = allocRecordValue(size);
+  for (let i = 0; i < size; i++) v[i] = (i * 31 + seed) & 0xff;
+  return v;
+};
+
+const message = (size: number, seed: number, key: string | null): Message => ({
+  key,
+  value: valueOf(size, seed),
+  timestamp: 1_700_000_000_000 + seed,
+  headers: { 'tributary-integration': 'encoder-test', 'tributary-pack-events': String(seed) },
+});
+
+const partitionsArb = fc.array(
+  fc.record({
+    partition: fc.integer({ min: 0, max: 5 }),
+    sizes: fc.array(fc.oneof(fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: bigWrite - 10, max: bigWrite + 200_000 })), { minLength: 1, maxLength: 3 }),
+    keyed: fc.boolean(),
+  }),
+  { minLength: 1, maxLength: 4 },
+);
+
+test.serial('a produce request is the same bytes with adopting on as with kafkajs copying, and its values are left as they were', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(partitionsArb, async (spec) => {
+      const build = () => spec.map((p, i) => ({ partition: p.partition, messages: p.sizes.map((s, k) => message(s, i * 10 + k, p.keyed ? `device-${k}` : null)) }));
+      setAdopting(false);
+      const expected = await requestBytes(build());
+      setAdopting(true);
+      const parts = build();
+      const before = parts.map((p) => p.messages.map((m) => Buffer.from(m.value)));
+      const got = await requestBytes(parts);
+      // A retry encodes the same messages again: their values are no longer at their arenas' front.
+      const again = await requestBytes(parts);
+      const intact = parts.every((p, i) => p.messages.every((m, k) => m.value.equals(before[i]![k]!)));
+      return got.equals(expected) && again.equals(expected) && intact;
+    }),
+    { numRuns: 60 },
+  );
+  t.pass();
+});
+
+test.serial('one big packed record is carried from its value to the request in one buffer, not copied', async (t) => {
+  const m = message(300_000, 1, null);
+  const bytes = await (async () => {
+    const request = produceV3({ acks: -1, timeout: 30_000, compression: 0, transactionalId: null, producerId: 7, producerEpoch: 0, topicData: [{ topic: 't', partitions: [{ partition: 0, firstSequence: 0, messages: [m] }] }] });
+    return (await createRequest({ correlationId: 1, clientId: 'c', request: { apiKey: 0, apiVersion: 3, encode: request.encode } })).buffer;
+  })();
+  t.is(bytes.buffer, m.value.buffer, 'the request is written into the value\'s own buffer');
+  t.true(bytes.includes(m.value.subarray(0, 64)));
+});
+
+test.serial('two partitions\' big records are copied once, into room reserved for both', async (t) => {
+  const a = message(200_000, 1, null);
+  const b = message(200_000, 2, null);
+  const request = produceV3({
+    acks: -1,
+    timeout: 30_000,
+    compression: 0,
+    transactionalId: null,
+    producerId: 7,
+    producerEpoch: 0,
+    topicData: [{ topic: 't', partitions: [{ partition: 0, firstSequence: 0, messages: [a] }, { partition: 1, firstSequence: 0, messages: [b] }] }],
+  });
+  const bytes = (await createRequest({ correlationId: 1, clientId: 'c', request: { apiKey: 0, apiVersion: 3, encode: request.encode } })).buffer;
+  t.not(bytes.buffer, a.value.buffer);
+  t.not(bytes.buffer, b.value.buffer);
+  // Reserved once for both, with the header room in front: no doubling to 512 KiB.
+  t.true(bytes.buffer.byteLength < 400_000 + 600 + 4096 + 1024, `${bytes.buffer.byteLength} bytes`);
+});
+
+test.serial('small values are plain buffers, as before', (t) => {
+  const v = allocRecordValue(1_000);
+  t.is(v.length, 1_000);
+  t.is(allocRecordValue(0).length, 0);
+});
