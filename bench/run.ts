@@ -325,7 +325,7 @@ const procTable = (procs: Record<string, ProcSummary>, events?: number) => [
   ...Object.entries(procs).map(([k, v]) => `| ${k} | ${v.peakRssMiB} | ${v.avgCpuPct} | ${v.peakCpuPct} |${events ? ` ${cpuPerEvent(v.cpuSec, events)} |` : ''}`),
 ];
 const cpuPerEvent = (cpuSec: number, events: number) => round1((cpuSec * 1e6) / Math.max(1, events));
-const ctxLine = (from: number, to: number) => `machine CPU busy (all processes, all cores) ${sampler.machineBusyPct(from, to)} %, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+const ctxLine = (from: number, to: number) => `machine CPU busy (all processes, all cores) ${sampler.machineBusyPct(from, to)} % (of which steal ${sampler.machineStealPct(from, to)} %: the hypervisor's other guests), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
 
 function emuApp(key: string, o: Partial<EmuApp>): EmuApp {
   return { key, token: `tok-${key}`, size: 'large', eventBytes: 1024, eventTypes: ['CUSTOM'], ...o };

@@ -66,11 +66,12 @@ export function threadCpuPct(before: Map<string, number>, after: Map<string, num
 }
 
 /** Whole-machine busy fraction from /proc/stat (all cores), to show what else was running. */
-function readMachine(): { busy: number; total: number } {
+function readMachine(): { busy: number; total: number; steal: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = (line[3] ?? 0) + (line[4] ?? 0);
   const total = line.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
+  // Field 8: time the hypervisor ran something else while this VM wanted the CPU.
+  return { busy: total - idle, total, steal: line[7] ?? 0 };
 }
 
 export interface ProcSummary {
@@ -91,7 +92,7 @@ export class ProcSampler {
   private timer: NodeJS.Timeout | undefined;
   private pids = new Map<string, number>();
   private samples = new Map<string, { t: number; cpu: number; rss: number }[]>();
-  private machine: { t: number; busy: number; total: number }[] = [];
+  private machine: { t: number; busy: number; total: number; steal: number }[] = [];
 
   constructor(private readonly everyMs = 250) {}
 
@@ -165,6 +166,15 @@ export class ProcSampler {
     const a = xs[0]!;
     const b = xs[xs.length - 1]!;
     return round1(((b.busy - a.busy) / Math.max(1, b.total - a.total)) * 100);
+  }
+
+  /** Steal over the window, % of all cores: CPU the VM wanted and the hypervisor gave elsewhere. */
+  machineStealPct(from = 0, to = Number.POSITIVE_INFINITY): number {
+    const xs = this.machine.filter((s) => s.t >= from && s.t <= to);
+    if (xs.length < 2) return 0;
+    const a = xs[0]!;
+    const b = xs[xs.length - 1]!;
+    return round1(((b.steal - a.steal) / Math.max(1, b.total - a.total)) * 100);
   }
 }
 
