@@ -258,20 +258,32 @@ function trackCommon(extra: Record<string, Child | undefined>): void {
 }
 
 /** Waits until the receiver has `target` events or `timeoutMs` passed, printing progress. */
-/** `steadyFrom` (performance.now()) and `steadyEvents`: where the steady window starts, and the events delivered in it. */
-type Delivered = RxStats & { steady?: number; steadyFrom?: number; steadyEvents?: number };
+/**
+ * `steadyFrom` (performance.now()) and `steadyEvents`: where the steady window starts, and the
+ * events delivered in it. `sustained`: the delivery rate from that start until the source had read
+ * every event from Connect (both ends running), when that lasted over a second.
+ */
+type Delivered = RxStats & { steady?: number; steadyFrom?: number; steadyEvents?: number; sustained?: number };
 
-async function waitDelivered(base: string, target: number, timeoutMs: number, label: string, progress?: () => Promise<string>): Promise<Delivered> {
+async function waitDelivered(base: string, target: number, timeoutMs: number, label: string, progress?: () => Promise<string>, sourceDone?: () => Promise<boolean>): Promise<Delivered> {
   const deadline = Date.now() + timeoutMs;
   let last = 0;
   let mark: { t: number; perf: number; events: number } | undefined;
+  let readAll: { t: number; events: number } | undefined;
   for (;;) {
     const s = await rxStats(base);
     // Steady state: from the moment 10 % had arrived (start-up, group join and JIT left out).
     if (!mark && s.events >= target * 0.1) mark = { t: Date.now(), perf: performance.now(), events: s.events };
+    // Once the source has read everything, what is left is the sink draining Kafka alone.
+    if (sourceDone && !readAll && (await sourceDone().catch(() => false))) readAll = { t: Date.now(), events: s.events };
     if (s.events >= target || Date.now() > deadline) {
       const steady = mark && s.lastAt - mark.t > 1_000 ? Math.round(((s.events - mark.events) / (s.lastAt - mark.t)) * 1000) : undefined;
-      return { ...s, ...(steady !== undefined && mark ? { steady, steadyFrom: mark.perf, steadyEvents: s.events - mark.events } : {}) };
+      const sustained = mark && readAll && readAll.t - mark.t > 1_000 ? Math.round(((readAll.events - mark.events) / (readAll.t - mark.t)) * 1000) : undefined;
+      return {
+        ...s,
+        ...(steady !== undefined && mark ? { steady, steadyFrom: mark.perf, steadyEvents: s.events - mark.events } : {}),
+        ...(sustained !== undefined ? { sustained } : {}),
+      };
     }
     if (Date.now() - last > 5_000) {
       log(`  ${label}: ${s.events.toLocaleString('en')} / ${target.toLocaleString('en')} delivered${progress ? `; ${await progress().catch(() => '?')}` : ''}`);
@@ -288,6 +300,8 @@ interface PipelineResult {
   events: number;
   /** Events/s after the first 10 % arrived (start-up excluded); the headline figure. */
   steadyEventsPerSec: number | null;
+  /** Events/s from that point until the source had read every event (source and sink both running); null when the source finished first. */
+  sustainedEventsPerSec: number | null;
   seconds: number;
   eventsPerSec: number;
   mbPerSec: number;
@@ -302,6 +316,7 @@ function pipelineResult(s: Delivered, target: number): PipelineResult {
   return {
     events: s.events,
     steadyEventsPerSec: s.steady ?? null,
+    sustainedEventsPerSec: s.sustained ?? null,
     seconds: round1(ms / 1000),
     eventsPerSec: Math.round((s.events / ms) * 1000),
     mbPerSec: round1((s.bytes / 1048576 / ms) * 1000),
@@ -395,14 +410,15 @@ async function scenario1(): Promise<void> {
     }
     sampler.track('kafka', infra.kafkaPid);
     const from = performance.now();
+    const servedBefore = await served(emu.url, app);
     node = await startNodeProc('node-s1', [spec(`${runId}-s1`, app, emu.eventsUrl, rx.url)]);
     trackCommon({ emulator: emu.child, node: node.child, receiver: rx.child });
-    const s = await waitDelivered(rx.base, n, quick ? 60_000 : 150_000, 's1');
+    const s = await waitDelivered(rx.base, n, quick ? 60_000 : 150_000, 's1', undefined, async () => (await served(emu.url, app)) >= servedBefore + n);
     const to = performance.now();
     const pipe = pipelineResult(s, n);
     const procs = sampler.summary(from, to);
     const context = ctxLine(from, to);
-    log(`s1: pipeline ${fmt(pipe.steadyEventsPerSec)} events/s steady (${fmt(pipe.eventsPerSec)} first→last), ${pipe.mbPerSec} MB/s, p50 ${fmt(pipe.p50Ms)} ms, p99 ${fmt(pipe.p99Ms)} ms`);
+    log(`s1: pipeline ${fmt(pipe.sustainedEventsPerSec)} events/s while Connect was read, ${fmt(pipe.steadyEventsPerSec)} steady (${fmt(pipe.eventsPerSec)} first→last), ${pipe.mbPerSec} MB/s, p50 ${fmt(pipe.p50Ms)} ms, p99 ${fmt(pipe.p99Ms)} ms`);
     await stop(node.child);
 
     // The legs, same machine, same run, same bytes.
@@ -428,10 +444,15 @@ async function scenario1(): Promise<void> {
     log(`s1 legs: (c) undici POST ${fmt(http.eventsPerSec)} events/s (runs: ${fmt(h1.eventsPerSec)}, ${fmt(h2.eventsPerSec)}; receiver counted ${fmt(got.events)})`);
     const legs: Record<string, LegResult> = { parse, kafkaProduce: kafka.produce, kafkaConsume: kafka.consume, http };
     const slowest = Object.entries(legs).sort((a, b) => a[1].eventsPerSec - b[1].eventsPerSec)[0]!;
-    const e2e = pipe.steadyEventsPerSec ?? pipe.eventsPerSec;
+    // Judged on the rate while both ends ran: once the source has read everything, the sink drains
+    // Kafka with the whole machine to itself, and a "steady" rate taken mostly then (a short run,
+    // a sink that started late) measures the sink, not the pipeline. Without that window (the
+    // source done before 10 % arrived), the first-to-last rate, start-up included.
+    const e2e = pipe.sustainedEventsPerSec ?? pipe.eventsPerSec;
+    const e2eName = pipe.sustainedEventsPerSec !== null ? 'while Connect was still being read' : 'first to last';
     const fraction = e2e / slowest[1].eventsPerSec;
-    // What the machine can carry of this pipeline: every process's CPU per event over the window
-    // (node start to last delivery), against the CPUs there are. A bound no code in one process can pass.
+    // What the machine can carry of this pipeline: every process's CPU per event, against the
+    // CPUs there are. A bound no code in one process can pass.
     // Over the steady window when there is one (what the steady rate is measured over): start-up
     // CPU (module loading, group join, JIT) would otherwise count against the events.
     const window = s.steadyFrom !== undefined && s.steadyEvents ? { procs: sampler.summary(s.steadyFrom, to), events: s.steadyEvents, name: 'the steady window (after the first 10 %)' } : { procs, events: n, name: "the pipeline's window" };
@@ -450,7 +471,8 @@ async function scenario1(): Promise<void> {
       '',
       '| path | events/s | MB/s | p50 ms | p99 ms | vs slowest leg | client CPU µs/event |',
       '|---|---:|---:|---:|---:|---:|---:|',
-      `| **pipeline**: emulator → node → Kafka → webhook → receiver, steady state (after the first 10 %) | **${fmt(e2e)}** | | ${fmt(pipe.p50Ms)} | ${fmt(pipe.p99Ms)} | **${round1(fraction * 100)} %** | node ${cpuUs['node'] ?? '—'} |`,
+      `| **pipeline**: emulator → node → Kafka → webhook → receiver, from the first 10 % delivered until the node had read every event from Connect (source and sink both running; the judged rate) | **${fmt(pipe.sustainedEventsPerSec)}** | | ${fmt(pipe.p50Ms)} | ${fmt(pipe.p99Ms)} | **${pipe.sustainedEventsPerSec === null ? '—' : `${round1((pipe.sustainedEventsPerSec / slowest[1].eventsPerSec) * 100)} %`}** | node ${cpuUs['node'] ?? '—'} |`,
+      `| pipeline, steady state (after the first 10 %, to the last event: the sink's drain of Kafka included) | ${fmt(pipe.steadyEventsPerSec)} | | | | ${pipe.steadyEventsPerSec === null ? '—' : `${round1((pipe.steadyEventsPerSec / slowest[1].eventsPerSec) * 100)} %`} | |`,
       `| pipeline, first to last event delivered (start-up of the sink included) | ${fmt(pipe.eventsPerSec)} | ${pipe.mbPerSec} | | | ${round1((pipe.eventsPerSec / slowest[1].eventsPerSec) * 100)} % | |`,
       `| (a) gunzip + split + JSON.parse, in-process | ${fmt(parse.eventsPerSec)} | ${parse.mbPerSec} | | | ${round1((e2e / parse.eventsPerSec) * 100)} % | ${parse.cpuUsPerEvent} |`,
       `| (b) kafkajs produce with the node's kafkajs fixes (idempotent, acks=-1, 500 events/request, 1 in flight${packed ? ', packed records as the node writes them' : ''}) | ${fmt(kafka.produce.eventsPerSec)} | ${kafka.produce.mbPerSec} | | | ${round1((e2e / kafka.produce.eventsPerSec) * 100)} % | ${kafka.produce.cpuUsPerEvent} |`,
@@ -461,7 +483,7 @@ async function scenario1(): Promise<void> {
         `${cpus().length} CPUs fully busy carry at most **${fmt(machineBound)} events/s** of this pipeline: the machine's bound, whatever the node does with its share. ` +
         `The legs' client sides add up to ${legsCpuUs} µs per event (one process doing each leg once, nothing else), against the node's ${cpuUs['node'] ?? '—'}.`,
       '',
-      `Targets: ≥ 50,000 events/s end-to-end — **${meets50k ? 'met' : 'not met'}** (${fmt(e2e)}); ≥ 60 % of the slowest leg (${slowest[0]}) — **${meets60 ? 'met' : 'not met'}** (${round1(fraction * 100)} %).${pipe.complete ? '' : ` Incomplete: ${fmt(pipe.events)} of ${fmt(n)} delivered before the deadline.`}`,
+      `Targets, judged on the rate ${e2eName}: ≥ 50,000 events/s end-to-end — **${meets50k ? 'met' : 'not met'}** (${fmt(e2e)}); ≥ 60 % of the slowest leg (${slowest[0]}) — **${meets60 ? 'met' : 'not met'}** (${round1(fraction * 100)} %).${pipe.complete ? '' : ` Incomplete: ${fmt(pipe.events)} of ${fmt(n)} delivered before the deadline.`}`,
       '',
       ...procTable(procs),
       '',
@@ -546,6 +568,11 @@ async function burst(emuUrl: string, keys: readonly string[], count: number): Pr
     const r = (await postJson(`${emuUrl}/_admin/apps/${encodeURIComponent(key)}/generate`, { count })) as { ok?: boolean; error?: string } | undefined;
     if (!r?.ok) throw new Error(`emulator refused to generate ${count} events for ${key}: ${r?.error ?? 'no answer'}`);
   }
+}
+
+/** How many events the emulator has served `app` (every stream, the bench's own reads included). */
+async function served(emuUrl: string, app: EmuApp): Promise<number> {
+  return (await getJson<{ served: number }>(`${emuUrl}/_admin/apps/${encodeURIComponent(app.key)}`)).served;
 }
 
 /** How many events the emulator served these apps (read by the node's sources), for progress lines. */
