@@ -161,20 +161,20 @@ export class ProcSampler {
 
   /** Whole-machine CPU busy over the window, % of all cores. */
   machineBusyPct(from = 0, to = Number.POSITIVE_INFINITY): number {
-    const xs = this.machine.filter((s) => s.t >= from && s.t <= to);
-    if (xs.length < 2) return 0;
-    const a = xs[0]!;
-    const b = xs[xs.length - 1]!;
-    return round1(((b.busy - a.busy) / Math.max(1, b.total - a.total)) * 100);
+    return this.machinePct('busy', from, to);
   }
 
   /** Steal over the window, % of all cores: CPU the VM wanted and the hypervisor gave elsewhere. */
   machineStealPct(from = 0, to = Number.POSITIVE_INFINITY): number {
+    return this.machinePct('steal', from, to);
+  }
+
+  private machinePct(field: 'busy' | 'steal', from: number, to: number): number {
     const xs = this.machine.filter((s) => s.t >= from && s.t <= to);
     if (xs.length < 2) return 0;
     const a = xs[0]!;
     const b = xs[xs.length - 1]!;
-    return round1(((b.steal - a.steal) / Math.max(1, b.total - a.total)) * 100);
+    return round1(((b[field] - a[field]) / Math.max(1, b.total - a.total)) * 100);
   }
 }
 

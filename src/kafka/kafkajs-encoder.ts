@@ -4,10 +4,11 @@
 // kafkajs writes a produce request in nested encoders: record, batch body, batch, offset + batch,
 // partition, topic, request body, request, size + request. Each level is a new Encoder (a 512-byte
 // buffer) that copies the level below into itself, growing by doubling, so every byte of an
-// event was copied ~10 times into ~20 KB of fresh buffers per 1 KB event. V8 counts those buffers
-// as young external memory and forces a scavenge every 32 MB of it (a constant, not
-// `--max-semi-space-size`): in scenario 1 that was half of the node's scavenges ("external memory
-// pressure" in `--trace-gc`), with the early promotion and major GCs they bring.
+// event was copied ~10 times, into fresh buffers up to twice its size at each level. V8 counts
+// those buffers as young external memory and forces a scavenge every 32 MB of it (a constant, not
+// `--max-semi-space-size`): in scenario 1, 245 of the node's 486 scavenges over 300,000 events
+// ("external memory pressure" in `--trace-gc`), with the early promotion they bring. After these
+// changes: 93 of 343 (BENCHMARKS.md, "kafkajs's produce encoding without its copies").
 //
 // Three changes, each keeping the bytes kafkajs would write (a differential test holds them equal):
 // - **Big buffers have room in front** (an *arena*). A write of more than 64 KiB grows the encoder

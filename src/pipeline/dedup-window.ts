@@ -9,7 +9,7 @@
 // objects in the old generation that every major GC marked again, and each delivered id was
 // promoted there before dying 200,000 events later. In scenario 1 a 100-id window ran the node
 // at 41–43 µs of CPU per event against 44–47 µs with 200,000 string ids, and its heap after a
-// major GC was 29–32 MB against 49–57 (BENCHMARKS.md, "Dedup window without strings").
+// major GC was 29–32 MB against 49–57 (BENCHMARKS.md, "A dedup window without strings").
 //
 // The oldest id leaves through the ring, O(1) per event. (Evicting through a Set's first element
 // was O(deleted ids) per eviction: V8 skips every deleted entry until the table is rebuilt. At

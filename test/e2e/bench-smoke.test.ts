@@ -24,7 +24,16 @@ interface ProcSummary {
 interface Results {
   failures: string[];
   results: {
-    s1?: { pipeline: PipelineResult; procs: Record<string, ProcSummary>; legs: Record<string, { events: number; eventsPerSec: number }>; slowestLeg: string; fractionOfSlowest: number };
+    s1?: {
+      pipeline: PipelineResult;
+      procs: Record<string, ProcSummary>;
+      legs: Record<string, { events: number; eventsPerSec: number; cpuUsPerEvent: number }>;
+      slowestLeg: string;
+      fractionOfSlowest: number;
+      cpuUsPerEvent: Record<string, number>;
+      allCpuUsPerEvent: number;
+      machineBoundEventsPerSec: number;
+    };
     s2?: { pipeline: PipelineResult };
     s3?: { integrations: number; runningAtDeadline: number; allRunningSec: number; busyAlone: PipelineResult; busyInCrowd: PipelineResult; busyVsAlone: number; extraTopics: number; idle?: { nodeCpuPct: number } };
     s4?: { target: number; inKafka: number; drain: PipelineResult; fillProcs: Record<string, ProcSummary> };
@@ -65,6 +74,11 @@ test('bench smoke: scenarios 1–4 run end to end at small sizes and report ever
   for (const leg of ['parse', 'kafkaProduce', 'kafkaConsume', 'http']) t.true((s1!.legs[leg]?.eventsPerSec ?? 0) > 0, `leg ${leg} measured`);
   t.true(s1!.fractionOfSlowest > 0);
   for (const p of ['node', 'emulator', 'receiver', 'kafka']) t.true((s1!.procs[p]?.peakRssMiB ?? 0) > 0, `${p} sampled`);
+  // The machine's bound: every process's CPU per event, summed, against the CPUs.
+  t.true((s1!.cpuUsPerEvent['node'] ?? 0) > 0, 'the node\'s CPU per event');
+  t.true(s1!.allCpuUsPerEvent >= (s1!.cpuUsPerEvent['node'] ?? 0));
+  t.true(s1!.machineBoundEventsPerSec > 0);
+  for (const leg of ['parse', 'kafkaProduce', 'kafkaConsume', 'http']) t.true((s1!.legs[leg]?.cpuUsPerEvent ?? -1) >= 0, `leg ${leg} CPU`);
   // Scenario 2: a paced stream with its latency percentiles.
   t.truthy(s2);
   t.true(s2!.pipeline.complete);

@@ -22,8 +22,8 @@ type ProduceV3 = (o: object) => { encode(): Promise<unknown> };
 const produceV3 = require('kafkajs/src/protocol/requests/produce/v3/request.js') as ProduceV3;
 const createRequest = require('kafkajs/src/protocol/request.js') as (o: object) => Promise<{ buffer: Buffer }>;
 
-/** The bytes kafkajs sends for a produce request (size, header, body). */
-async function requestBytes(partitions: { partition: number; messages: Message[] }[]): Promise<Buffer> {
+/** What kafkajs sends for a produce request (size, header, body), as its connection would get it. */
+async function encodeRequest(partitions: { partition: number; messages: Message[] }[], topic = 'tributary.events.encoder-test'): Promise<Buffer> {
   const request = produceV3({
     acks: -1,
     timeout: 30_000,
@@ -31,11 +31,13 @@ async function requestBytes(partitions: { partition: number; messages: Message[]
     transactionalId: null,
     producerId: 7,
     producerEpoch: 0,
-    topicData: [{ topic: 'tributary.events.encoder-test', partitions: partitions.map((p) => ({ ...p, firstSequence: 3 })) }],
+    topicData: [{ topic, partitions: partitions.map((p) => ({ ...p, firstSequence: 3 })) }],
   });
-  const encoded = await createRequest({ correlationId: 42, clientId: 'tributary-test', request: { apiKey: 0, apiVersion: 3, encode: request.encode } });
-  return Buffer.from(encoded.buffer);
+  return (await createRequest({ correlationId: 42, clientId: 'tributary-test', request: { apiKey: 0, apiVersion: 3, encode: request.encode } })).buffer;
 }
+
+/** A copy of the request's bytes, to compare after later encodings. */
+const requestBytes = async (partitions: { partition: number; messages: Message[] }[]): Promise<Buffer> => Buffer.from(await encodeRequest(partitions));
 
 const valueOf = (size: number, seed: number): Buffer => {
   const v = allocRecordValue(size);
@@ -81,10 +83,7 @@ test.serial('a produce request is the same bytes with adopting on as with kafkaj
 
 test.serial('one big packed record is carried from its value to the request in one buffer, not copied', async (t) => {
   const m = message(300_000, 1, null);
-  const bytes = await (async () => {
-    const request = produceV3({ acks: -1, timeout: 30_000, compression: 0, transactionalId: null, producerId: 7, producerEpoch: 0, topicData: [{ topic: 't', partitions: [{ partition: 0, firstSequence: 0, messages: [m] }] }] });
-    return (await createRequest({ correlationId: 1, clientId: 'c', request: { apiKey: 0, apiVersion: 3, encode: request.encode } })).buffer;
-  })();
+  const bytes = await encodeRequest([{ partition: 0, messages: [m] }], 't');
   t.is(bytes.buffer, m.value.buffer, 'the request is written into the value\'s own buffer');
   t.true(bytes.includes(m.value.subarray(0, 64)));
 });
@@ -92,16 +91,7 @@ test.serial('one big packed record is carried from its value to the request in o
 test.serial('two partitions\' big records are copied once, into room reserved for both', async (t) => {
   const a = message(200_000, 1, null);
   const b = message(200_000, 2, null);
-  const request = produceV3({
-    acks: -1,
-    timeout: 30_000,
-    compression: 0,
-    transactionalId: null,
-    producerId: 7,
-    producerEpoch: 0,
-    topicData: [{ topic: 't', partitions: [{ partition: 0, firstSequence: 0, messages: [a] }, { partition: 1, firstSequence: 0, messages: [b] }] }],
-  });
-  const bytes = (await createRequest({ correlationId: 1, clientId: 'c', request: { apiKey: 0, apiVersion: 3, encode: request.encode } })).buffer;
+  const bytes = await encodeRequest([{ partition: 0, messages: [a] }, { partition: 1, messages: [b] }], 't');
   t.not(bytes.buffer, a.value.buffer);
   t.not(bytes.buffer, b.value.buffer);
   // Reserved once for both, with the header room in front: no doubling to 512 KiB.
