@@ -34,7 +34,7 @@
 //    object on every refresh and never edits it), and a send whose topics are all known already
 //    skips the target-set bookkeeping: kafkajs would find nothing changed and refresh nothing.
 import Module, { createRequire } from 'node:module';
-import { ensureAvailable, presizedWriteArray, writeBufferInternal, type EncoderLike } from './kafkajs-encoder.js';
+import { adoptingWriteBytes, ensureAvailable, presizedWriteArray, writeBufferInternal, type EncoderLike } from './kafkajs-encoder.js';
 
 interface RequestQueueLike {
   pending: unknown[];
@@ -166,6 +166,7 @@ export function applyKafkajsFixes(): void {
   encoder.ensureAvailable = ensureAvailable;
   encoder.writeBufferInternal = writeBufferInternal;
   encoder.writeArray = presizedWriteArray(encoder.writeArray);
+  encoder.writeBytes = adoptingWriteBytes(encoder.writeBytes);
   kafkajsBrokerPool().prototype.refreshMetadataIfNecessary = refreshMetadataIfNecessary;
   const cluster = kafkajsCluster().prototype;
   originalFindTopicPartitionMetadata = cluster.findTopicPartitionMetadata;
