@@ -257,7 +257,6 @@ function trackCommon(extra: Record<string, Child | undefined>): void {
   sampler.track('kafka', infra.kafkaPid);
 }
 
-/** Waits until the receiver has `target` events or `timeoutMs` passed, printing progress. */
 /**
  * `steadyFrom` (performance.now()) and `steadyEvents`: where the steady window starts, and the
  * events delivered in it. `sustained`: the delivery rate from that start until the source had read
@@ -265,6 +264,10 @@ function trackCommon(extra: Record<string, Child | undefined>): void {
  */
 type Delivered = RxStats & { steady?: number; steadyFrom?: number; steadyEvents?: number; sustained?: number };
 
+/**
+ * Waits until the receiver has `target` events or `timeoutMs` passed, printing progress.
+ * `sourceDone`: whether the source has read every event (polled with the receiver).
+ */
 async function waitDelivered(base: string, target: number, timeoutMs: number, label: string, progress?: () => Promise<string>, sourceDone?: () => Promise<boolean>): Promise<Delivered> {
   const deadline = Date.now() + timeoutMs;
   let last = 0;
@@ -336,11 +339,10 @@ let command = '';
 const remaining = () => suiteDeadlineMs - (Date.now() - t0);
 const md: string[] = [];
 const fmt = (n: number | null | undefined) => (n === null || n === undefined ? '—' : Math.round(n).toLocaleString('en'));
-/** `events`: the events carried in the window, for a CPU-per-event column. */
-const procTable = (procs: Record<string, ProcSummary>, events?: number) => [
-  `| process | peak RSS MiB | avg CPU % of a core | peak CPU % (1 s) |${events ? ' CPU µs per event |' : ''}`,
-  `|---|---:|---:|---:|${events ? '---:|' : ''}`,
-  ...Object.entries(procs).map(([k, v]) => `| ${k} | ${v.peakRssMiB} | ${v.avgCpuPct} | ${v.peakCpuPct} |${events ? ` ${cpuPerEvent(v.cpuSec, events)} |` : ''}`),
+const procTable = (procs: Record<string, ProcSummary>) => [
+  '| process | peak RSS MiB | avg CPU % of a core | peak CPU % (1 s) |',
+  '|---|---:|---:|---:|',
+  ...Object.entries(procs).map(([k, v]) => `| ${k} | ${v.peakRssMiB} | ${v.avgCpuPct} | ${v.peakCpuPct} |`),
 ];
 const cpuPerEvent = (cpuSec: number, events: number) => round1((cpuSec * 1e6) / Math.max(1, events));
 const ctxLine = (from: number, to: number) => `machine CPU busy (all processes, all cores) ${sampler.machineBusyPct(from, to)} % (of which steal ${sampler.machineStealPct(from, to)} %: the hypervisor's other guests), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
