@@ -84,7 +84,7 @@ export class DedupWindow {
   seen(id: string): boolean {
     const key = this.key;
     if (parseUuid(id, key)) {
-      const h = hashWords(key[0]!, key[1]!, key[2]!, key[3]!);
+      const h = this.keyHash();
       if (this.find(h) >= 0) return true;
       const slot = this.nextSlot();
       this.words.set(key, slot * 4);
@@ -105,8 +105,7 @@ export class DedupWindow {
   }
 
   has(id: string): boolean {
-    const key = this.key;
-    if (parseUuid(id, key)) return this.find(hashWords(key[0]!, key[1]!, key[2]!, key[3]!)) >= 0;
+    if (parseUuid(id, this.key)) return this.find(this.keyHash()) >= 0;
     return this.stringSlots.has(id);
   }
 
@@ -126,9 +125,8 @@ export class DedupWindow {
 
   /** Forgets an id (its delivery failed, so a retry must not be taken for a duplicate). */
   forget(id: string): void {
-    const key = this.key;
-    if (parseUuid(id, key)) {
-      const i = this.find(hashWords(key[0]!, key[1]!, key[2]!, key[3]!));
+    if (parseUuid(id, this.key)) {
+      const i = this.find(this.keyHash());
       if (i >= 0) this.remove(i);
       return;
     }
@@ -137,6 +135,12 @@ export class DedupWindow {
 
   get size(): number {
     return this.uuids + this.stringSlots.size;
+  }
+
+  /** The hash of the UUID in `this.key`. */
+  private keyHash(): number {
+    const k = this.key;
+    return hashWords(k[0]!, k[1]!, k[2]!, k[3]!);
   }
 
   /** The table index holding the UUID in `this.key` (hash `h`), or -1. */
