@@ -18,6 +18,8 @@ export interface AppStats {
   expiredUnseen: number;
   appended: number;
   duplicates: number;
+  batchesCached: number;
+  batchesFromCache: number;
   served: number;
   servedDropped: number;
   connections: { active: number; total: number };

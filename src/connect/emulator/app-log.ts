@@ -1,6 +1,7 @@
 // One emulated app: its event log within the retention window, filled lazily at the app's rate
 // (no timer per app: readers catch the log up to "now"), on demand (`rate: max`) or by appends.
 import type { ConnectEvent } from '../event.js';
+import type { CompressedBatch } from './gzip-line-writer.js';
 import { createArrivalSchedule, defaultRatePerSec, type ArrivalSchedule } from './arrival-schedule.js';
 import { createEventGenerator, type EventGenerator } from './event-generator.js';
 import type { AppOptions } from './options.js';
@@ -14,6 +15,8 @@ export interface LogEntry {
   processedMs: number;
   /** The serialised line with its LF, made on first serve and shared by every stream. */
   line?: Buffer;
+  /** With `cacheBatches`: the batch starting here, compressed when first served (stream-session.ts). */
+  block?: CompressedBatch;
 }
 
 export interface AppLogStats {
@@ -23,6 +26,9 @@ export interface AppLogStats {
   expiredUnseen: number;
   appended: number;
   duplicates: number;
+  /** With `cacheBatches`: batches compressed once and kept, and the times one was sent again. */
+  batchesCached: number;
+  batchesFromCache: number;
 }
 
 /** How far back a duplicate may reach for the event it repeats. */
@@ -37,7 +43,7 @@ export class AppLog {
   private readonly waiters = new Set<() => void>();
   private produced = 0;
   private initialised = false;
-  readonly stats: AppLogStats = { generated: 0, expiredUnseen: 0, appended: 0, duplicates: 0 };
+  readonly stats: AppLogStats = { generated: 0, expiredUnseen: 0, appended: 0, duplicates: 0, batchesCached: 0, batchesFromCache: 0 };
 
   constructor(
     readonly options: AppOptions,

@@ -1,21 +1,48 @@
-// The gzip body of a 200 stream: each write is compressed and sync-flushed so every complete
-// line reaches the client at once, with socket backpressure, trickling and raw-byte access for faults.
+// The gzip body of a 200 stream: each write is compressed and flushed so every complete line
+// reaches the client at once, with socket backpressure, trickling and raw-byte access for faults.
+//
+// The gzip member is framed here (header, CRC-32 and length trailer) around a raw deflate stream,
+// so a batch compressed once can be sent again to another stream (`sendCompressed`): with
+// `spliceable`, every write ends with a full flush, after which the deflate stream refers to
+// nothing before it, and a block compressed on its own (`compressBatch`) can sit between any two
+// writes. An app's cached batches use this (docs/emulator.md, `cacheBatches`).
 import type { ServerResponse } from 'node:http';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { constants, createGzip, type Gzip } from 'node:zlib';
+import { constants, crc32, createDeflateRaw, deflateRawSync, type DeflateRaw } from 'node:zlib';
 
-/** A gzip member's fixed header as Node writes it (no name, no extra field). */
-const gzipHeaderBytes = 10;
+/** A gzip member's fixed header as Node's gzip writes it: deflate, no flags, no mtime, Unix. */
+const gzipHeader = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03]);
+const gzipHeaderBytes = gzipHeader.length;
 
 export interface GzipLineWriterOptions {
   /** Send `bytes` at a time, one write every `everyMs`. */
   trickle?: { bytes: number; everyMs: number } | undefined;
   level?: number | undefined;
+  /** Full-flush every write, so blocks from `compressBatch` can be sent between writes. */
+  spliceable?: boolean | undefined;
+}
+
+/** Lines compressed on their own, to be sent by any spliceable writer (`sendCompressed`). */
+export interface CompressedBatch {
+  /** Raw deflate blocks ending in a sync flush: no reference before their start, not final. */
+  deflated: Buffer;
+  /** The uncompressed lines, for the member's CRC-32 and length. */
+  lines: readonly Buffer[];
+}
+
+/** Compresses `lines` into a block any spliceable writer can send (synchronous: once per batch, then cached). */
+export function compressBatch(lines: readonly Buffer[], level?: number): CompressedBatch {
+  return { deflated: deflateRawSync(Buffer.concat(lines), { level: level ?? constants.Z_DEFAULT_COMPRESSION, finishFlush: constants.Z_SYNC_FLUSH }), lines };
 }
 
 export class GzipLineWriter {
-  private readonly gzip: Gzip;
+  private readonly gzip: DeflateRaw;
+  private readonly flushKind: number;
   private pending: Buffer[] = [];
+  /** CRC-32 and length (mod 2^32) of everything compressed so far: the member's trailer. */
+  private crc = 0;
+  private size = 0;
+  private headerSent = false;
   private gzipError: Error | undefined;
   private gone = false;
   /** Set while the socket is over its high-water mark after the last write. */
@@ -25,7 +52,8 @@ export class GzipLineWriter {
 
   constructor(private readonly res: ServerResponse, private readonly options: GzipLineWriterOptions = {}) {
     // 64 KiB output chunks: a 256 KiB batch is 4 thread-pool round trips instead of 16.
-    this.gzip = createGzip({ level: options.level ?? constants.Z_DEFAULT_COMPRESSION, chunkSize: 64 * 1024 });
+    this.gzip = createDeflateRaw({ level: options.level ?? constants.Z_DEFAULT_COMPRESSION, chunkSize: 64 * 1024 });
+    this.flushKind = options.spliceable ? constants.Z_FULL_FLUSH : constants.Z_SYNC_FLUSH;
     this.gzip.on('data', (chunk: Buffer) => this.pending.push(chunk));
     this.gzip.on('error', (err) => {
       this.gzipError = err;
@@ -53,11 +81,22 @@ export class GzipLineWriter {
   /** Compresses and sync-flushes `text` and returns the bytes without sending them (faults alter them). */
   async compress(text: string | Buffer): Promise<Buffer> {
     if (this.gzipError) throw this.gzipError;
-    this.gzip.write(text);
-    await new Promise<void>((resolve) => this.gzip.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+    const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+    this.count(bytes);
+    this.gzip.write(bytes);
+    await new Promise<void>((resolve) => this.gzip.flush(this.flushKind, () => resolve()));
     // The flush callback can run before the last 'data' event is emitted; one turn lets it land.
     await nextTurn();
-    return this.take();
+    return this.withHeader(this.take());
+  }
+
+  /** Sends a block from `compressBatch` (only between the writes of a spliceable writer). */
+  async sendCompressed(batch: CompressedBatch): Promise<void> {
+    if (!this.options.spliceable) throw new Error('sendCompressed needs a spliceable writer');
+    if (this.closed) return;
+    if (this.gzipError) throw this.gzipError;
+    for (const line of batch.lines) this.count(line);
+    await this.sendRaw(this.withHeader(batch.deflated));
   }
 
   /** Where the deflate data of `compressed` starts (after the gzip header in the first write). */
@@ -86,7 +125,10 @@ export class GzipLineWriter {
     const ended = new Promise<void>((resolve) => this.gzip.once('end', () => resolve()));
     this.gzip.end();
     await ended;
-    await this.sendRaw(this.take());
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(this.crc >>> 0, 0);
+    trailer.writeUInt32LE(this.size >>> 0, 4);
+    await this.sendRaw(this.withHeader(Buffer.concat([this.take(), trailer])));
     this.res.end();
   }
 
@@ -95,6 +137,18 @@ export class GzipLineWriter {
     this.gzip.close();
     if (mode === 'reset') this.res.destroy();
     else if (!this.closed) this.res.end();
+  }
+
+  private count(bytes: Buffer): void {
+    this.crc = crc32(bytes, this.crc);
+    this.size = (this.size + bytes.length) % 0x1_0000_0000;
+  }
+
+  /** The member's header goes before the first bytes compressed. */
+  private withHeader(bytes: Buffer): Buffer {
+    if (this.headerSent) return bytes;
+    this.headerSent = true;
+    return Buffer.concat([gzipHeader, bytes]);
   }
 
   private take(): Buffer {

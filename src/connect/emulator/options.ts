@@ -90,6 +90,12 @@ export const appSchema = z.strictObject({
   sessionMaxMs: z.number().int().min(1).optional(),
   duplicateProbability: probability.default(0),
   outOfOrderProbability: probability.default(0),
+  /**
+   * Keep each batch's compressed bytes once served, and send them again to any stream that reads
+   * the same events: a benchmark reads an app's events once before the measured run, so the node
+   * is served without the emulator compressing them again (Airship's CPU in production, not ours).
+   */
+  cacheBatches: z.boolean().default(false),
 });
 export type AppOptions = z.infer<typeof appSchema>;
 export type AppInput = z.input<typeof appSchema>;

@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { AppLog, LogEntry } from './app-log.js';
 import { inSubset, matchesFilters } from './event-filter.js';
 import type { StreamFaults } from './faults.js';
-import { GzipLineWriter } from './gzip-line-writer.js';
+import { compressBatch, GzipLineWriter } from './gzip-line-writer.js';
 import { ndjsonMediaType } from './http-headers.js';
 import type { StreamRequest } from './request-body.js';
 
@@ -35,7 +35,7 @@ export interface StreamSessionOptions {
 }
 
 export async function runStreamSession(res: ServerResponse, o: StreamSessionOptions): Promise<{ reason: StreamEndReason; bytesSent: number }> {
-  const writer = new GzipLineWriter(res, { trickle: o.faults.trickle, level: o.gzipLevel });
+  const writer = new GzipLineWriter(res, { trickle: o.faults.trickle, level: o.gzipLevel, spliceable: o.app.options.cacheBatches });
   const reason = await stream(res, writer, o);
   return { reason, bytesSent: writer.bytesSent };
 }
@@ -64,6 +64,7 @@ async function stream(res: ServerResponse, writer: GzipLineWriter, o: StreamSess
   const fired = new Set<string>();
   const points = faultPoints(faults);
 
+  const sends = (entry: LogEntry) => !o.excludes(entry.event.type) && matchesFilters(entry, request.filters);
   const nextEntry = (): LogEntry | undefined => {
     while (position < app.nextOffset) {
       if (position < app.oldestOffset) position = app.oldestOffset; // fell out of retention: lost, as in Connect
@@ -71,14 +72,45 @@ async function stream(res: ServerResponse, writer: GzipLineWriter, o: StreamSess
       position += 1;
       if (!entry) continue;
       lastConsidered = entry.offset;
-      if (o.excludes(entry.event.type)) continue;
-      if (!matchesFilters(entry, request.filters)) continue;
+      if (!sends(entry)) continue;
       if (!inSubset(entry.event.id, request.subset, Math.random)) continue;
       return entry;
     }
     return undefined;
   };
   const lineOf = (entry: LogEntry) => (entry.line ??= Buffer.from(`${JSON.stringify(entry.event)}\n`));
+  // Cached batches (app option `cacheBatches`): not for subset streams, whose sample is random.
+  const caching = app.options.cacheBatches && !request.subset;
+  /** The cached batch at `position`, when this stream would send exactly its events next (then taken). */
+  const takeCached = (limit: number): LogEntry[] | undefined => {
+    if (!caching || position < app.oldestOffset) return undefined;
+    const n = app.entry(position)?.block?.lines.length;
+    if (n === undefined || n > limit || position + n > app.nextOffset) return undefined;
+    const entries: LogEntry[] = [];
+    for (let i = 0; i < n; i++) {
+      const entry = app.entry(position + i);
+      if (!entry || !sends(entry)) return undefined;
+      entries.push(entry);
+    }
+    position += n;
+    lastConsidered = entries[n - 1]!.offset;
+    return entries;
+  };
+  /** Sends a batch: compressed for this stream, or once for every stream when it can be cached. */
+  const sendBatch = async (batch: LogEntry[], bytes: number, cached: boolean): Promise<void> => {
+    const first = batch[0]!;
+    if (cached && first.block) {
+      app.stats.batchesFromCache += 1;
+      return writer.sendCompressed(first.block);
+    }
+    // Consecutive offsets: no entry skipped, so any stream reading from here sends the same lines.
+    if (caching && !first.block && batch[batch.length - 1]!.offset - first.offset === batch.length - 1) {
+      first.block = compressBatch(batch.map(lineOf), o.gzipLevel);
+      app.stats.batchesCached += 1;
+      return writer.sendCompressed(first.block);
+    }
+    return writer.write(Buffer.concat(batch.map(lineOf), bytes));
+  };
 
   while (!writer.closed) {
     if (o.signal.aborted) {
@@ -133,9 +165,12 @@ async function stream(res: ServerResponse, writer: GzipLineWriter, o: StreamSess
     if (position >= app.nextOffset && app.ratePerSec === 'max') app.produceOnDemand(maxBatchLines, now);
 
     const nextPoint = points.filter((p) => !fired.has(p.kind) && p.at > sent).reduce((m, p) => Math.min(m, p.at), Number.POSITIVE_INFINITY);
-    const batch: LogEntry[] = [];
+    const cached = takeCached(nextPoint - sent);
+    const batch: LogEntry[] = cached ?? [];
     let bytes = 0;
-    while (batch.length < maxBatchLines && bytes < maxBatchBytes && sent + batch.length < nextPoint) {
+    while (!cached && batch.length < maxBatchLines && bytes < maxBatchBytes && sent + batch.length < nextPoint) {
+      // Cut where a cached batch starts, so a stream that began mid-batch falls in step with the cache.
+      if (caching && batch.length > 0 && app.entry(position)?.block) break;
       const entry = nextEntry();
       if (!entry) break;
       batch.push(entry);
@@ -143,7 +178,7 @@ async function stream(res: ServerResponse, writer: GzipLineWriter, o: StreamSess
     }
 
     if (batch.length > 0) {
-      await writer.write(Buffer.concat(batch.map(lineOf), bytes));
+      await sendBatch(batch, bytes, cached !== undefined);
       for (const entry of batch) o.onServed(entry);
       sent += batch.length;
       lastWriteMs = Date.now();

@@ -271,6 +271,42 @@ test('a rate-driven app produces events over time on a LATEST stream', async (t)
   for (let i = 1; i < got.length; i++) t.is(BigInt(got[i]!.offset!), BigInt(got[i - 1]!.offset!) + 1n);
 });
 
+test('cacheBatches: a later stream gets the first one\'s compressed batches, each body a whole gzip member with the same lines', async (t) => {
+  // Streams end after 1.5 s (sessionMaxMs): the gzip trailer's CRC-32 and length are checked by the reader's gunzip.
+  const e = await emulator(t, { apps: [finite(3_000, { cacheBatches: true, eventBytes: 1024, sessionMaxMs: 1_500 })], gzipLevel: 1 });
+  const whole = async (body: Record<string, unknown>) => {
+    const r = await post(e.url, { ...auth, body });
+    t.is(r.status, 200);
+    await r.done;
+    t.is(r.gunzipError, undefined);
+    t.true(r.ended, 'the gzip member finished cleanly');
+    return r.lines.filter((l) => l !== '');
+  };
+  const first = await whole({ start: 'EARLIEST' });
+  t.is(first.length, 3_000);
+  const cachedAfterFirst = e.stats('app').batchesCached;
+  t.true(cachedAfterFirst >= 12, `3,000 ~1 KB events are at least 12 batches of ≤ 256 KiB (${cachedAfterFirst})`);
+  t.is(e.stats('app').batchesFromCache, 0);
+
+  const second = await whole({ start: 'EARLIEST' });
+  t.deepEqual(second, first);
+  t.like(e.stats('app'), { batchesCached: cachedAfterFirst, batchesFromCache: cachedAfterFirst });
+
+  // A resume inside a cached batch: that batch's tail is compressed for this stream, then cached
+  // batches follow; the lines are the same as the first stream's from there.
+  const resumeAt = JSON.parse(first[100]!) as { offset: string };
+  const resumed = await whole({ resume_offset: resumeAt.offset });
+  t.deepEqual(resumed, first.slice(101));
+  t.true(e.stats('app').batchesFromCache > cachedAfterFirst);
+
+  // A filtered stream never gets a cached batch holding events it filters out.
+  const types = new Set(first.map((l) => (JSON.parse(l) as { type: string }).type));
+  t.true(types.size > 1, 'the app has more than one event type');
+  const one = [...types][0]!;
+  const filtered = await whole({ start: 'EARLIEST', filters: [{ types: [one] }] });
+  t.deepEqual(filtered, first.filter((l) => (JSON.parse(l) as { type: string }).type === one));
+});
+
 test('the admin API reports stats and the served record', async (t) => {
   const e = await emulator(t, { apps: [finite(7)] });
   const r = await post(e.url, { ...auth, body: { start: 'EARLIEST' } });
