@@ -10,9 +10,15 @@ import type { ServerResponse } from 'node:http';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { constants, crc32, createDeflateRaw, deflateRawSync, type DeflateRaw } from 'node:zlib';
 
-/** A gzip member's fixed header as Node's gzip writes it: deflate, no flags, no mtime, Unix. */
-const gzipHeader = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03]);
-const gzipHeaderBytes = gzipHeader.length;
+/**
+ * A gzip member's fixed header as zlib writes it (Node's gzip): deflate, no flags, no mtime, the
+ * extra-flags byte by level (2 for 9, 4 for the fastest levels 0 and 1), Unix.
+ */
+function gzipHeader(level: number): Buffer {
+  const xfl = level === 9 ? 2 : level >= 0 && level < 2 ? 4 : 0;
+  return Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, xfl, 0x03]);
+}
+const gzipHeaderBytes = 10;
 
 export interface GzipLineWriterOptions {
   /** Send `bytes` at a time, one write every `everyMs`. */
@@ -38,6 +44,7 @@ export function compressBatch(lines: readonly Buffer[], level?: number): Compres
 export class GzipLineWriter {
   private readonly gzip: DeflateRaw;
   private readonly flushKind: number;
+  private readonly header: Buffer;
   private pending: Buffer[] = [];
   /** CRC-32 and length (mod 2^32) of everything compressed so far: the member's trailer. */
   private crc = 0;
@@ -52,7 +59,9 @@ export class GzipLineWriter {
 
   constructor(private readonly res: ServerResponse, private readonly options: GzipLineWriterOptions = {}) {
     // 64 KiB output chunks: a 256 KiB batch is 4 thread-pool round trips instead of 16.
-    this.gzip = createDeflateRaw({ level: options.level ?? constants.Z_DEFAULT_COMPRESSION, chunkSize: 64 * 1024 });
+    const level = options.level ?? constants.Z_DEFAULT_COMPRESSION;
+    this.header = gzipHeader(level);
+    this.gzip = createDeflateRaw({ level, chunkSize: 64 * 1024 });
     this.flushKind = options.spliceable ? constants.Z_FULL_FLUSH : constants.Z_SYNC_FLUSH;
     this.gzip.on('data', (chunk: Buffer) => this.pending.push(chunk));
     this.gzip.on('error', (err) => {
@@ -148,7 +157,7 @@ export class GzipLineWriter {
   private withHeader(bytes: Buffer): Buffer {
     if (this.headerSent) return bytes;
     this.headerSent = true;
-    return Buffer.concat([gzipHeader, bytes]);
+    return Buffer.concat([this.header, bytes]);
   }
 
   private take(): Buffer {
