@@ -153,7 +153,11 @@ export function fromPackMessage(integrationId: string, partition: number, m: Kaf
   const ingestedAt = header(m.headers, H.ingestedAt) ?? '';
   const correlationId = header(m.headers, H.correlationId) ?? '';
   const out: EventRecord[] = [];
-  const field: (Buffer | null)[] = new Array(packFields);
+  // Each field's bytes as [start, end) in `value`; a missing key starts at -1. The text fields
+  // are decoded straight from the record's buffer: only the Connect line becomes a slice.
+  const start = new Int32Array(packFields);
+  const end = new Int32Array(packFields);
+  const text = (k: number) => value.toString('utf8', start[k], end[k]);
   let at = 0;
   for (let e = 0; e < count; e++) {
     for (let k = 0; k < packFields; k++) {
@@ -161,27 +165,27 @@ export function fromPackMessage(integrationId: string, partition: number, m: Kaf
       const n = value.readUInt32BE(at);
       at += 4;
       if (n === noKey && k === 5) {
-        field[k] = null;
+        start[k] = -1;
         continue;
       }
       if (at + n > value.length) throw new TributaryError(ErrorCode.poisonLine, `${where} ends inside event ${e + 1} of ${count}`);
-      field[k] = value.subarray(at, at + n);
-      at += n;
+      start[k] = at;
+      end[k] = at += n;
     }
-    const eventId = field[0]!.toString();
-    const connectOffset = field[1]!.toString();
+    const eventId = text(0);
+    const connectOffset = text(1);
     if (!eventId || !/^\d+$/.test(connectOffset)) throw new TributaryError(ErrorCode.poisonLine, `${where}: event ${e + 1} of ${count} lacks an id or a Connect offset`);
     out.push({
       integrationId,
       eventId,
       connectOffset,
-      type: field[2]!.toString() || 'UNKNOWN',
-      occurred: field[3]!.toString(),
-      processed: field[4]!.toString(),
+      type: text(2) || 'UNKNOWN',
+      occurred: text(3),
+      processed: text(4),
       ingestedAt,
       correlationId,
-      value: field[6]!,
-      key: field[5] === null ? null : field[5]!.toString(),
+      value: value.subarray(start[6], end[6]),
+      key: start[5] === -1 ? null : text(5),
       partition,
       offset: m.offset,
     });
