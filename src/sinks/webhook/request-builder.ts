@@ -71,9 +71,10 @@ export function verifySignature(
 
 /** A stable id for exactly this set of events, so a receiver can drop a retried batch. */
 export function batchId(records: readonly EventRecord[]): string {
-  const h = createHash('sha256');
-  for (const r of records) h.update(r.eventId).update('\n');
-  return h.digest('hex').slice(0, 32);
+  // One update of the ids joined (the same digest as one update per id, without two native calls per event).
+  let text = '';
+  for (const r of records) text += `${r.eventId}\n`;
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
 export function correlationIds(records: readonly EventRecord[]): string[] {

@@ -1,7 +1,7 @@
 // The pure request builder: framing byte for byte, gzip, headers, and HMAC a receiver can verify.
 import test from 'ava';
 import fc from 'fast-check';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { buildWebhookRequest, correlationIds, encodePayload, maxCorrelationIds, signPayload, verifySignature } from '../../../../src/sinks/webhook/request-builder.js';
 import { makeRecords } from '../../../helpers/sink-compliance.js';
@@ -83,6 +83,15 @@ test('the batch id is stable for the same events and differs for others', async 
   const c = await buildWebhookRequest(records.slice(1), base);
   t.is(a.headers['x-tributary-batch-id'], b.headers['x-tributary-batch-id']);
   t.not(a.headers['x-tributary-batch-id'], c.headers['x-tributary-batch-id']);
+});
+
+test('the batch id is the first 32 hex digits of SHA-256 over the ids, each followed by LF (what earlier versions sent for a re-sent chunk)', async (t) => {
+  const records = makeRecords(4);
+  records[1]!.eventId = 'ünïcødé-id';
+  const { headers } = await buildWebhookRequest(records, base);
+  const h = createHash('sha256');
+  for (const r of records) h.update(r.eventId).update('\n');
+  t.is(headers['x-tributary-batch-id'], h.digest('hex').slice(0, 32));
 });
 
 test('static and auth headers are merged under Tributary\'s own', async (t) => {
