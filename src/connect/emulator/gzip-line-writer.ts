@@ -78,16 +78,17 @@ export class GzipLineWriter {
   }
 
   /**
-   * Compresses `text` (complete lines), sync-flushes, and sends the bytes. Backpressure from
-   * this write is waited out before the next one, so the caller prepares and compresses the
-   * next batch while the socket drains this one: at most one batch waits besides the socket's.
+   * Compresses `text` (complete lines), flushes (sync, or full when spliceable), and sends the
+   * bytes. Backpressure from this write is waited out before the next one, so the caller prepares
+   * and compresses the next batch while the socket drains this one: at most one batch waits
+   * besides the socket's.
    */
   async write(text: string | Buffer): Promise<void> {
     if (this.closed) return;
     await this.sendRaw(await this.compress(text));
   }
 
-  /** Compresses and sync-flushes `text` and returns the bytes without sending them (faults alter them). */
+  /** Compresses and flushes `text` and returns the bytes without sending them (faults alter them). */
   async compress(text: string | Buffer): Promise<Buffer> {
     if (this.gzipError) throw this.gzipError;
     const bytes = typeof text === 'string' ? Buffer.from(text) : text;
