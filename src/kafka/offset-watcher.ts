@@ -25,7 +25,7 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { apiKeys, Batch, chunkSize, LATEST, RawKafka, requests, sendRaw, type FetchResponse, type ListOffsetsResponse } from './raw-kafka.js';
+import { apiKeys, Batch, chunkSize, LATEST, listOffsets, RawKafka, requests, sendRaw, type FetchResponse } from './raw-kafka.js';
 
 export interface OffsetWatcherOptions {
   kafka: Kafka;
@@ -336,11 +336,11 @@ export class OffsetWatcher {
         const broker = await this.raw.broker(leader);
         const entries = [...topics];
         for (let i = 0; i < entries.length; i += chunkSize) {
-          const res = await sendRaw<ListOffsetsResponse>(broker, apiKeys.ListOffsets, requests.ListOffsets, {
-            replicaId: -1,
-            isolationLevel: 0,
-            topics: entries.slice(i, i + chunkSize).map(([topic, partitions]) => ({ topic, partitions: partitions.map((partition) => ({ partition, timestamp: LATEST })) })),
-          });
+          const res = await listOffsets(
+            broker,
+            entries.slice(i, i + chunkSize).map(([topic, partitions]) => ({ topic, partitions })),
+            LATEST,
+          );
           for (const r of res.responses) {
             const ends = out.get(r.topic);
             if (!(ends instanceof Map)) continue;
