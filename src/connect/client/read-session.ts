@@ -407,7 +407,6 @@ class SessionReader {
     this.timer = setTimeout(() => this.checkIdle(), Math.max(1, this.options.idleTimeoutMs - idle));
   }
 
-  /** Ends the session with `err` (the first one wins) after the items already decoded. */
   /**
    * Ends the session with `err` (the first one wins) after the items already decoded. Chunks out
    * on a parse thread were read before it, so a failure of the stream waits for their items;
