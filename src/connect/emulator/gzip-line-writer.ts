@@ -41,10 +41,20 @@ export function compressBatch(lines: readonly Buffer[], level?: number): Compres
   return { deflated: deflateRawSync(Buffer.concat(lines), { level: level ?? constants.Z_DEFAULT_COMPRESSION, finishFlush: constants.Z_SYNC_FLUSH }), lines };
 }
 
+/** A keep-alive line compressed on its own, per level: what every spliceable writer sends for one. */
+const keepAliveBlocks = new Map<number, CompressedBatch>();
+
+function keepAliveBlock(level: number): CompressedBatch {
+  let block = keepAliveBlocks.get(level);
+  if (!block) keepAliveBlocks.set(level, (block = compressBatch([Buffer.from('\n')], level)));
+  return block;
+}
+
 export class GzipLineWriter {
   private readonly gzip: DeflateRaw;
   private readonly flushKind: number;
   private readonly header: Buffer;
+  private readonly level: number;
   private pending: Buffer[] = [];
   /** CRC-32 and length (mod 2^32) of everything compressed so far: the member's trailer. */
   private crc = 0;
@@ -60,6 +70,7 @@ export class GzipLineWriter {
   constructor(private readonly res: ServerResponse, private readonly options: GzipLineWriterOptions = {}) {
     // 64 KiB output chunks: a 256 KiB batch is 4 thread-pool round trips instead of 16.
     const level = options.level ?? constants.Z_DEFAULT_COMPRESSION;
+    this.level = level;
     this.header = gzipHeader(level);
     this.gzip = createDeflateRaw({ level, chunkSize: 64 * 1024 });
     this.flushKind = options.spliceable ? constants.Z_FULL_FLUSH : constants.Z_SYNC_FLUSH;
@@ -98,6 +109,16 @@ export class GzipLineWriter {
     // The flush callback can run before the last 'data' event is emitted; one turn lets it land.
     await nextTurn();
     return this.withHeader(this.take());
+  }
+
+  /**
+   * Sends a keep-alive line. A spliceable writer sends the same bytes every time, compressed once
+   * per level: no deflate call and no thread-pool round trip per keep-alive, which a thousand idle
+   * streams otherwise pay every second on the machine the node under test shares.
+   */
+  async keepAlive(): Promise<void> {
+    if (this.options.spliceable) await this.sendCompressed(keepAliveBlock(this.level));
+    else await this.write('\n');
   }
 
   /** Sends a block from `compressBatch` (only between the writes of a spliceable writer). */

@@ -35,7 +35,9 @@ export interface StreamSessionOptions {
 }
 
 export async function runStreamSession(res: ServerResponse, o: StreamSessionOptions): Promise<{ reason: StreamEndReason; bytesSent: number }> {
-  const writer = new GzipLineWriter(res, { trickle: o.faults.trickle, level: o.gzipLevel, spliceable: o.app.options.cacheBatches });
+  // Spliceable (a full flush per write): an app's kept batches (`cacheBatches`) and the constant
+  // keep-alive block can follow any write. A few bytes more per small write than a sync flush.
+  const writer = new GzipLineWriter(res, { trickle: o.faults.trickle, level: o.gzipLevel, spliceable: true });
   const reason = await stream(res, writer, o);
   return { reason, bytesSent: writer.bytesSent };
 }
@@ -187,7 +189,8 @@ async function stream(res: ServerResponse, writer: GzipLineWriter, o: StreamSess
 
     const idleFor = Date.now() - lastWriteMs;
     if (idleFor >= o.keepAliveMs) {
-      await writer.write(request.offsetUpdates ? `${offsetUpdateLine(lastConsidered)}\n` : '\n');
+      if (request.offsetUpdates) await writer.write(`${offsetUpdateLine(lastConsidered)}\n`);
+      else await writer.keepAlive();
       lastWriteMs = Date.now();
       continue;
     }

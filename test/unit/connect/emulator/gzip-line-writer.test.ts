@@ -1,6 +1,6 @@
 // The emulator's gzip framing (its own header and trailer around raw deflate): byte for byte what
 // Node's gzip writes for the same writes, and, when spliceable, a valid member whatever mix of
-// live writes and kept batches it sends.
+// live writes, kept batches and keep-alives it sends.
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { constants, createGunzip, createGzip, gunzipSync } from 'node:zlib';
@@ -61,10 +61,11 @@ test('the same bytes as Node\'s gzip for the same sync-flushed writes, at levels
   );
 });
 
-test('spliceable: any mix of live writes and kept batches is one valid member holding them in order', async (t) => {
+test('spliceable: any mix of live writes, kept batches and keep-alives is one valid member holding them in order', async (t) => {
   const part = fc.oneof(
     line.map((text) => ({ kind: 'write' as const, text })),
     fc.array(line, { minLength: 1, maxLength: 20 }).map((lines) => ({ kind: 'batch' as const, lines })),
+    fc.constant({ kind: 'keepAlive' as const }),
   );
   await fc.assert(
     fc.asyncProperty(fc.array(part, { maxLength: 15 }), fc.constantFrom(1, 6), fc.boolean(), async (parts, level, sendTwice) => {
@@ -75,6 +76,9 @@ test('spliceable: any mix of live writes and kept batches is one valid member ho
         if (p.kind === 'write') {
           await writer.write(p.text);
           expected.push(p.text);
+        } else if (p.kind === 'keepAlive') {
+          await writer.keepAlive();
+          expected.push('\n');
         } else {
           const batch = compressBatch(p.lines.map((l) => Buffer.from(l)), level);
           // A kept batch goes to many streams: sending it twice must not change it.
@@ -109,6 +113,26 @@ test('a member ended before any write is still whole, and every write is readabl
   await new Promise<void>((r) => gunzip.flush(() => r()));
   t.is(text, '{"a":1}\n{"b":2}\n{"c":3}\n');
   gunzip.destroy();
+});
+
+test('keep-alives: a spliceable writer sends the same few bytes each time; any other writer compresses the line', async (t) => {
+  const res = new CollectingResponse();
+  const writer = new GzipLineWriter(asResponse(res), { level: 1, spliceable: true });
+  await writer.write('{"a":1}\n');
+  const sent = () => res.chunks[res.chunks.length - 1]!;
+  await writer.keepAlive();
+  const first = sent();
+  await writer.keepAlive();
+  t.deepEqual(sent(), first);
+  t.true(first.length <= 8, `${first.length} bytes`);
+  await writer.end();
+  t.is(gunzipSync(res.body).toString(), '{"a":1}\n\n\n');
+
+  const plain = new CollectingResponse();
+  const live = new GzipLineWriter(asResponse(plain), { level: 1 });
+  await live.keepAlive();
+  await live.end();
+  t.deepEqual(plain.body, await nodeGzip(['\n'], 1));
 });
 
 test('only a spliceable writer sends kept batches', async (t) => {
