@@ -117,8 +117,8 @@ export interface TopicPartitions {
  * A ListOffsets request body written into one buffer, for versions 1–3 (kafkajs asks for 0–3;
  * v0 is left to kafkajs's encoder). kafkajs builds an encoder per partition and per topic and
  * copies each into the next: for the offset watcher's 1,000 parked topics every second, that was
- * most of the watcher's CPU and a fifth of an idle node's allocations (BENCHMARKS.md). The bytes
- * are kafkajs's own (a unit test holds them equal):
+ * half the node's CPU per poll (BENCHMARKS.md, "the offset watcher's ListOffsets request in one
+ * buffer"). The bytes are kafkajs's own (a unit test holds them equal):
  *   v1:     replica_id INT32, [topic STRING, [partition INT32, timestamp INT64]]
  *   v2, v3: replica_id INT32, isolation_level INT8, then as v1
  */
@@ -384,8 +384,9 @@ async function offsetsAt(broker: BrokerLike, topic: string, partitions: readonly
 }
 
 /**
- * One ListOffsets request (read-uncommitted: the log end, as the watcher and a sink's start need)
- * for these topics' partitions at `timestamp`, its body written by `listOffsetsBody`.
+ * One ListOffsets request (read-uncommitted: LATEST is the log end, as the watcher and the
+ * start-up reads need) for these topics' partitions at `timestamp`, its body written by
+ * `listOffsetsBody`.
  */
 export function listOffsets(broker: BrokerLike, topics: readonly TopicPartitions[], timestamp: number): Promise<ListOffsetsResponse> {
   return sendRaw<ListOffsetsResponse>(
