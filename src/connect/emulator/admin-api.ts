@@ -15,6 +15,8 @@ export interface AppStats {
   lastOffset: string | null;
   retained: number;
   generated: number;
+  /** Events made by `generate` with `hold` and not released yet. */
+  held: number;
   expiredUnseen: number;
   appended: number;
   duplicates: number;
@@ -40,6 +42,8 @@ export interface AdminTarget {
   events(appKey: string): ConnectEvent[];
   append(appKey: string, events: readonly Partial<ConnectEvent>[]): ConnectEvent[];
   generate(appKey: string, count: number): { firstOffset: string; lastOffset: string } | undefined;
+  hold(appKey: string, count: number): number;
+  release(appKey: string): { count: number; firstOffset?: string; lastOffset?: string };
   setFault(appKey: string, fault: Fault): void;
   clearFaults(appKey?: string): void;
   faults(): Record<string, Fault>;
@@ -83,12 +87,19 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
     if (sub === 'generate' && method === 'POST') {
       const body = await readJson(req, res);
       if (body === undefined) return;
-      const count = typeof body === 'object' && body !== null ? (body as { count?: unknown }).count : undefined;
+      const { count, hold } = typeof body === 'object' && body !== null ? (body as { count?: unknown; hold?: unknown }) : { count: undefined, hold: undefined };
       if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > maxGenerate) {
         return json(res, 400, { ok: false, error: `expected {"count": N} with N a whole number from 1 to ${maxGenerate.toLocaleString('en')}` });
       }
+      if (hold !== undefined && typeof hold !== 'boolean') return json(res, 400, { ok: false, error: '"hold" must be true or false' });
+      if (hold) {
+        const held = target.appStats(key).held;
+        if (held + count > maxGenerate) return json(res, 400, { ok: false, error: `at most ${maxGenerate.toLocaleString('en')} events are held per app (${held.toLocaleString('en')} already)` });
+        return json(res, 200, { ok: true, count, held: target.hold(key, count) });
+      }
       return json(res, 200, { ok: true, count, ...target.generate(key, count) });
     }
+    if (sub === 'release' && method === 'POST') return json(res, 200, { ok: true, ...target.release(key) });
   }
   if (section === 'faults') {
     if (key === undefined && method === 'GET') return json(res, 200, { faults: target.faults() });

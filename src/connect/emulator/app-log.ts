@@ -43,6 +43,8 @@ export class AppLog {
   private readonly waiters = new Set<() => void>();
   private produced = 0;
   private initialised = false;
+  /** Events made ahead by `generate(…, hold)`: outside the log, without offsets, until `release`. */
+  private held: LogEntry[] = [];
   readonly stats: AppLogStats = { generated: 0, expiredUnseen: 0, appended: 0, duplicates: 0, batchesCached: 0, batchesFromCache: 0 };
 
   constructor(
@@ -155,6 +157,44 @@ export class AppLog {
     return { firstOffset, lastOffset: this.log.nextOffset - 1 };
   }
 
+  /**
+   * Makes `count` events now but keeps them out of the log until `release`: a benchmark pays
+   * the generator's cost (~30 µs an event) before it starts timing a burst, not inside it.
+   * Returns how many events are held in all.
+   */
+  hold(count: number, nowMs: number): number {
+    this.initialise();
+    for (let i = 0; i < count; i++) this.held.push(this.make(nowMs, -1));
+    return this.held.length;
+  }
+
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /**
+   * Appends the held events at once: each gets the next offset and `processed` = now (when
+   * Connect would have processed it), and waiters wake. Returns the offsets, or undefined when
+   * nothing was held.
+   */
+  release(nowMs: number): { firstOffset: number; lastOffset: number } | undefined {
+    const held = this.held;
+    if (held.length === 0) return undefined;
+    this.held = [];
+    const firstOffset = this.log.nextOffset;
+    const processedMs = Math.floor(nowMs);
+    const processed = new Date(processedMs).toISOString();
+    for (const entry of held) {
+      const offset = this.log.nextOffset;
+      entry.offset = offset;
+      entry.processedMs = processedMs;
+      entry.event = { ...entry.event, offset: String(offset), processed };
+      this.log.push(entry);
+    }
+    this.notify();
+    return { firstOffset, lastOffset: this.log.nextOffset - 1 };
+  }
+
   /** When the next scheduled event is due; undefined for on-demand or finished apps. */
   nextArrivalMs(): number | undefined {
     return this.schedule && !this.finished ? this.schedule.peek() : undefined;
@@ -203,30 +243,31 @@ export class AppLog {
     for (let i = 0; i < n; i++) this.produce(Math.round(this.startMs - (n - i) * spacingMs));
   }
 
-  /** Makes the next entry; `counted` entries count against `totalEvents`. */
+  /** Makes the next entry and appends it; `counted` entries count against `totalEvents`. */
   private produce(atMs: number, counted = true): void {
+    this.log.push(this.make(atMs, this.log.nextOffset));
+    if (counted) this.produced += 1;
+  }
+
+  /** Makes an entry at `offset` (a fresh event, or a duplicate of a recent one); not appended. */
+  private make(atMs: number, offset: number): LogEntry {
     const processedMs = Math.floor(atMs);
-    const offset = this.log.nextOffset;
     const { duplicateProbability, outOfOrderProbability } = this.realism();
     const original = this.knobs.chance(duplicateProbability) ? this.recentEntry() : undefined;
-    let entry: LogEntry;
+    this.stats.generated += 1;
     if (original) {
       // Connect duplicates share id, type, occurred, device and body; offset and processed are new.
       const processedIso = new Date(Math.max(processedMs, original.processedMs)).toISOString();
-      entry = {
+      this.stats.duplicates += 1;
+      return {
         event: { ...original.event, offset: String(offset), processed: processedIso },
         offset,
         occurredMs: original.occurredMs,
         processedMs: Date.parse(processedIso),
       };
-      this.stats.duplicates += 1;
-    } else {
-      const event = this.generator.next({ offset: String(offset), processedMs, outOfOrder: this.knobs.chance(outOfOrderProbability) });
-      entry = { event, offset, occurredMs: Date.parse(event.occurred), processedMs };
     }
-    this.log.push(entry);
-    if (counted) this.produced += 1;
-    this.stats.generated += 1;
+    const event = this.generator.next({ offset: String(offset), processedMs, outOfOrder: this.knobs.chance(outOfOrderProbability) });
+    return { event, offset, occurredMs: Date.parse(event.occurred), processedMs };
   }
 
   private recentEntry(): LogEntry | undefined {

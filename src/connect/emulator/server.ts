@@ -183,6 +183,21 @@ class Emulator implements ConnectEmulator {
     return made && { firstOffset: String(made.firstOffset), lastOffset: String(made.lastOffset) };
   }
 
+  /** Makes `count` events for the app and holds them back until `release` (see AppLog.hold); returns how many are held. */
+  hold(appKey: string, count: number): number {
+    const { log } = this.app(appKey);
+    log.catchUp(Date.now());
+    return log.hold(count, Date.now());
+  }
+
+  /** Appends the app's held events now (see AppLog.release). */
+  release(appKey: string): { count: number; firstOffset?: string; lastOffset?: string } {
+    const { log } = this.app(appKey);
+    log.catchUp(Date.now());
+    const made = log.release(Date.now());
+    return made ? { count: made.lastOffset - made.firstOffset + 1, firstOffset: String(made.firstOffset), lastOffset: String(made.lastOffset) } : { count: 0 };
+  }
+
   lastOffset(appKey: string): string | undefined {
     const { log } = this.app(appKey);
     log.catchUp(Date.now());
@@ -202,6 +217,7 @@ class Emulator implements ConnectEmulator {
       oldestOffset: String(s.log.oldestOffset),
       lastOffset: last === undefined ? null : String(last),
       retained: s.log.retainedCount,
+      held: s.log.heldCount,
       ...s.log.stats,
       served: served.total,
       servedDropped: served.dropped,
@@ -250,6 +266,8 @@ class Emulator implements ConnectEmulator {
         events: (k) => this.events(k),
         append: (k, e) => this.append(k, e),
         generate: (k, n) => this.generate(k, n),
+        hold: (k, n) => this.hold(k, n),
+        release: (k) => this.release(k),
         setFault: (k, f) => this.board.set(k, f),
         clearFaults: (k) => this.clearFaults(k),
         faults: () => this.faults(),

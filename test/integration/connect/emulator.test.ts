@@ -348,6 +348,47 @@ test('admin generate refuses a bad count or an unknown app with a clear error, a
   t.like(e.stats('app'), { generated: 0, retained: 0 });
 });
 
+test('admin generate with hold makes a burst ahead; release sends it to an open stream at once', async (t) => {
+  const e = await emulator(t, { apps: [finite(0, { retainEvents: 10_000 })], keepAliveMs: 60_000 });
+  const r = await post(e.url, { ...auth, body: { start: 'EARLIEST' } });
+  t.is(r.status, 200);
+  const held = await fetch(`${e.url}/_admin/apps/app/generate`, { method: 'POST', body: JSON.stringify({ count: 2_000, hold: true }) });
+  t.is(held.status, 200);
+  t.like(await held.json(), { ok: true, count: 2_000, held: 2_000 });
+  t.like(e.stats('app'), { held: 2_000, retained: 0, generated: 2_000 });
+  const before = Date.now();
+  const released = await fetch(`${e.url}/_admin/apps/app/release`, { method: 'POST' });
+  t.is(released.status, 200);
+  t.like(await released.json(), { ok: true, count: 2_000, firstOffset: '1000000', lastOffset: '1001999' });
+  await r.until((l) => events(l).length === 2_000);
+  r.close();
+  const got = events(r.lines);
+  t.is(got.at(-1)!.offset, '1001999');
+  // `processed` is the release, not the generation.
+  t.true(got.every((ev) => Date.parse(ev.processed ?? "") >= before - 1));
+  t.like(e.stats('app'), { held: 0, retained: 2_000 });
+  const again = await fetch(`${e.url}/_admin/apps/app/release`, { method: 'POST' });
+  t.deepEqual(await again.json(), { ok: true, count: 0 });
+});
+
+test('admin generate with hold refuses a bad hold or too many held events, and holds nothing', async (t) => {
+  const e = await emulator(t, { apps: [finite(0)] });
+  for (const body of ['{"count":5,"hold":"yes"}', '{"count":5,"hold":1}', '{"count":5,"hold":null}']) {
+    const r = await fetch(`${e.url}/_admin/apps/app/generate`, { method: 'POST', body });
+    t.is(r.status, 400, body);
+    t.regex(((await r.json()) as { error: string }).error, /hold/, body);
+  }
+  const one = await fetch(`${e.url}/_admin/apps/app/generate`, { method: 'POST', body: '{"count":1,"hold":true}' });
+  t.is(one.status, 200);
+  // Refused before anything is made: one held and 1,000,000 more would pass the cap.
+  const over = await fetch(`${e.url}/_admin/apps/app/generate`, { method: 'POST', body: '{"count":1000000,"hold":true}' });
+  t.is(over.status, 400);
+  t.regex(((await over.json()) as { error: string }).error, /held per app/);
+  t.like(e.stats('app'), { held: 1, retained: 0, generated: 1 });
+  const missing = await fetch(`${e.url}/_admin/apps/nope/release`, { method: 'POST' });
+  t.is(missing.status, 404);
+});
+
 test('a client that stops reading stops the stream: production and the served record stay bounded', async (t) => {
   const e = await emulator(t, { apps: [{ key: 'app', token: 'tok', rate: 'max', eventBytes: 1_000, eventTypes: ['CUSTOM'], retainEvents: 100_000 }] });
   const req = request(e.eventsUrl, { method: 'POST', headers: { Authorization: 'Bearer tok', 'X-UA-Appkey': 'app' }, agent: false });

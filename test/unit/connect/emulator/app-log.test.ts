@@ -94,6 +94,35 @@ test('generate makes a burst now, past totalEvents, and wakes waiters', (t) => {
   t.true(app.events().every((e) => e.processed === new Date(start).toISOString()));
 });
 
+test('hold makes events outside the log; release appends them at once with new offsets and processed times', (t) => {
+  const app = log({ rate: 'max', totalEvents: 0, retainEvents: 1_000 });
+  let woken = 0;
+  app.onAppend(() => (woken += 1));
+  t.is(app.release(start), undefined, 'nothing held: nothing released');
+  t.is(app.hold(3, start), 3);
+  t.is(app.hold(2, start + 1), 5);
+  t.is(app.heldCount, 5);
+  t.is(woken, 0, 'held events wake nobody');
+  t.is(app.retainedCount, 0);
+  t.is(app.lastOffset, undefined);
+  t.is(app.stats.generated, 5);
+  // Something appended in between takes the next offset; the held events follow it.
+  app.append([{}], start + 2);
+  const at = start + 5_000;
+  t.deepEqual(app.release(at), { firstOffset: 1_000_001, lastOffset: 1_000_005 });
+  t.is(woken, 2);
+  t.is(app.heldCount, 0);
+  const events = app.events();
+  t.deepEqual(events.map((e) => e.offset), ['1000000', '1000001', '1000002', '1000003', '1000004', '1000005']);
+  for (const e of events.slice(1)) {
+    t.is(e.processed, new Date(at).toISOString());
+    t.true(Date.parse(e.occurred) <= at);
+  }
+  t.is(app.entry(1_000_003)!.processedMs, at);
+  t.is(new Set(events.map((e) => e.id)).size, 6);
+  t.is(app.release(at), undefined, 'released once');
+});
+
 test('appends get the next offsets and wake waiters', (t) => {
   const app = log({ rate: 'max', totalEvents: 2 });
   app.produceOnDemand(2, start);
