@@ -50,6 +50,11 @@ export function createHttpTransport(options: HttpTransportOptions): ConnectTrans
   const owned = options.dispatcher
     ? undefined
     : new Agent({
+        // One stream at a time per integration: one connection, so the Agent keeps a Client per
+        // origin rather than a Pool. A Pool holds a 2,048-slot request queue from the start
+        // (16 KB), which a node of 1,000 integrations kept in its old generation and every major
+        // GC marked again (BENCHMARKS.md, "what a crowd of 1,000 costs a busy integration").
+        connections: 1,
         connect: { timeout: options.connectTimeoutMs },
         headersTimeout: options.headersTimeoutMs,
         // Body liveness is the client's idle timer, which knows about backpressure; undici's would not.
