@@ -30,8 +30,8 @@ const o = benchCommand('npm run bench --', 'the pipeline benchmark suite (BENCHM
   .option('--only <list>', `scenarios to run (default: all; with --quick s1,s2)`, parseListOf(scenarioNames))
   .option('--events <n>', 'scenario 1 events (default 150,000; with --quick 20,000)', parseIntIn(1_000, 10_000_000))
   .option('--tenants <n>', 'scenario 3 integrations', parseIntIn(11, 5_000), 200)
-  // 30,000 since 2026-12-06 07:55: a 10,000-event burst lasted ~5 s alone, mostly the wake and
-  // join, and its crowd ratio spread 60–83 % for one build; 30,000 (~15 s) spread 57–68 %.
+  // 30,000 since 2026-12-06 07:55: a 10,000-event burst lasted ~5 s alone, mostly the sinks'
+  // wake and group join rather than their throughput; 30,000 last ~15 s (BENCHMARKS.md).
   .option('--busy-events <n>', "scenario 3's events per busy app", parseIntIn(100, 1_000_000), 30_000)
   .option('--backlog <n>', 'scenario 4 events waiting with the sink down', parseIntIn(1_000, 10_000_000), 1_000_000)
   .option('--profile-events <n>', "the profile run's events", parseIntIn(1_000, 10_000_000), 60_000)
