@@ -87,7 +87,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
     if (sub === 'generate' && method === 'POST') {
       const body = await readJson(req, res);
       if (body === undefined) return;
-      const { count, hold } = typeof body === 'object' && body !== null ? (body as { count?: unknown; hold?: unknown }) : { count: undefined, hold: undefined };
+      const { count, hold } = (typeof body === 'object' && body !== null ? body : {}) as { count?: unknown; hold?: unknown };
       if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > maxGenerate) {
         return json(res, 400, { ok: false, error: `expected {"count": N} with N a whole number from 1 to ${maxGenerate.toLocaleString('en')}` });
       }

@@ -365,7 +365,7 @@ test('admin generate with hold makes a burst ahead; release sends it to an open 
   const got = events(r.lines);
   t.is(got.at(-1)!.offset, '1001999');
   // `processed` is the release, not the generation.
-  t.true(got.every((ev) => Date.parse(ev.processed ?? "") >= before - 1));
+  t.true(got.every((ev) => Date.parse(ev.processed ?? '') >= before - 1));
   t.like(e.stats('app'), { held: 0, retained: 2_000 });
   const again = await fetch(`${e.url}/_admin/apps/app/release`, { method: 'POST' });
   t.deepEqual(await again.json(), { ok: true, count: 0 });
