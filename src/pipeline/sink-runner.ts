@@ -16,6 +16,7 @@ import { crashpoint } from '../observability/crashpoints.js';
 import type { ChunkIntent } from '../state/state-store.js';
 import type { StateWriter } from '../state/state-writer.js';
 import type { EventRecord, RecordOutcome, Sink, WriteResult } from '../sinks/types.js';
+import { CommitChain } from './commit-chain.js';
 import { ContiguousTracker } from './contiguous-tracker.js';
 import type { DedupWindow } from './dedup-window.js';
 import { dlqFromRejected } from './dlq.js';
@@ -93,6 +94,12 @@ interface BatchDriver {
 
 /** Partitions of one integration delivered at once: also the most chunks it has in flight. */
 export const sinkPartitionsInFlight = 4;
+
+/**
+ * Chunks of one partition a crash can leave delivered but not committed: the one whose commit was
+ * in flight and the one being delivered (`CommitChain.ready`).
+ */
+export const uncommittedChunksPerPartition = 2;
 
 /** The most a sink may ask the broker to gather per partition before a fetch returns. */
 export const maxFetchHoldBytes = 8 * 1024 * 1024;
@@ -413,9 +420,25 @@ export class SinkRunner {
   /**
    * Delivers one partition's fetched records in sink-sized chunks, dead-letters what cannot be
    * decoded, and commits after each chunk up to the finished prefix. Resolves with the last
-   * offset done when all were, undefined when it stopped early (stopping, ownership lost, failed).
+   * offset done when all were, undefined when it stopped early (stopping, ownership lost, failed);
+   * either way once every commit it made has landed.
    */
   private async deliverMessages(partition: number, messages: readonly KafkaMessage[], driver: BatchDriver): Promise<string | undefined> {
+    // A chunk's commit goes out while the next chunk is delivered (not with `sink.stableChunks`,
+    // whose record of the chunk in doubt assumes the one before it is committed).
+    const commits = new CommitChain((done) => driver.commit(done));
+    let last: string | undefined;
+    try {
+      last = await this.deliverChunks(partition, messages, driver, commits);
+    } catch (err) {
+      await commits.settle().catch(() => undefined);
+      throw err;
+    }
+    await commits.settle();
+    return last;
+  }
+
+  private async deliverChunks(partition: number, messages: readonly KafkaMessage[], driver: BatchDriver, commits: CommitChain): Promise<string | undefined> {
     const tracker = new ContiguousTracker<string>();
     // Each record's events (one, or a packed record's many): a record is done once all are.
     const units: { offset: string; ticket: number; events: EventRecord[] }[] = [];
@@ -437,6 +460,10 @@ export class SinkRunner {
     let at = 0;
     if (units.length === 0 && tracker.watermark !== undefined) await driver.commit(tracker.watermark);
     while (u < units.length) {
+      // At most one chunk ahead of its commit; a commit that failed meanwhile ends the batch as
+      // an awaited one would have.
+      await commits.ready();
+      commits.check();
       // Stopping: no new chunk starts; the one in flight finishes and is committed (drain).
       if (!driver.active()) return undefined;
       // Whole records within the sink's limits, or exactly the chunk recorded in doubt. A record
@@ -486,7 +513,10 @@ export class SinkRunner {
       crashpoint('sink.afterDelivery');
       for (const ticket of finished) tracker.complete(ticket);
       const done = tracker.watermark;
-      if (done !== undefined && finished.length > 0) await driver.commit(done);
+      if (done !== undefined && finished.length > 0) {
+        if (this.o.stableChunks) await driver.commit(done);
+        else commits.push(done);
+      }
     }
     return tracker.watermark;
   }

@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import type { ChildProcess } from 'node:child_process';
 import { tierSettings } from '../../src/control/spec.js';
-import { sinkPartitionsInFlight } from '../../src/pipeline/sink-runner.js';
+import { sinkPartitionsInFlight, uncommittedChunksPerPartition } from '../../src/pipeline/sink-runner.js';
 import { StateStore } from '../../src/state/state-store.js';
 import { eventually, testDynamo } from '../helpers/infra.js';
 import { spawnNodeProcess, startFixture, type AppPlan } from '../helpers/pipeline.js';
@@ -80,9 +80,10 @@ async function crashRun(t: ExecutionContext, apps: AppPlan[], killCount: number,
   t.is(lost, 0, 'no served event lost');
   t.is(regressions, 0, 'checkpoints never moved backwards');
   // At-least-once over HTTP: a request answered 2xx whose commit the kill pre-empted is re-sent.
-  // Bounded per kill by the chunks in flight: per integration one per partition being delivered
-  // (at most sinkPartitionsInFlight), chunks of ≤ 500 events (the fixture's batch size).
-  const chunksInFlight = f.specs.reduce((n, s) => n + Math.min(s.options.partitions ?? tierSettings(s.app.size).partitions, sinkPartitionsInFlight), 0);
+  // Bounded per kill by the chunks in flight: per integration two per partition being delivered
+  // (at most sinkPartitionsInFlight; the one whose commit was in flight and the next), chunks of
+  // ≤ 500 events (the fixture's batch size).
+  const chunksInFlight = f.specs.reduce((n, s) => n + Math.min(s.options.partitions ?? tierSettings(s.app.size).partitions, sinkPartitionsInFlight) * uncommittedChunksPerPartition, 0);
   const bound = kills.length * 500 * chunksInFlight;
   t.true(duplicates <= bound, `duplicates (${duplicates}) bounded by the in-flight window (${kills.length} kills × ${chunksInFlight} chunks × 500 = ${bound})`);
 
