@@ -57,6 +57,11 @@ export const nodeConfigSchema = z.strictObject({
       parseThreads: z.number().int().min(0).max(16).default(1),
       /** A decompressed chunk of at least this many lines goes to a parse thread; keep-alives and trickles never do. */
       parseMinLines: z.number().int().min(1).max(100_000).default(64),
+      /**
+       * A gzip stream whose first network chunk has at least this many bytes (a stream that starts
+       * busy) is inflated and framed on a parse thread too, for as long as it stays open; 0: never.
+       */
+      inflateMinBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(16 * 1024),
     })
     .prefault({}),
   dynamodb: z
@@ -146,6 +151,7 @@ const envOverrides: readonly { name: string; path: readonly string[]; parse: (v:
   { name: 'TRIBUTARY_CONTROL_SESSION_TIMEOUT_MS', path: ['control', 'sessionTimeoutMs'], parse: parseIntStrict },
   { name: 'TRIBUTARY_LOG_LEVEL', path: ['log', 'level'], parse: (v) => v },
   { name: 'TRIBUTARY_PARSE_THREADS', path: ['connect', 'parseThreads'], parse: parseIntStrict },
+  { name: 'TRIBUTARY_INFLATE_MIN_BYTES', path: ['connect', 'inflateMinBytes'], parse: parseIntStrict },
   { name: 'TRIBUTARY_CACHE_DIR', path: ['infra', 'cacheDir'], parse: (v) => v },
   { name: 'STATSD_HOST', path: ['metrics', 'host'], parse: (v) => v },
   { name: 'STATSD_PORT', path: ['metrics', 'port'], parse: parseIntStrict },

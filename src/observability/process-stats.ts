@@ -46,13 +46,17 @@ export function delayGauges(h: Pick<IntervalHistogram, 'count' | 'percentile' | 
 }
 
 /** The parse thread's counters between two stats, as metric increments (none when nothing changed). */
-export function parseCounts(prev: LineParseStats, next: LineParseStats): ['node.parse_lines' | 'node.parse_thread_failures', number, Record<string, string> | undefined][] {
-  const out: ['node.parse_lines' | 'node.parse_thread_failures', number, Record<string, string> | undefined][] = [];
+export function parseCounts(prev: LineParseStats, next: LineParseStats): ['node.parse_lines' | 'node.parse_streams' | 'node.parse_thread_failures', number, Record<string, string> | undefined][] {
+  const out: ['node.parse_lines' | 'node.parse_streams' | 'node.parse_thread_failures', number, Record<string, string> | undefined][] = [];
   const thread = next.linesOffThread - prev.linesOffThread;
   const recovered = next.linesRecovered - prev.linesRecovered;
+  const streams = next.streamsOffThread - prev.streamsOffThread;
+  const lost = next.streamsLost - prev.streamsLost;
   const failures = next.threadsFailed - prev.threadsFailed;
   if (thread > 0) out.push(['node.parse_lines', thread, { outcome: 'thread' }]);
   if (recovered > 0) out.push(['node.parse_lines', recovered, { outcome: 'recovered' }]);
+  if (streams > 0) out.push(['node.parse_streams', streams, { outcome: 'thread' }]);
+  if (lost > 0) out.push(['node.parse_streams', lost, { outcome: 'lost' }]);
   if (failures > 0) out.push(['node.parse_thread_failures', failures, undefined]);
   return out;
 }

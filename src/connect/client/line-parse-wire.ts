@@ -2,6 +2,7 @@
 // and their lengths (transferred, not copied), and per line a kind code with its strings.
 // Pure, so the encoding is tested without threads.
 import type { LineClass } from './line-parser.js';
+import type { SplitItem } from './line-splitter.js';
 
 export interface ParseRequest {
   id: number;
@@ -99,5 +100,80 @@ export function decodeClasses(res: Pick<ParseResponse, 'kinds' | 'strings'>): Li
     }
   }
   if (s !== strings.length) throw new TypeError(`line-parse response: ${strings.length - s} strings left over`);
+  return out;
+}
+
+/**
+ * A busy gzip stream decoded on a parse thread (`LineParseThreads.openStream`): the thread keeps
+ * the stream's gunzip and line splitter, and is sent its compressed bytes as they arrive.
+ */
+export interface StreamRequest {
+  kind: 'stream';
+  id: number;
+  stream: number;
+  /** `data`: inflate `bytes`; `end`: the body ended (the gzip member must be whole); `close`: forget the stream (no answer). */
+  op: 'data' | 'end' | 'close';
+  /** With `data`: compressed bytes (transferred). */
+  bytes?: Uint8Array;
+  /** With the stream's first request: how it is framed. */
+  framing?: { chunkBytes: number; maxLineBytes: number; headBytes: number };
+}
+
+export interface StreamResponse {
+  kind: 'stream';
+  id: number;
+  /** The framed items' bytes back to back: each line, or an oversized line's head. */
+  bytes: Uint8Array;
+  /** Per framed item: its bytes in `bytes`. */
+  lengths: Uint32Array;
+  /** Per framed item: -1 for a line, else the length of the oversized line it stands for. */
+  oversized: Float64Array;
+  /** The lines' classes (lines only, in order), as `encodeClasses` gives them. */
+  kinds: Uint8Array;
+  strings: (string | null)[];
+  /** Decompressed bytes this request produced. */
+  decompressed: number;
+  /** The splitter holds part of a line (a stream closed now would drop it). */
+  partial: boolean;
+  /** zlib's error (the member is corrupt or, at `end`, cut short): nothing after it is decoded. */
+  failure?: { message: string; code?: string | undefined } | undefined;
+}
+
+/** Framed items as one transferable byte array with their lengths and kinds. */
+export function encodeItems(items: readonly SplitItem[]): Pick<StreamResponse, 'bytes' | 'lengths' | 'oversized'> {
+  const lengths = new Uint32Array(items.length);
+  const oversized = new Float64Array(items.length);
+  let total = 0;
+  items.forEach((item, i) => {
+    const bytes = item.kind === 'line' ? item.bytes : item.head;
+    lengths[i] = bytes.length;
+    oversized[i] = item.kind === 'line' ? -1 : item.length;
+    total += bytes.length;
+  });
+  const bytes = new Uint8Array(new ArrayBuffer(total));
+  let at = 0;
+  for (const item of items) {
+    const b = item.kind === 'line' ? item.bytes : item.head;
+    bytes.set(b, at);
+    at += b.length;
+  }
+  return { bytes, lengths, oversized };
+}
+
+/** The framed items of a response, each a slice of its one buffer; throws on a malformed one (a bug, not input). */
+export function decodeItems(res: Pick<StreamResponse, 'bytes' | 'lengths' | 'oversized'>): SplitItem[] {
+  const { lengths, oversized } = res;
+  if (lengths.length !== oversized.length) throw new TypeError(`stream response: ${lengths.length} lengths for ${oversized.length} items`);
+  const buf = Buffer.from(res.bytes.buffer, res.bytes.byteOffset, res.bytes.byteLength);
+  const out: SplitItem[] = new Array(lengths.length);
+  let at = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    const end = at + lengths[i]!;
+    if (end > buf.length) throw new TypeError(`stream response: item ${i} ends past its bytes`);
+    const bytes = buf.subarray(at, end);
+    out[i] = oversized[i]! < 0 ? { kind: 'line', bytes } : { kind: 'oversized', head: bytes, length: oversized[i]! };
+    at = end;
+  }
+  if (at !== buf.length) throw new TypeError(`stream response: ${buf.length - at} bytes after its items`);
   return out;
 }

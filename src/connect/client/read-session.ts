@@ -16,7 +16,7 @@ import { ErrorCode, TributaryError } from '../../errors.js';
 import type { ConnectClientCounters } from './counters.js';
 import { Gunzipper, maxInputSlice } from './inflate.js';
 import { classifyLine, lineItem, parseLine, type LineClass, type ParsedLine } from './line-parser.js';
-import type { OffThreadParser } from './line-parse-threads.js';
+import type { OffThreadParser, RemoteStream } from './line-parse-threads.js';
 import { LineSplitter, type SplitItem } from './line-splitter.js';
 import type { TransportResponse } from './http-transport.js';
 import type { EventItem, OffsetUpdateItem, PoisonItem } from './stream-item.js';
@@ -74,10 +74,12 @@ const maxParseJobs = 4;
  */
 const gatherMaxBytes = 256 * 1024;
 
-/** A chunk's framed lines, waiting for their classes. */
+/** A chunk's framed lines, waiting for their classes (or, on a remote stream, for both). */
 interface ParseJob {
   framed: SplitItem[];
   classes: LineClass[] | undefined;
+  /** A remote stream's: zlib's error after these lines, or the thread's failure. */
+  failure?: unknown;
 }
 
 interface Waiter {
@@ -88,6 +90,15 @@ interface Waiter {
 class SessionReader {
   private readonly source: Readable;
   private readonly gunzip: Gunzipper | undefined;
+  /**
+   * A busy gzip stream inflated, framed and parsed on a parse thread from its first bytes
+   * (`OffThreadParser.openStream`, decided by the size of the first network chunk); its jobs carry
+   * their lines back. Undefined: everything before the parse happens here.
+   */
+  private remote: RemoteStream | undefined;
+  private decided = false;
+  /** The remote splitter held part of a line at its last answer. */
+  private remotePartial = false;
   private readonly splitter: LineSplitter;
   private readonly counters: ConnectClientCounters;
   /** Items decoded and not yet handed out. */
@@ -118,6 +129,8 @@ class SessionReader {
   // touched per line; when it fires it re-arms for whatever idle time is left.
   private idleMs = 0;
   private waitingSince: number | undefined;
+  /** Since when chunks are out on a parse thread: waiting on a thread is not waiting on the network. */
+  private jobsOutSince: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly onAbort: () => void;
 
@@ -167,16 +180,22 @@ class SessionReader {
     this.closed = true;
     this.signal.removeEventListener('abort', this.onAbort);
     clearTimeout(this.timer);
-    if (this.splitter.end() > 0) this.counters.partialTailsDiscarded++;
+    if (this.remote ? this.remotePartial : this.splitter.end() > 0) this.counters.partialTailsDiscarded++;
     // Without the error: an 'error' event on a body would be an uncaught exception.
     this.source.destroy();
     this.gunzip?.close();
+    this.remote?.close();
   }
 
   private onData(chunk: Uint8Array): void {
     if (this.failure !== undefined || this.closed) return;
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.counters.bytesReceived += buf.length;
+    if (!this.decided) this.decide(buf);
+    if (this.remote) {
+      this.sendRemote(buf);
+      return;
+    }
     // The body flows only once a cut-short chunk is used up; should bytes come early anyway, they
     // queue behind it rather than replace it.
     this.input = this.input === undefined ? buf : Buffer.concat([this.input.subarray(this.inputAt), buf]);
@@ -189,8 +208,49 @@ class SessionReader {
     this.settle();
   }
 
+  /** At the first bytes: a gzip stream that starts busy is decoded on a parse thread for good. */
+  private decide(first: Buffer): void {
+    this.decided = true;
+    const parser = this.ctx.parser;
+    if (!this.gunzip || !parser?.openStream || !parser.inflateMinBytes || first.length < parser.inflateMinBytes) return;
+    this.remote = parser.openStream({ chunkBytes: this.options.chunkBytes, maxLineBytes: this.options.maxLineBytes, headBytes: this.options.poisonHeadBytes });
+  }
+
+  /** Sends compressed bytes (or the end) to the remote stream as a job; its items are taken in order. */
+  private sendRemote(bytes: Buffer | undefined): void {
+    const job: ParseJob = { framed: [], classes: undefined };
+    this.pushJob(job);
+    const remote = this.remote!;
+    (bytes ? remote.write(bytes) : remote.end()).then(
+      (d) => {
+        this.counters.bytesDecompressed += d.decompressed;
+        this.remotePartial = d.partial;
+        job.framed = d.items;
+        job.failure = d.failure;
+        job.classes = d.classes;
+        if (d.items.length > 0) {
+          // Complete lines: the connection is not idle.
+          this.idleMs = 0;
+          if (this.waitingSince !== undefined) this.waitingSince = performance.now();
+        }
+        this.drainJobs();
+      },
+      (err: unknown) => {
+        job.failure = err;
+        job.classes = [];
+        this.drainJobs();
+      },
+    );
+    if (this.jobsFull()) this.source.pause();
+  }
+
   private onEnd(): void {
     this.sourceEnded = true;
+    if (this.remote) {
+      // The remote gunzip checks the member is whole; its answer comes after the data's.
+      if (this.failure === undefined && !this.closed) this.sendRemote(undefined);
+      return;
+    }
     // A chunk cut short for the caller is inflated first; its next pull finishes.
     if (this.input === undefined && this.jobs.length === 0) this.finish();
   }
@@ -198,12 +258,14 @@ class SessionReader {
   private finish(): void {
     if (this.failure !== undefined || this.closed) return;
     // Finishing checks the gzip member is whole: a body cut before its trailer fails here.
-    if (this.gunzip && !this.gunzipEnded) {
+    if (this.gunzip && !this.gunzipEnded && !this.remote) {
       this.gunzipEnded = true;
       this.decoded(this.gunzip.end());
       this.handOff();
       if (this.gunzip.failure !== undefined) this.fail(streamError(this.gunzip.failure));
     }
+    // Lines held behind chunks on a thread (`mayHold`) go now.
+    this.handOff();
     // The last lines went to another thread: their items come first, then the end (`drainJobs`).
     if (this.jobs.length > 0) return;
     this.ended = true;
@@ -238,8 +300,18 @@ class SessionReader {
       this.handOff();
       if (this.ready.length > 0 || this.jobsFull()) break;
     }
-    this.handOff();
+    if (!this.mayHold()) this.handOff();
     if (this.inputAt >= input.length) this.input = undefined;
+  }
+
+  /**
+   * With chunks out on a parse thread, a network chunk's last few lines wait to be gathered with
+   * the next chunk's: their items come after those chunks' anyway, and alone they would be parsed
+   * here or cost a message of their own. They go once the chunks are in (`drainJobs`), at the end
+   * of the body (`finish`), or once `gatherMaxBytes` are gathered.
+   */
+  private mayHold(): boolean {
+    return this.ctx.parser !== undefined && this.jobs.length > 0 && this.gatheredBytes < gatherMaxBytes && !this.sourceEnded;
   }
 
   /** Frames decompressed chunks into `gathered`. */
@@ -282,7 +354,7 @@ class SessionReader {
    */
   private queueParse(parser: OffThreadParser, framed: SplitItem[]): void {
     const job: ParseJob = { framed, classes: undefined };
-    this.jobs.push(job);
+    this.pushJob(job);
     const lines: Buffer[] = [];
     for (const f of framed) if (f.kind === 'line') lines.push(f.bytes);
     if (framed.length < parser.minLines) {
@@ -303,6 +375,25 @@ class SessionReader {
     );
   }
 
+  private pushJob(job: ParseJob): void {
+    if (this.jobs.length === 0) this.jobsOutSince = performance.now();
+    this.jobs.push(job);
+  }
+
+  /** No chunk is out any more: the time they were out is taken off the wait for the network. */
+  private jobsDone(): void {
+    if (this.jobsOutSince === undefined) return;
+    const now = performance.now();
+    if (this.waitingSince !== undefined) this.waitingSince += now - Math.max(this.waitingSince, this.jobsOutSince);
+    this.jobsOutSince = undefined;
+  }
+
+  /** Time waited on the network since `waitingSince`, leaving out the time chunks are out now. */
+  private waitedSince(now: number): number {
+    const out = this.jobsOutSince === undefined ? 0 : now - Math.max(this.waitingSince!, this.jobsOutSince);
+    return now - this.waitingSince! - out;
+  }
+
   private jobsFull(): boolean {
     return this.jobs.length >= maxParseJobs;
   }
@@ -311,13 +402,21 @@ class SessionReader {
   private drainJobs(): void {
     if (this.closed || this.failure !== undefined) return;
     while (this.jobs.length > 0 && this.jobs[0]!.classes !== undefined) {
-      const { framed, classes } = this.jobs.shift()!;
+      const { framed, classes, failure } = this.jobs.shift()!;
       let k = 0;
       for (const f of framed) {
         const parsed = f.kind === 'line' ? lineItem(classes![k++]!, f.bytes, this.ctx.lastSeenOffset, this.options.poisonRawBytes) : parseLine(f, this.ctx.lastSeenOffset, this.options.poisonRawBytes);
         if (!this.accept(parsed)) return;
       }
+      if (this.jobs.length === 0) this.jobsDone();
+      if (failure !== undefined) {
+        // The items decoded before it stand; nothing after it was decoded.
+        this.fail(streamError(failure), true);
+        return;
+      }
     }
+    // Lines held behind the chunks just taken (`mayHold`), unless more input joins them first.
+    if (this.jobs.length === 0 && this.input === undefined) this.handOff();
     if (this.pendingFailure !== undefined) {
       if (this.jobs.length === 0) this.fail(this.pendingFailure);
       else this.settle();
@@ -385,7 +484,7 @@ class SessionReader {
 
   private stopWaiting(): void {
     this.waiter = undefined;
-    if (this.waitingSince !== undefined) this.idleMs += performance.now() - this.waitingSince;
+    if (this.waitingSince !== undefined) this.idleMs += this.waitedSince(performance.now());
     this.waitingSince = undefined;
     if (!this.closed && this.failure === undefined && !this.ended) this.source.pause();
   }
@@ -399,12 +498,14 @@ class SessionReader {
   private checkIdle(): void {
     this.timer = undefined;
     if (this.waitingSince === undefined || this.closed) return;
-    const idle = this.idleMs + performance.now() - this.waitingSince;
+    const idle = this.idleMs + this.waitedSince(performance.now());
     if (idle >= this.options.idleTimeoutMs) {
       this.fail(new TributaryError(ErrorCode.connectIdleTimeout, `no complete line or keep-alive from Connect for ${this.options.idleTimeoutMs} ms`));
       return;
     }
-    this.timer = setTimeout(() => this.checkIdle(), Math.max(1, this.options.idleTimeoutMs - idle));
+    // While chunks are out the idle time stands still: look again a little later.
+    const rest = this.options.idleTimeoutMs - idle;
+    this.timer = setTimeout(() => this.checkIdle(), this.jobsOutSince === undefined ? Math.max(1, rest) : Math.max(100, rest));
   }
 
   /**
@@ -423,6 +524,7 @@ class SessionReader {
     this.failure = err;
     this.input = undefined;
     this.jobs.length = 0;
+    this.jobsOutSince = undefined;
     this.gathered = [];
     clearTimeout(this.timer);
     this.timer = undefined;

@@ -89,7 +89,9 @@ test('Connect parse threads: defaults, 0 to parse on the event loop, and bad val
   const c = parseNodeConfig({});
   t.is(c.connect.parseThreads, 1);
   t.is(c.connect.parseMinLines, 64);
+  t.is(c.connect.inflateMinBytes, 16 * 1024);
   t.is(parseNodeConfig({ connect: { parseThreads: 0 } }).connect.parseThreads, 0);
+  t.is(parseNodeConfig({ connect: { inflateMinBytes: 0 } }).connect.inflateMinBytes, 0);
   for (const [key, value] of [
     ['parseThreads', -1],
     ['parseThreads', 17],
@@ -97,6 +99,10 @@ test('Connect parse threads: defaults, 0 to parse on the event loop, and bad val
     ['parseThreads', 'two'],
     ['parseMinLines', 0],
     ['parseMinLines', 1e6],
+    ['inflateMinBytes', -1],
+    ['inflateMinBytes', 1.5],
+    ['inflateMinBytes', 32 * 1024 * 1024],
+    ['inflateMinBytes', '16k'],
   ] as const) {
     const err = t.throws(() => parseNodeConfig({ connect: { [key]: value } }), { instanceOf: ConfigError }, `${key}=${value}`);
     t.deepEqual(err!.issues.map((i) => i.path), [`connect.${key}`]);
@@ -107,5 +113,9 @@ test('Connect parse threads: defaults, 0 to parse on the event loop, and bad val
   t.is(loadNodeConfig({ env: { TRIBUTARY_PARSE_THREADS: '0' } }).connect.parseThreads, 0);
   for (const bad of ['two', '-1', '1.5', '99']) {
     t.throws(() => loadNodeConfig({ env: { TRIBUTARY_PARSE_THREADS: bad } }), { instanceOf: ConfigError }, bad);
+  }
+  t.is(loadNodeConfig({ env: { TRIBUTARY_INFLATE_MIN_BYTES: '0' } }).connect.inflateMinBytes, 0);
+  for (const bad of ['none', '-1', '2.5']) {
+    t.throws(() => loadNodeConfig({ env: { TRIBUTARY_INFLATE_MIN_BYTES: bad } }), { instanceOf: ConfigError }, bad);
   }
 });

@@ -53,11 +53,13 @@ test('started: one round of gauges per interval, stopped by the function it retu
 });
 
 test('the parse thread\'s counters go out as increments between two stats, nothing when nothing changed', async (t) => {
-  const zero = { linesOffThread: 0, linesRecovered: 0, threadsStarted: 0, threadsFailed: 0 };
+  const zero = { linesOffThread: 0, linesRecovered: 0, streamsOffThread: 0, streamsLost: 0, threadsStarted: 0, threadsFailed: 0 };
   t.deepEqual(parseCounts(zero, zero), []);
-  t.deepEqual(parseCounts({ ...zero, linesOffThread: 100 }, { linesOffThread: 612, linesRecovered: 64, threadsStarted: 2, threadsFailed: 1 }), [
+  t.deepEqual(parseCounts({ ...zero, linesOffThread: 100 }, { linesOffThread: 612, linesRecovered: 64, streamsOffThread: 3, streamsLost: 1, threadsStarted: 2, threadsFailed: 1 }), [
     ['node.parse_lines', 512, { outcome: 'thread' }],
     ['node.parse_lines', 64, { outcome: 'recovered' }],
+    ['node.parse_streams', 3, { outcome: 'thread' }],
+    ['node.parse_streams', 1, { outcome: 'lost' }],
     ['node.parse_thread_failures', 1, undefined],
   ]);
   // Started with a parser: its growth reaches the counters on the next interval.

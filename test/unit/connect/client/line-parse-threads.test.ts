@@ -12,7 +12,8 @@ import { Readable } from 'node:stream';
 import { ErrorCode } from '../../../../src/errors.js';
 import { ConnectClient, LineParseThreads, type ConnectTransport, type OffThreadParser, type StreamItem } from '../../../../src/connect/client/index.js';
 import { classifyLine, type LineClass } from '../../../../src/connect/client/line-parser.js';
-import { decodeClasses, encodeClasses, encodeLines } from '../../../../src/connect/client/line-parse-wire.js';
+import { decodeClasses, decodeItems, encodeClasses, encodeItems, encodeLines } from '../../../../src/connect/client/line-parse-wire.js';
+import type { SplitItem } from '../../../../src/connect/client/line-splitter.js';
 import { FakeConnect, collect, countEvents, cutOnceTransport, eventLine, events, gzipFlushed, type Script } from './fake-transport.js';
 
 const base = { appKey: 'app', token: 'tok', baseUrl: 'http://127.0.0.1:1', allowAnyHost: true, start: 'EARLIEST' as const };
@@ -41,6 +42,23 @@ test('the wire encoding gives back every class as classifyLine made it', (t) => 
   t.is(Buffer.from(req.bytes).toString(), 'abcde');
   t.is(req.bytes.byteOffset, 0);
   t.is(req.bytes.buffer.byteLength, 5, 'its own buffer, so it can be transferred');
+});
+
+test('the wire encoding of a remote stream\'s framed items gives them back, lines and oversized heads', (t) => {
+  const items: SplitItem[] = [
+    { kind: 'line', bytes: Buffer.from('{"a":1}') },
+    { kind: 'line', bytes: Buffer.alloc(0) },
+    { kind: 'oversized', head: Buffer.from('{"id":"big'), length: 64 * 1024 * 1024 },
+    { kind: 'line', bytes: Buffer.from('ü') },
+  ];
+  const enc = encodeItems(items);
+  t.is(enc.bytes.byteOffset, 0);
+  t.is(enc.bytes.buffer.byteLength, enc.bytes.byteLength, 'its own buffer, so it can be transferred');
+  t.deepEqual(decodeItems(enc), items);
+  t.deepEqual(decodeItems(encodeItems([])), []);
+  t.throws(() => decodeItems({ ...enc, oversized: enc.oversized.subarray(1) }), { message: /4 lengths for 3 items/ });
+  t.throws(() => decodeItems({ ...enc, bytes: enc.bytes.subarray(0, 5) }), { message: /item 0 ends past its bytes/ });
+  t.throws(() => decodeItems({ ...enc, lengths: Uint32Array.of(1, 0, 10, 2) }), { message: /bytes after its items/ });
 });
 
 test('a response that does not hold what its kinds say is refused', (t) => {
@@ -138,46 +156,56 @@ test('close(): chunks still with a thread are parsed on the event loop; later on
 test('bad options are refused', (t) => {
   t.throws(() => new LineParseThreads({ threads: 0, minLines: 1 }), { message: /threads must be a positive integer/ });
   t.throws(() => new LineParseThreads({ threads: 1, minLines: 0.5 }), { message: /minLines must be a positive integer/ });
+  t.throws(() => new LineParseThreads({ threads: 1, minLines: 1, inflateMinBytes: -1 }), { message: /inflateMinBytes must be a non-negative integer/ });
 });
 
 // ---- through the client: the read session with its lines parsed elsewhere ----
 
-function threaded(t: { teardown(fn: () => Promise<void>): void }, minLines = 1): LineParseThreads {
-  const threads = new LineParseThreads({ threads: 1, minLines });
+function threaded(t: { teardown(fn: () => Promise<void>): void }, minLines = 1, inflateMinBytes = 0): LineParseThreads {
+  const threads = new LineParseThreads({ threads: 1, minLines, inflateMinBytes });
   t.teardown(() => threads.close());
   return threads;
 }
 
-test('no event is yielded twice and none is lost across disconnects, with lines parsed on a thread', async (t) => {
-  const lineParser = threaded(t);
-  const connection = fc.record({
-    cutAtByte: fc.nat(6000),
-    cut: fc.constantFrom('truncate' as const, 'reset' as const),
-    chunkSizes: fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 5 }),
+/** The read session's two ways with a thread: lines parsed there, or the whole stream decoded there from its first byte. */
+const ways = [
+  { name: 'lines parsed on a thread', inflateMinBytes: 0 },
+  { name: 'the stream inflated on a thread', inflateMinBytes: 1 },
+] as const;
+
+for (const way of ways) {
+  test(`no event is yielded twice and none is lost across disconnects, ${way.name}`, async (t) => {
+    const lineParser = threaded(t, 1, way.inflateMinBytes);
+    const connection = fc.record({
+      cutAtByte: fc.nat(6000),
+      cut: fc.constantFrom('truncate' as const, 'reset' as const),
+      chunkSizes: fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 5 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(connection, { maxLength: 6 }), fc.integer({ min: 1, max: 60 }), async (cuts, total) => {
+        const scripts: Script[] = [...cuts.map((c): Script => ({ kind: 'serve', ...c })), { kind: 'serve', chunkSizes: [333] }];
+        const fake = new FakeConnect(total, scripts);
+        const c = new ConnectClient(base, { transport: fake, random: () => 0.5, sleep: async () => undefined, lineParser });
+        const yielded: number[] = [];
+        const { error, items } = await collect(
+          c,
+          () => yielded.length >= total,
+          (item) => {
+            if (item.kind !== 'event') return;
+            yielded.push(Number(item.offset));
+            c.confirm(item.offset);
+          },
+        );
+        t.is(error, undefined);
+        t.deepEqual(yielded, Array.from({ length: total }, (_, i) => i + 1), 'every offset once, in order');
+        t.false(items.some((i) => i.kind === 'poison'), 'a cut never yields a fragment as poison');
+      }),
+      { numRuns: 30 },
+    );
+    t.true(lineParser.stats().linesOffThread > 0);
+    if (way.inflateMinBytes > 0) t.true(lineParser.stats().streamsOffThread > 0);
   });
-  await fc.assert(
-    fc.asyncProperty(fc.array(connection, { maxLength: 6 }), fc.integer({ min: 1, max: 60 }), async (cuts, total) => {
-      const scripts: Script[] = [...cuts.map((c): Script => ({ kind: 'serve', ...c })), { kind: 'serve', chunkSizes: [333] }];
-      const fake = new FakeConnect(total, scripts);
-      const c = new ConnectClient(base, { transport: fake, random: () => 0.5, sleep: async () => undefined, lineParser });
-      const yielded: number[] = [];
-      const { error, items } = await collect(
-        c,
-        () => yielded.length >= total,
-        (item) => {
-          if (item.kind !== 'event') return;
-          yielded.push(Number(item.offset));
-          c.confirm(item.offset);
-        },
-      );
-      t.is(error, undefined);
-      t.deepEqual(yielded, Array.from({ length: total }, (_, i) => i + 1), 'every offset once, in order');
-      t.false(items.some((i) => i.kind === 'poison'), 'a cut never yields a fragment as poison');
-    }),
-    { numRuns: 30 },
-  );
-  t.true(lineParser.stats().linesOffThread > 0);
-});
+}
 
 test('on a thread too: garbage lines are poison with offset context, K in a row drop the connection, OFFSET_UPDATE and keep-alives keep their places', async (t) => {
   const lineParser = threaded(t);
@@ -194,41 +222,44 @@ test('on a thread too: garbage lines are poison with offset context, K in a row 
   t.is(c.counters().keepAlives, 1);
 });
 
-test('on a thread too: one large chunk comes out a slice at a time, in order and complete, with the raw lines intact', async (t) => {
-  const lineParser = threaded(t, 8);
-  const noise = (o: number) => eventLine(o, { body: { name: 'x', value: o, noise: randomBytes(700).toString('base64') } });
-  const lines = Array.from({ length: 300 }, (_, i) => noise(i + 1));
-  const gz = await gzipFlushed(lines);
-  const transport: ConnectTransport = {
-    open: async () => ({ kind: 'stream', gzip: true, body: Readable.from([gz], { objectMode: false }) }),
-    close: async () => undefined,
-  };
-  const c = new ConnectClient(base, { transport, random: () => 0.5, sleep: async () => undefined, lineParser });
-  const ac = new AbortController();
-  const raws: string[] = [];
-  const seen: number[] = [];
-  for await (const batch of c.batches(ac.signal)) {
-    for (const i of batch) {
-      if (i.kind !== 'event') continue;
-      seen.push(Number(i.offset));
-      raws.push(i.raw.toString());
-      t.is(i.event.channel, `c-${i.offset}`);
+for (const way of ways) {
+  test(`on a thread too (${way.name}): one large chunk comes out in order and complete, with the raw lines intact`, async (t) => {
+    const lineParser = threaded(t, 8, way.inflateMinBytes);
+    const noise = (o: number) => eventLine(o, { body: { name: 'x', value: o, noise: randomBytes(700).toString('base64') } });
+    const lines = Array.from({ length: 300 }, (_, i) => noise(i + 1));
+    const gz = await gzipFlushed(lines);
+    const transport: ConnectTransport = {
+      open: async () => ({ kind: 'stream', gzip: true, body: Readable.from([gz], { objectMode: false }) }),
+      close: async () => undefined,
+    };
+    const c = new ConnectClient(base, { transport, random: () => 0.5, sleep: async () => undefined, lineParser });
+    const ac = new AbortController();
+    const raws: string[] = [];
+    const seen: number[] = [];
+    for await (const batch of c.batches(ac.signal)) {
+      for (const i of batch) {
+        if (i.kind !== 'event') continue;
+        seen.push(Number(i.offset));
+        raws.push(i.raw.toString());
+        t.is(i.event.channel, `c-${i.offset}`);
+      }
+      if (seen.length >= 300) ac.abort();
     }
-    if (seen.length >= 300) ac.abort();
-  }
-  t.deepEqual(seen, Array.from({ length: 300 }, (_, i) => i + 1));
-  t.deepEqual(raws, lines);
-  t.true(lineParser.stats().linesOffThread > 200, `off thread: ${lineParser.stats().linesOffThread}`);
-});
+    t.deepEqual(seen, Array.from({ length: 300 }, (_, i) => i + 1));
+    t.deepEqual(raws, lines);
+    t.true(lineParser.stats().linesOffThread > 200, `off thread: ${lineParser.stats().linesOffThread}`);
+    t.is(lineParser.stats().streamsOffThread, way.inflateMinBytes > 0 ? 1 : 0);
+  });
 
-test('on a thread too: a truncated body reconnects as "truncated" and the events before the cut are not lost', async (t) => {
-  const lineParser = threaded(t);
-  const fake = new FakeConnect(20, [{ kind: 'serve', cutAtByte: 300, cut: 'truncate' }, { kind: 'serve' }]);
-  const c = new ConnectClient(base, { transport: fake, random: () => 0.5, sleep: async () => undefined, lineParser });
-  const { items } = await collect(c, countEvents(20), (i) => i.kind === 'event' && c.confirm(i.offset));
-  t.deepEqual(events(items), Array.from({ length: 20 }, (_, i) => i + 1));
-  t.is(c.counters().reconnects.truncated, 1);
-});
+  test(`on a thread too (${way.name}): a truncated body reconnects as "truncated" and the events before the cut are not lost`, async (t) => {
+    const lineParser = threaded(t, 1, way.inflateMinBytes);
+    const fake = new FakeConnect(20, [{ kind: 'serve', cutAtByte: 300, cut: 'truncate' }, { kind: 'serve' }]);
+    const c = new ConnectClient(base, { transport: fake, random: () => 0.5, sleep: async () => undefined, lineParser });
+    const { items } = await collect(c, countEvents(20), (i) => i.kind === 'event' && c.confirm(i.offset));
+    t.deepEqual(events(items), Array.from({ length: 20 }, (_, i) => i + 1));
+    t.is(c.counters().reconnects.truncated, 1);
+  });
+}
 
 test('a stream that fails while chunks are out on a thread: their items come first, then the reconnect; the caller leaving drops them', async (t) => {
   // A parser that answers late, as a busy machine's thread does; the lines are classified as usual.
