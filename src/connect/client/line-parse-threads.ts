@@ -244,13 +244,20 @@ export class LineParseThreads implements OffThreadParser {
     if (t.pending.size + t.streams.size === 0) t.worker.unref();
   }
 
-  private decoded(t: Thread, res: StreamResponse): void {
-    const p = t.streams.get(res.id);
-    if (!p) return;
-    t.streams.delete(res.id);
+  /** The request `id` that `t` answered, taken off `waiting`; the thread is known to work. */
+  private take<P>(t: Thread, waiting: Map<number, P>, id: number): P | undefined {
+    const p = waiting.get(id);
+    if (!p) return undefined;
+    waiting.delete(id);
     this.idle(t);
     t.answered = true;
     this.startFailures = 0;
+    return p;
+  }
+
+  private decoded(t: Thread, res: StreamResponse): void {
+    const p = this.take(t, t.streams, res.id);
+    if (!p) return;
     let chunk: DecodedChunk;
     try {
       const items = decodeItems(res);
@@ -269,12 +276,8 @@ export class LineParseThreads implements OffThreadParser {
   }
 
   private answered(t: Thread, res: ParseResponse): void {
-    const p = t.pending.get(res.id);
+    const p = this.take(t, t.pending, res.id);
     if (!p) return;
-    t.pending.delete(res.id);
-    this.idle(t);
-    t.answered = true;
-    this.startFailures = 0;
     let classes: LineClass[];
     try {
       classes = decodeClasses(res);

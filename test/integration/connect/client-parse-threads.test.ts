@@ -88,23 +88,6 @@ for (const mode of modes) {
   });
 }
 
-for (const mode of ['end', 'reset'] as const) {
-  avaTest(`stream inflated on a thread: truncated gzip (${mode}): the partial line is never parsed and the stream resumes`, async (t) => {
-    const lineParser = new LineParseThreads({ threads: 1, minLines: 1, inflateMinBytes: 1 });
-    t.teardown(() => lineParser.close());
-    const emu = await emulator(t, { totalEvents: 800 });
-    emu.setFault(appKey, { truncateAfterEvents: 300, truncateMode: mode, connections: 1 });
-    const client = connectClient(t, emu, {}, { lineParser });
-    const r = await read(client, hasEvents(800));
-    t.is(r.error, undefined);
-    assertNothingLostNothingTwice(t, emu, r, 800);
-    t.is(poison(r).length, 0, 'no fragment became a poison record');
-    const reasons = reconnects(r).map((x) => x.reason);
-    t.deepEqual(reasons, mode === 'end' ? ['truncated'] : [reasons[0] === 'truncated' ? 'truncated' : 'network']);
-    t.true(lineParser.stats().streamsOffThread >= 2, 'both sessions were inflated on the thread');
-  });
-}
-
 avaTest('stream inflated on a thread: the thread dies mid-stream; the session ends, the next reads from the confirmed offset, nothing lost', async (t) => {
   // The real thread, which exits (once) on its sixth message, with requests of the stream still to come.
   const dir = mkdtempSync(join(tmpdir(), 'tributary-parse-'));

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { LineParseThreads } from '../../../src/connect/client/index.js';
 import { ErrorCode } from '../../../src/errors.js';
 import { appKey, assertNothingLostNothingTwice, connectClient, emulator, hasEvents, poison, read, reconnects } from './client-harness.js';
 
@@ -53,20 +54,26 @@ test('a lagging confirmation resumes earlier: re-sent events are dropped, never 
   t.is(c.duplicatesDropped, 20 + 20 + 20);
 });
 
-for (const mode of ['end', 'reset'] as const) {
-  test(`truncated gzip (${mode}): the partial line is never parsed and the stream resumes`, async (t) => {
-    const emu = await emulator(t, { totalEvents: 800 });
-    emu.setFault(appKey, { truncateAfterEvents: 300, truncateMode: mode, connections: 1 });
-    const client = connectClient(t, emu);
-    const r = await read(client, hasEvents(800));
-    t.is(r.error, undefined);
-    assertNothingLostNothingTwice(t, emu, r, 800);
-    t.is(poison(r).length, 0, 'no fragment became a poison record');
-    const reasons = reconnects(r).map((x) => x.reason);
-    // `end` finishes HTTP cleanly with the gzip unfinished (zlib: Z_BUF_ERROR); `reset` kills the socket.
-    t.deepEqual(reasons, mode === 'end' ? ['truncated'] : [reasons[0] === 'truncated' ? 'truncated' : 'network']);
-    t.is(emu.stats(appKey).streamEnds.truncated, 1);
-  });
+// Each inflated here, and on a parse thread from the first byte (connect.inflateMinBytes).
+for (const onThread of [false, true]) {
+  for (const mode of ['end', 'reset'] as const) {
+    test(`truncated gzip (${mode}${onThread ? ', stream inflated on a thread' : ''}): the partial line is never parsed and the stream resumes`, async (t) => {
+      const lineParser = onThread ? new LineParseThreads({ threads: 1, minLines: 1, inflateMinBytes: 1 }) : undefined;
+      if (lineParser) t.teardown(() => lineParser.close());
+      const emu = await emulator(t, { totalEvents: 800 });
+      emu.setFault(appKey, { truncateAfterEvents: 300, truncateMode: mode, connections: 1 });
+      const client = connectClient(t, emu, {}, lineParser ? { lineParser } : {});
+      const r = await read(client, hasEvents(800));
+      t.is(r.error, undefined);
+      assertNothingLostNothingTwice(t, emu, r, 800);
+      t.is(poison(r).length, 0, 'no fragment became a poison record');
+      const reasons = reconnects(r).map((x) => x.reason);
+      // `end` finishes HTTP cleanly with the gzip unfinished (zlib: Z_BUF_ERROR); `reset` kills the socket.
+      t.deepEqual(reasons, mode === 'end' ? ['truncated'] : [reasons[0] === 'truncated' ? 'truncated' : 'network']);
+      t.is(emu.stats(appKey).streamEnds.truncated, 1);
+      if (lineParser) t.true(lineParser.stats().streamsOffThread >= 2, 'both sessions were inflated on the thread');
+    });
+  }
 }
 
 test('corrupt bytes: zlib error ⇒ reconnect from the confirmed offset, no crash, nothing lost', async (t) => {
