@@ -1,6 +1,6 @@
-// Reads one 200 response: gunzip (on the event loop) → bounded splitter → parser. The body flows
-// only while the caller waits for items, so a slow caller stops the socket reads. Ends cleanly on
-// EOF; throws a transient error for anything else.
+// Reads one 200 response: gunzip (on the event loop, or on a parse thread) → bounded splitter →
+// parser. The body flows only while the caller waits for items, so a slow caller stops the socket
+// reads. Ends cleanly on EOF; throws a transient error for anything else.
 //
 // Driven by the body's 'data' events, not by async iteration: a keep-alive line (one per idle
 // stream per second or so, a thousand streams on a node) is inflated, framed and counted inside
@@ -11,6 +11,9 @@
 // there while this thread goes on with other work. Up to `maxParseJobs` chunks are out at once
 // (one at a time would leave the stream waiting on a thread the busy machine has not scheduled
 // yet); their items are taken in stream order, and any chunk behind them waits its turn.
+// A gzip stream that starts busy (its first network chunk at least the parser's
+// `inflateMinBytes`) goes further: its gunzip and splitter run on the thread too, and its jobs
+// bring back the lines themselves (`sendRemote`).
 import { Readable } from 'node:stream';
 import { ErrorCode, TributaryError } from '../../errors.js';
 import type { ConnectClientCounters } from './counters.js';
