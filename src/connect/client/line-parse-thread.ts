@@ -42,7 +42,12 @@ function onStream(req: StreamRequest): void {
     return;
   }
   if (!d) {
-    const f = req.framing ?? { chunkBytes: 64 * 1024, maxLineBytes: 1024 * 1024, headBytes: 1024 };
+    // The stream's first request carries its framing; without it the stream is unknown here (a bug).
+    const f = req.framing;
+    if (!f) {
+      port.postMessage({ kind: 'stream', id: req.id, ...encodeItems([]), ...encodeClasses([]), decompressed: 0, partial: false, failure: { message: `line-parse thread: stream ${req.stream} is not open here` } } satisfies StreamResponse);
+      return;
+    }
     d = { gunzip: new Gunzipper(f.chunkBytes), splitter: new LineSplitter({ maxLineBytes: f.maxLineBytes, headBytes: f.headBytes }) };
     streams.set(req.stream, d);
   }

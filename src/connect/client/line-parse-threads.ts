@@ -106,6 +106,8 @@ interface Thread {
   worker: Worker;
   pending: Map<number, Pending>;
   streams: Map<number, StreamPending>;
+  /** Streams opened on it and not closed yet: what its failure takes with it. */
+  open: Set<number>;
   answered: boolean;
   /** Set once it failed: its streams are gone. */
   dead: boolean;
@@ -144,7 +146,7 @@ export class LineParseThreads implements OffThreadParser {
 
   classify(lines: readonly Buffer[]): Promise<LineClass[]> {
     if (lines.length === 0) return Promise.resolve([]);
-    const thread = this.disabled || this.closed ? undefined : this.pick();
+    const thread = this.available();
     if (!thread) return Promise.resolve(lines.map(classifyLine));
     const id = this.nextId++;
     const req = encodeLines(id, lines);
@@ -157,10 +159,11 @@ export class LineParseThreads implements OffThreadParser {
 
   openStream(framing: StreamFraming): RemoteStream | undefined {
     if (this.inflateMinBytes === 0) return undefined;
-    const thread = this.disabled || this.closed ? undefined : this.pick();
+    const thread = this.available();
     if (!thread) return undefined;
     this.counts.streamsOffThread++;
     const stream = this.nextStream++;
+    thread.open.add(stream);
     let first = true;
     const request = (op: 'data' | 'end', bytes?: Uint8Array): Promise<DecodedChunk> => {
       if (thread.dead) return Promise.reject(new Error('the line-parse thread decoding this stream failed'));
@@ -178,9 +181,15 @@ export class LineParseThreads implements OffThreadParser {
       write: (bytes) => request('data', new Uint8Array(bytes)),
       end: () => request('end'),
       close: () => {
+        thread.open.delete(stream);
         if (!thread.dead && !first) thread.worker.postMessage({ kind: 'stream', id: this.nextId++, stream, op: 'close' } satisfies StreamRequest);
       },
     };
+  }
+
+  /** A thread to send work to (starting one if a slot is empty); undefined once threads are off. */
+  private available(): Thread | undefined {
+    return this.disabled || this.closed ? undefined : this.pick();
   }
 
   /** A thread with requests out keeps the process alive; an idle one does not. */
@@ -227,7 +236,7 @@ export class LineParseThreads implements OffThreadParser {
       this.failed(undefined, slot, err);
       return undefined;
     }
-    const t: Thread = { worker, pending: new Map(), streams: new Map(), answered: false, dead: false };
+    const t: Thread = { worker, pending: new Map(), streams: new Map(), open: new Set(), answered: false, dead: false };
     this.counts.threadsStarted++;
     // Only pending chunks keep the process alive (see `classify`).
     worker.unref();
@@ -317,7 +326,8 @@ export class LineParseThreads implements OffThreadParser {
       p.resolve(p.lines.map(classifyLine));
     }
     t.pending.clear();
-    if (t.streams.size > 0) this.counts.streamsLost++;
+    this.counts.streamsLost += t.open.size;
+    t.open.clear();
     for (const p of t.streams.values()) p.reject(new Error('the line-parse thread decoding this stream failed'));
     t.streams.clear();
   }

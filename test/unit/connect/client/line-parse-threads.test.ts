@@ -120,6 +120,22 @@ test('a thread that dies mid-chunk: that chunk is parsed on the event loop, and 
   t.true(logs.every((l) => l.startsWith('warn line-parse thread failed')), logs.join('\n'));
 });
 
+test('a thread that dies takes every stream open on it: each request rejects, and each stream counts as lost, also one with none out', async (t) => {
+  const workerUrl = workerFile(t, `parentPort.on('message', () => process.exit(3));`);
+  const threads = new LineParseThreads({ threads: 1, minLines: 1, inflateMinBytes: 1, workerUrl });
+  t.teardown(() => threads.close());
+  const framing = { chunkBytes: 64 * 1024, maxLineBytes: 1024 * 1024, headBytes: 1024 };
+  const a = threads.openStream(framing)!;
+  const b = threads.openStream(framing)!;
+  const closed = threads.openStream(framing)!;
+  closed.close();
+  await t.throwsAsync(a.write(Buffer.from('x')), { message: /thread decoding this stream failed/ });
+  await t.throwsAsync(b.end(), { message: /thread decoding this stream failed/ });
+  const s = threads.stats();
+  t.is(s.streamsOffThread, 3);
+  t.is(s.streamsLost, 2, 'the two open streams; not the one closed before');
+});
+
 test('threads that never answer (a broken build) stop being started after three', async (t) => {
   const logs: string[] = [];
   const logger = { warn: (_: unknown, msg: string) => logs.push(`warn ${msg}`), error: (_: unknown, msg: string) => logs.push(`error ${msg}`) };
