@@ -1,14 +1,25 @@
 // Coalesces one integration's state writes: counters add up and the checkpoint keeps only its
-// newest value, flushed at most once per interval (the SDK costs ~0.7 ms CPU a call; never one
+// newest value, flushed at most once per interval (the SDK costs ~1 ms CPU a call; never one
 // call per event). The timer runs only while something waits to be written: a thousand quiet
 // integrations cost no timer at all. A fenced checkpoint means another node owns the integration now.
+//
+// A change after a quiet spell waits longer (`quietDelayMs`) than one while busy: a trickled
+// event is read, produced and delivered within about a second (a parked sink's watcher polls
+// once a second), and with the short interval the source's progress and the sink's went in two
+// writes. Waiting for the whole path makes it one (BENCHMARKS.md: scenario 3's idle node).
 import { ErrorCode, TributaryError } from '../errors.js';
 import type { ChunkIntent, Counters, StateStore } from './state-store.js';
 
 export interface StateWriterOptions {
   integrationId: string;
   epoch: number;
+  /** At most one write per interval while changes keep coming (default 1 s). */
   flushIntervalMs?: number;
+  /**
+   * The first change after this long without a write waits this long before it is written
+   * (default 3 intervals: 3 s), so one event's read, produce and delivery go in one write.
+   */
+  quietDelayMs?: number;
   /** Called once when a write is rejected because a newer owner holds the integration. */
   onFenced?: () => void;
   onError?: (err: unknown) => void;
@@ -24,6 +35,9 @@ export class StateWriter {
   private fenced = false;
   private closed = false;
   private readonly intervalMs: number;
+  private readonly quietDelayMs: number;
+  /** When the last flush began (`performance.now()`): a change long after it starts a quiet wait. */
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
   /** The checkpoint last confirmed written, for status and tests. */
   lastWritten: string | undefined;
 
@@ -32,6 +46,7 @@ export class StateWriter {
     private readonly o: StateWriterOptions,
   ) {
     this.intervalMs = o.flushIntervalMs ?? 1_000;
+    this.quietDelayMs = Math.max(this.intervalMs, o.quietDelayMs ?? 3 * this.intervalMs);
   }
 
   count(k: keyof Counters, n = 1): void {
@@ -56,17 +71,22 @@ export class StateWriter {
     return this.checkpoint !== undefined || this.sourceLagMs !== undefined || this.consumerLag !== undefined || Object.values(this.counters).some((v) => v);
   }
 
-  /** A flush one interval from now, unless one is already due; a failed flush is tried again the same way. */
+  /**
+   * A flush one interval from now (after a quiet spell, `quietDelayMs` from now), unless one is
+   * already due; a failed flush is tried again the same way.
+   */
   private schedule(): void {
     if (this.timer || this.closed || this.fenced) return;
+    const quiet = performance.now() - this.lastFlushAt >= this.quietDelayMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.lastFlushAt = performance.now();
       void this.flush()
         .catch((err) => this.o.onError?.(err))
         .finally(() => {
           if (this.pending) this.schedule();
         });
-    }, this.intervalMs);
+    }, quiet ? this.quietDelayMs : this.intervalMs);
     this.timer.unref();
   }
 
