@@ -35,7 +35,11 @@ export function readProc(pid: number): ProcReading | undefined {
   }
 }
 
-/** CPU seconds (utime + stime) of each of a process's threads, summed by thread name ("node" is the main thread). */
+/**
+ * CPU seconds (utime + stime) of each of a process's threads, summed by thread name. The main
+ * thread is "main"; Node's other threads (workers, libuv's pool, V8's GC helpers) are mostly
+ * named "node" too, so they sum there.
+ */
 export function readThreads(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   let tids: string[] = [];
@@ -47,7 +51,7 @@ export function readThreads(pid: number): Map<string, number> {
   for (const tid of tids) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       out.set(name, (out.get(name) ?? 0) + (Number(rest[11]) + Number(rest[12])) / HZ);
     } catch {
