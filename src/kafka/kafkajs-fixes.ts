@@ -33,6 +33,10 @@
 //    look topics up in an index built once per metadata response (kafkajs replaces the metadata
 //    object on every refresh and never edits it), and a send whose topics are all known already
 //    skips the target-set bookkeeping: kafkajs would find nothing changed and refresh nothing.
+//    That left one pass over the whole target set per send (a copy of it, then a lookup of each):
+//    the cluster now remembers which metadata object it last found covering which target set at
+//    which size, and a send with both unchanged (a set only grows; kafkajs swaps in another one
+//    when it rolls an addition back) and the metadata fresh skips the pass.
 import Module, { createRequire } from 'node:module';
 import { adoptingWriteBytes, ensureAvailable, presizedWriteArray, writeBufferInternal, type EncoderLike } from './kafkajs-encoder.js';
 
@@ -87,6 +91,7 @@ interface ClusterLike {
   targetTopics: Set<string>;
   addMultipleTargetTopics(topics: string[]): Promise<void>;
   findTopicPartitionMetadata(topic: string): unknown[];
+  refreshMetadataIfNecessary(): Promise<void>;
 }
 
 /** kafkajs's BrokerPool and Cluster classes (one of each per client). */
@@ -128,6 +133,25 @@ function findTopicPartitionMetadata(this: ClusterLike, topic: string): unknown[]
   // kafkajs's own error when nothing is loaded yet.
   if (!this.brokerPool.metadata?.topicMetadata) return originalFindTopicPartitionMetadata!.call(this, topic);
   return topicIndex(this.brokerPool.metadata.topicMetadata).get(topic)?.partitionMetadata ?? [];
+}
+
+/** Per cluster: the metadata object last found to know every target, the target set then, and its size. */
+const coveredTargets = new WeakMap<ClusterLike, { metadata: object; targets: Set<string>; size: number }>();
+
+function coversTargets(cluster: ClusterLike): boolean {
+  const { metadata, metadataExpireAt } = cluster.brokerPool;
+  if (!metadata || metadataExpireAt == null || Date.now() > metadataExpireAt) return false;
+  const c = coveredTargets.get(cluster);
+  return c !== undefined && c.metadata === metadata && c.targets === cluster.targetTopics && c.size === cluster.targetTopics.size;
+}
+
+function withCoveredTargets(original: ClusterLike['refreshMetadataIfNecessary']): ClusterLike['refreshMetadataIfNecessary'] {
+  return async function refreshMetadataIfNecessary(this: ClusterLike): Promise<void> {
+    if (coversTargets(this)) return;
+    await original.call(this);
+    const pool = this.brokerPool;
+    if (pool.metadata && knowsAll(pool, this.targetTopics)) coveredTargets.set(this, { metadata: pool.metadata, targets: this.targetTopics, size: this.targetTopics.size });
+  };
 }
 
 let originalFindTopicPartitionMetadata: ClusterLike['findTopicPartitionMetadata'] | undefined;
@@ -172,6 +196,7 @@ export function applyKafkajsFixes(): void {
   originalFindTopicPartitionMetadata = cluster.findTopicPartitionMetadata;
   cluster.findTopicPartitionMetadata = findTopicPartitionMetadata;
   cluster.addMultipleTargetTopics = withTargetTopics(cluster.addMultipleTargetTopics);
+  cluster.refreshMetadataIfNecessary = withCoveredTargets(cluster.refreshMetadataIfNecessary);
   const crc = nativeCrc32c();
   if (crc && !require.cache[kafkajsCrc32cPath]) {
     const m = new Module(kafkajsCrc32cPath);

@@ -179,3 +179,49 @@ test('a send to known topics skips the target-set bookkeeping; a new topic still
   const error = t.throws(() => Cluster.findTopicPartitionMetadata.call({ brokerPool: { metadata: null } }, 'a'));
   t.regex(error!.message, /metadata not loaded/i);
 });
+
+test("a send walks the producer's target topics only when the metadata or the target set changed since they last matched", async (t) => {
+  const { createLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as { createLogger(o: object): unknown; LEVELS: { NOTHING: number } };
+  type RealCluster = { brokerPool: unknown; targetTopics: Set<string>; refreshMetadataIfNecessary(): Promise<void> };
+  const Cluster = kafkajsCluster() as unknown as new (o: object) => RealCluster;
+  // kafkajs's own Cluster (nothing connects), on a pool whose metadata and refresh are the test's.
+  const cluster = new Cluster({ logger: createLogger({ level: LEVELS.NOTHING, logCreator: () => () => undefined }), brokers: ['127.0.0.1:1'], clientId: 'test', retry: { retries: 0 } });
+  const { self, refreshed } = pool(metadataOf('a', 'b'));
+  const BrokerPool = kafkajsBrokerPool().prototype as unknown as { refreshMetadataIfNecessary(this: unknown, t: string[]): Promise<void> };
+  const walks: string[][] = [];
+  cluster.brokerPool = Object.setPrototypeOf(
+    Object.assign(self, {
+      refreshMetadataIfNecessary(this: unknown, topics: string[]) {
+        walks.push(topics);
+        return BrokerPool.refreshMetadataIfNecessary.call(this, topics);
+      },
+    }),
+    BrokerPool,
+  );
+  cluster.targetTopics = new Set(['a', 'b']);
+
+  await cluster.refreshMetadataIfNecessary();
+  t.is(walks.length, 1, 'the first send walks the targets');
+  await cluster.refreshMetadataIfNecessary();
+  await cluster.refreshMetadataIfNecessary();
+  t.is(walks.length, 1, 'nothing changed: no walk');
+  t.deepEqual(refreshed, []);
+
+  cluster.targetTopics.add('c');
+  await cluster.refreshMetadataIfNecessary();
+  t.is(walks.length, 2, 'a new target: walked');
+  t.deepEqual(refreshed, [['a', 'b', 'c']], 'and refreshed, as kafkajs does');
+  await cluster.refreshMetadataIfNecessary();
+  t.is(walks.length, 2, 'the new metadata covers it: no walk');
+
+  // kafkajs rolls a failed addition back by swapping in another set (here of the same size).
+  cluster.targetTopics = new Set(['a', 'b', 'd']);
+  await cluster.refreshMetadataIfNecessary();
+  t.is(walks.length, 3, 'another set: walked');
+  t.deepEqual(refreshed[1], ['a', 'b', 'd']);
+
+  self.metadataExpireAt = Date.now() - 1;
+  await cluster.refreshMetadataIfNecessary();
+  t.is(walks.length, 4, 'expired metadata: walked');
+  t.is(refreshed.length, 3, 'and refreshed');
+});
