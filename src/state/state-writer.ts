@@ -36,7 +36,7 @@ export class StateWriter {
   private closed = false;
   private readonly intervalMs: number;
   private readonly quietDelayMs: number;
-  /** When the last flush began (`performance.now()`): a change long after it starts a quiet wait. */
+  /** When the last flush was asked for (`performance.now()`): a change long after it starts a quiet wait. */
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   /** The checkpoint last confirmed written, for status and tests. */
   lastWritten: string | undefined;
@@ -80,7 +80,6 @@ export class StateWriter {
     const quiet = performance.now() - this.lastFlushAt >= this.quietDelayMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.lastFlushAt = performance.now();
       void this.flush()
         .catch((err) => this.o.onError?.(err))
         .finally(() => {
@@ -101,6 +100,7 @@ export class StateWriter {
 
   /** Writes what is pending; serialised so two flushes never race on the same row. */
   flush(): Promise<void> {
+    this.lastFlushAt = performance.now();
     this.flushing = this.flushing.catch(() => undefined).then(() => this.flushOnce());
     return this.flushing;
   }
