@@ -44,10 +44,7 @@ function onStream(req: StreamRequest): void {
   if (!d) {
     // The stream's first request carries its framing; without it the stream is unknown here (a bug).
     const f = req.framing;
-    if (!f) {
-      port.postMessage({ kind: 'stream', id: req.id, ...encodeItems([]), ...encodeClasses([]), decompressed: 0, partial: false, failure: { message: `line-parse thread: stream ${req.stream} is not open here` } } satisfies StreamResponse);
-      return;
-    }
+    if (!f) return answer(req.id, [], 0, false, new Error(`line-parse thread: stream ${req.stream} is not open here`));
     d = { gunzip: new Gunzipper(f.chunkBytes), splitter: new LineSplitter({ maxLineBytes: f.maxLineBytes, headBytes: f.headBytes }) };
     streams.set(req.stream, d);
   }
@@ -66,18 +63,22 @@ function onStream(req: StreamRequest): void {
   } else if (req.op === 'end') {
     take(d.gunzip.end());
   }
-  const failure = d.gunzip.failure;
   const partial = d.splitter.bufferedBytes > 0;
   if (req.op === 'end') {
     d.gunzip.close();
     streams.delete(req.stream);
   }
+  answer(req.id, items, decompressed, partial, d.gunzip.failure);
+}
+
+/** Answers stream request `id`: the framed items with their lines' classes, and the failure after them if any. */
+function answer(id: number, items: SplitItem[], decompressed: number, partial: boolean, failure: unknown): void {
   const lines: Buffer[] = [];
   for (const item of items) if (item.kind === 'line') lines.push(item.bytes);
   const encoded = encodeItems(items);
   const res: StreamResponse = {
     kind: 'stream',
-    id: req.id,
+    id,
     ...encoded,
     ...encodeClasses(lines.map(classifyLine)),
     decompressed,

@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { gzipSync } from 'node:zlib';
 import { ErrorCode } from '../../../../src/errors.js';
 import { ConnectClient, LineParseThreads, type ConnectTransport, type OffThreadParser, type StreamItem } from '../../../../src/connect/client/index.js';
 import { classifyLine, type LineClass } from '../../../../src/connect/client/line-parser.js';
-import { decodeClasses, decodeItems, encodeClasses, encodeItems, encodeLines } from '../../../../src/connect/client/line-parse-wire.js';
+import { decodeClasses, decodeItems, encodeClasses, encodeItems, encodeLines, type StreamRequest, type StreamResponse } from '../../../../src/connect/client/line-parse-wire.js';
 import type { SplitItem } from '../../../../src/connect/client/line-splitter.js';
 import { FakeConnect, collect, countEvents, cutOnceTransport, eventLine, events, gzipFlushed, type Script } from './fake-transport.js';
 
@@ -300,4 +302,28 @@ test('a stream that fails while chunks are out on a thread: their items come fir
   for await (const item of c2.stream(ac.signal)) seen.push(item);
   t.false(seen.some((i) => i.kind === 'event'));
   t.true(Date.now() - t0 < 280, `ended after ${Date.now() - t0} ms`);
+});
+
+test("the real thread answers a stream it does not know with a failure, not a guess at its framing; a known one decodes", async (t) => {
+  const real = new URL('../../../../src/connect/client/line-parse-thread.ts', import.meta.url).href;
+  const worker = new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(real)}); });`, { eval: true });
+  t.teardown(() => worker.terminate());
+  const ask = (req: StreamRequest) =>
+    new Promise<StreamResponse>((resolve) => {
+      worker.once('message', resolve);
+      worker.postMessage(req);
+    });
+  const line = eventLine(1);
+  const bytes = new Uint8Array(gzipSync(`${line}\n`));
+
+  const unknown = await ask({ kind: 'stream', id: 1, stream: 7, op: 'data', bytes });
+  t.is(unknown.id, 1);
+  t.regex(unknown.failure?.message ?? '', /stream 7 is not open here/);
+  t.deepEqual(decodeItems(unknown), []);
+
+  const framing = { chunkBytes: 64 * 1024, maxLineBytes: 1024 * 1024, headBytes: 1024 };
+  const known = await ask({ kind: 'stream', id: 2, stream: 8, op: 'data', bytes, framing });
+  t.is(known.failure, undefined);
+  t.deepEqual(decodeItems(known).map((i) => (i.kind === 'line' ? i.bytes.toString() : i.kind)), [line]);
+  t.deepEqual(decodeClasses(known), [classifyLine(Buffer.from(line))]);
 });
