@@ -46,7 +46,7 @@ const o = benchCommand('npm run bench --', 'the pipeline benchmark suite (BENCHM
   .option('--node-kafka <json>', "merged into the node config's kafka section, e.g. '{\"fetchMaxWaitMs\":5000}'", parseJsonObject, {})
   .option('--node-connect <json>', "merged into the node config's connect section, e.g. '{\"parseThreads\":0}'", parseJsonObject, {})
   .option('--node-flags <json>', "the node config's feature flags (docs/flags.md), e.g. '{\"sink.parkWhenIdle\":true}'", parseJsonObject, {})
-  .option('--cold-emulator', "scenario 1's emulator generates events while the node reads (the harness's cost in the window)")
+  .option('--cold-emulator', "scenario 1's emulator generates events while the node reads, scenario 3's compresses its bursts as it serves them (the harness's cost in the window)")
   .option('--live-burst', "scenario 3's busy apps generate their events at the burst (the emulator's generator, ~30 µs an event, inside the measured window)")
   .option('--keepalive-ms <n>', "the emulator's keep-alive interval (what the node's idle streams cost scales with it)", parseIntIn(10, 60_000), 1_000)
   .option('--small-rate <r>', "events/s of each of scenario 3's small apps (0: keep-alives and the node's own work only)", parseNumberIn(0, 1_000), 0.02)
@@ -590,17 +590,45 @@ async function prepareBurst(emuUrl: string, keys: readonly string[], count: numb
   log(`s3: the emulator made the ${keys.length} busy apps' ${fmt(keys.length * count)} events ahead in ${round1((Date.now() - began) / 1000)} s (held until the burst)`);
 }
 
+/** How the busy apps' events reach the node in scenario 3 (--live-burst, --cold-emulator, or neither). */
+const burstMode: 'live' | 'cold' | 'ahead' = liveBurst ? 'live' : coldEmulator ? 'cold' : 'ahead';
+
 /**
- * Quiet apps turn busy at once: each releases the events `prepareBurst` made (or, with
- * `--live-burst`, generates `count` events now, the emulator's `generate`).
+ * Quiet apps turn busy at once. By default each app's held events (`prepareBurst`) are released
+ * at one moment at least `leadMs` from now (`release` with `at`): the emulator stamps them and
+ * compresses their batches before that moment (its serialising and deflate, ~30 µs an event, are
+ * Connect's work, done on Airship's machines, not on the CPUs the node shares), as scenario 1's
+ * emulator does before its node starts. With `--cold-emulator`, they are released after `leadMs`
+ * and compressed while served; with `--live-burst`, generated then. Resolves at the burst, with
+ * its time (epoch ms).
  */
-async function burst(emuUrl: string, keys: readonly string[], count: number): Promise<void> {
-  for (const key of keys) {
-    const r = (await postJson(`${emuUrl}/_admin/apps/${encodeURIComponent(key)}/${liveBurst ? 'generate' : 'release'}`, liveBurst ? { count } : {})) as
-      | { ok?: boolean; error?: string; count?: number }
+async function burst(emuUrl: string, keys: readonly string[], count: number, leadMs: number): Promise<number> {
+  const post = async (key: string, path: 'generate' | 'release', body: object) => {
+    const r = (await postJson(`${emuUrl}/_admin/apps/${encodeURIComponent(key)}/${path}`, body)) as
+      | { ok?: boolean; error?: string; count?: number; releaseAt?: number; prepareMs?: number }
       | undefined;
-    if (!r?.ok || r.count !== count) throw new Error(`emulator did not ${liveBurst ? 'generate' : 'release'} ${count} events for ${key}: ${r?.error ?? JSON.stringify(r)}`);
+    if (!r?.ok || r.count !== count) throw new Error(`emulator did not ${path} ${count} events for ${key}: ${r?.error ?? JSON.stringify(r)}`);
+    return r;
+  };
+  if (burstMode !== 'ahead') {
+    await sleep(leadMs);
+    const at = Date.now();
+    for (const key of keys) await post(key, burstMode === 'live' ? 'generate' : 'release', burstMode === 'live' ? { count } : {});
+    return at;
   }
+  // Preparing costs the emulator ~15 µs an event: the lead covers it, so no app goes out while
+  // the emulator still compresses another's.
+  const at = Date.now() + Math.max(leadMs, Math.ceil(keys.length * count * 0.03) + 1_000);
+  let releaseAt = at;
+  let prepareMs = 0;
+  for (const key of keys) {
+    const r = await post(key, 'release', { at });
+    releaseAt = Math.max(releaseAt, r.releaseAt ?? at);
+    prepareMs += r.prepareMs ?? 0;
+  }
+  log(`  the emulator compressed the ${keys.length} bursts ahead in ${round1(prepareMs / 1000)} s${releaseAt > at ? `, **${releaseAt - at} ms after the release time set**: the burst is timed from the last release` : ''}`);
+  await sleep(Math.max(0, releaseAt - Date.now()));
+  return releaseAt;
 }
 
 /** How many events the emulator has served `app` (every stream, the bench's own reads included). */
@@ -673,7 +701,7 @@ async function scenario3(): Promise<void> {
   // The busy apps are quiet until the harness makes each generate its events at once (`burst`):
   // in the crowd, that happens once every integration runs, so the start-up storm stays out of
   // the busy measurement. The same shape runs first alone on a node: the single-tenant baseline.
-  const quietBusy = (key: string) => emuApp(key, { rate: 'max', totalEvents: 0, retainEvents: cfg.busyEvents });
+  const quietBusy = (key: string) => emuApp(key, { rate: 'max', totalEvents: 0, retainEvents: cfg.busyEvents, cacheBatches: burstMode === 'ahead' });
   const small: EmuApp[] = [];
   for (let i = 0; i < total - busy; i++) small.push({ key: `${runId}-t${i}`, token: `tok-t${i}`, size: 'small', ...(smallRate > 0 ? { rate: smallRate } : { rate: 'max' as const, totalEvents: 0 }) });
   const crowdBusy = Array.from({ length: busy }, (_, i) => quietBusy(`${runId}-busy${i}`));
@@ -693,9 +721,7 @@ async function scenario3(): Promise<void> {
       trackCommon({ emulator: emu.child, node: nodeAlone.child, receiver: rxAlone.child });
       const running = await waitRunning(nodeAlone.base, busy, Date.now() + 60_000, 's3 alone');
       if (running < busy) throw new Error(`s3: only ${running} of the ${busy} busy integrations ran alone within 60 s`);
-      await sleep(2_000);
-      const burstAt = Date.now();
-      await burst(emu.url, aloneBusy.map((a) => a.key), cfg.busyEvents);
+      const burstAt = await burst(emu.url, aloneBusy.map((a) => a.key), cfg.busyEvents, 2_000);
       const s = await waitDelivered(rxAlone.base, busyTarget, 120_000, 's3 alone', () => servedBy(emu.url, aloneBusy));
       alone = { ...pipelineResult(s, busyTarget), ...burstDrain(s, burstAt) };
       log(`s3: the ${busy} busy apps alone: their ${fmt(busyTarget)} events delivered ${round1(alone.drainSec)} s after the burst (${fmt(alone.drainEventsPerSec)} events/s)`);
@@ -748,12 +774,10 @@ async function scenario3(): Promise<void> {
     const allStreamingMs = streaming >= total ? performance.now() - from : undefined;
     const startedAt = performance.now();
     const procsStart = sampler.summary(from, startedAt);
-    log(`s3: all running after ${allRunningMs === undefined ? 'never (deadline)' : `${round1(allRunningMs / 1000)} s`}, all reading Connect after ${allStreamingMs === undefined ? `never (${streaming} by the deadline)` : `${round1(allStreamingMs / 1000)} s`}; the busy apps get their events in 5 s`);
+    log(`s3: all running after ${allRunningMs === undefined ? 'never (deadline)' : `${round1(allRunningMs / 1000)} s`}, all reading Connect after ${allStreamingMs === undefined ? `never (${streaming} by the deadline)` : `${round1(allStreamingMs / 1000)} s`}; the busy apps turn busy in 5 s or more (the emulator prepares their bursts)`);
     // The crowd settles (first fetches, parks, the start-up's state writes), then the busy apps turn busy.
-    await sleep(5_000);
+    const burstAt = await burst(emu.url, crowdBusy.map((a) => a.key), cfg.busyEvents, 5_000);
     const busyFrom = performance.now();
-    const burstAt = Date.now();
-    await burst(emu.url, crowdBusy.map((a) => a.key), cfg.busyEvents);
     const busyStats = await waitDelivered(rxBusy.base, busyTarget, Math.max(30_000, Math.min(120_000, remaining() - 60_000)), 's3 busy', () => servedBy(emu.url, crowdBusy));
     const busyRate = { ...pipelineResult(busyStats, busyTarget), ...burstDrain(busyStats, burstAt) };
     const busyTo = performance.now();
@@ -846,7 +870,14 @@ async function scenario3(): Promise<void> {
     md.push(
       `#### 3. Many tenants: ${total} integrations on one node (${total - busy} small apps at ${smallRate} events/s, ${busy} busy with ${fmt(cfg.busyEvents)} events each)${extraTopics ? `, on a cluster holding ${fmt(extraTopics)} other topics (\`--extra-topics\`)` : ''}`,
       '',
-      `${ctxLine(from, idleTo)}. ${s3Profile ? 'The node ran with \`--cpu-prof --cpu-prof-interval 2000\` (\`--s3-profile\`; the sampler adds ~1.5–2.5 % of a core to the idle figure).' : 'The node ran without a profiler (\`--s3-profile\` adds one).'} ${liveBurst ? "The busy apps' events are generated at once (emulator \`generate\`, \`--live-burst\`) 5 s after every integration runs" : "The busy apps' events are made before the node starts and held by the emulator, then released at once 5 s after every integration runs (\`--live-burst\` generates them at that moment instead)"}; the baseline is the same ${busy} busy apps alone on a node, before the crowd.`,
+      `${ctxLine(from, idleTo)}. ${s3Profile ? 'The node ran with \`--cpu-prof --cpu-prof-interval 2000\` (\`--s3-profile\`; the sampler adds ~1.5–2.5 % of a core to the idle figure).' : 'The node ran without a profiler (\`--s3-profile\` adds one).'} ${
+        {
+          live: "The busy apps' events are generated at once (emulator \`generate\`, \`--live-burst\`) 5 s after every integration runs",
+          cold: "The busy apps' events are made before the node starts and held by the emulator, then released at once 5 s after every integration runs and compressed as they are served (\`--cold-emulator\`)",
+          ahead:
+            "The busy apps' events are made before the node starts and held by the emulator, then released at once at least 5 s after every integration runs, stamped and compressed by the emulator before that moment (release \`at\`; as in scenario 1, the emulator sends batches it compressed ahead; \`--cold-emulator\` compresses them as they are served)",
+        }[burstMode]
+      }; the baseline is the same ${busy} busy apps alone on a node, before the crowd.`,
       '',
       `| measure | ${total} integrations | target (1,000) | extrapolated to 1,000 (linear, labelled) |`,
       '|---|---:|---|---:|',

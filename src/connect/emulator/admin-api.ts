@@ -43,11 +43,28 @@ export interface AdminTarget {
   append(appKey: string, events: readonly Partial<ConnectEvent>[]): ConnectEvent[];
   generate(appKey: string, count: number): { firstOffset: string; lastOffset: string } | undefined;
   hold(appKey: string, count: number): number;
-  release(appKey: string): { count: number; firstOffset?: string; lastOffset?: string };
+  release(appKey: string, atMs?: number): ReleaseResult;
   setFault(appKey: string, fault: Fault): void;
   clearFaults(appKey?: string): void;
   faults(): Record<string, Fault>;
 }
+
+/**
+ * What `release` answers: the events released (or to be) and their offsets; for a release set for
+ * a later time, that time (`at`), when the events go out (`releaseAt`: later than `at` when
+ * preparing them took longer) and how long preparing took.
+ */
+export interface ReleaseResult {
+  count: number;
+  firstOffset?: string;
+  lastOffset?: string;
+  at?: number;
+  releaseAt?: number;
+  prepareMs?: number;
+}
+
+/** How far ahead a release may be set. */
+export const maxReleaseDelayMs = 10 * 60_000;
 
 const maxAdminBody = 10 * 1024 * 1024;
 /** The most events one `generate` call makes (about 30 µs each: a second of the emulator's time per 33,000). */
@@ -99,7 +116,15 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
       }
       return json(res, 200, { ok: true, count, ...target.generate(key, count) });
     }
-    if (sub === 'release' && method === 'POST') return json(res, 200, { ok: true, ...target.release(key) });
+    if (sub === 'release' && method === 'POST') {
+      const body = await readJson(req, res);
+      if (body === undefined) return;
+      const { at } = (typeof body === 'object' && body !== null ? body : {}) as { at?: unknown };
+      if (at !== undefined && (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0 || at > Date.now() + maxReleaseDelayMs)) {
+        return json(res, 400, { ok: false, error: `"at" must be a time in epoch milliseconds, at most ${maxReleaseDelayMs / 60_000} minutes from now` });
+      }
+      return json(res, 200, { ok: true, ...target.release(key, at) });
+    }
   }
   if (section === 'faults') {
     if (key === undefined && method === 'GET') return json(res, 200, { faults: target.faults() });

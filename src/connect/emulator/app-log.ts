@@ -178,21 +178,46 @@ export class AppLog {
    * nothing was held.
    */
   release(nowMs: number): { firstOffset: number; lastOffset: number } | undefined {
-    const held = this.held;
-    if (held.length === 0) return undefined;
+    return this.publish(this.stage(nowMs));
+  }
+
+  /**
+   * Takes the held events out of the hold for a release at `atMs`, stamped as `publish` will
+   * append them: the next offsets and `processed` = atMs. Between the two, a caller may make their
+   * lines and compressed batches ahead (stream-session.ts `compressAhead`), so that serving them
+   * later costs neither.
+   */
+  stage(atMs: number): LogEntry[] {
+    const staged = this.held;
     this.held = [];
+    this.stamp(staged, this.log.nextOffset, Math.floor(atMs));
+    return staged;
+  }
+
+  /**
+   * Appends staged entries and wakes waiters. When other events took their offsets since `stage`,
+   * they move to the next ones, and whatever was made from the old ones (lines, batches) is dropped.
+   */
+  publish(entries: readonly LogEntry[]): { firstOffset: number; lastOffset: number } | undefined {
+    if (entries.length === 0) return undefined;
     const firstOffset = this.log.nextOffset;
-    const processedMs = Math.floor(nowMs);
+    if (entries[0]!.offset !== firstOffset) this.stamp(entries, firstOffset, entries[0]!.processedMs);
+    for (const entry of entries) this.log.push(entry);
+    this.notify();
+    return { firstOffset, lastOffset: this.log.nextOffset - 1 };
+  }
+
+  /** Gives `entries` consecutive offsets from `firstOffset` and `processed` = processedMs. */
+  private stamp(entries: readonly LogEntry[], firstOffset: number, processedMs: number): void {
     const processed = new Date(processedMs).toISOString();
-    for (const entry of held) {
-      const offset = this.log.nextOffset;
+    entries.forEach((entry, i) => {
+      const offset = firstOffset + i;
       entry.offset = offset;
       entry.processedMs = processedMs;
       entry.event = { ...entry.event, offset: String(offset), processed };
-      this.log.push(entry);
-    }
-    this.notify();
-    return { firstOffset, lastOffset: this.log.nextOffset - 1 };
+      delete entry.line;
+      delete entry.block;
+    });
   }
 
   /** When the next scheduled event is due; undefined for on-demand or finished apps. */

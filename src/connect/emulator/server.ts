@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { ConnectEvent } from '../event.js';
-import { handleAdmin, type AppStats } from './admin-api.js';
+import { handleAdmin, type AppStats, type ReleaseResult } from './admin-api.js';
 import { AppLog } from './app-log.js';
 import { connectErrorCode, errorForStatus, sendError } from './error-response.js';
 import { FaultBoard } from './faults.js';
@@ -14,7 +14,7 @@ import { parseEmulatorOptions, parseFault, type AppOptions, type EmulatorInput, 
 import { hashString, mixSeed } from './prng.js';
 import { parseRequestBody } from './request-body.js';
 import { ServedRecord, type ServedEvent } from './served-record.js';
-import { runStreamSession, type StreamEndReason } from './stream-session.js';
+import { compressAhead, runStreamSession, type StreamEndReason } from './stream-session.js';
 
 const maxRequestBody = 1024 * 1024;
 /** How long close() lets streams finish their gzip before cutting connections. */
@@ -83,6 +83,8 @@ class Emulator implements ConnectEmulator {
   private readonly server: Server;
   private readonly shutdown = new AbortController();
   private readonly sessions = new Set<Promise<unknown>>();
+  /** Releases set for a later time (`release` with `atMs`): dropped at close. */
+  private readonly pendingReleases = new Set<NodeJS.Timeout>();
   private connectionSeq = 0;
   private address: AddressInfo | undefined;
 
@@ -190,12 +192,35 @@ class Emulator implements ConnectEmulator {
     return log.hold(count, Date.now());
   }
 
-  /** Appends the app's held events now (see AppLog.release). */
-  release(appKey: string): { count: number; firstOffset?: string; lastOffset?: string } {
-    const { log } = this.app(appKey);
-    log.catchUp(Date.now());
-    const made = log.release(Date.now());
-    return made ? { count: made.lastOffset - made.firstOffset + 1, firstOffset: String(made.firstOffset), lastOffset: String(made.lastOffset) } : { count: 0 };
+  /**
+   * Appends the app's held events now (see AppLog.release), or at `atMs` when that is later: then
+   * they are stamped now with `processed` = atMs, and an app with `cacheBatches` has their
+   * batches compressed now too, so that serving the burst costs the emulator (which shares the
+   * machine with what it serves) no serialising and no deflate. Preparing takes time (~15 µs an
+   * event); when it ends after atMs, the events go out at once, still stamped atMs, and
+   * `releaseAt` says when.
+   */
+  release(appKey: string, atMs?: number): ReleaseResult {
+    const { log, options } = this.app(appKey);
+    const now = Date.now();
+    log.catchUp(now);
+    const offsets = (first: number, last: number) => ({ count: last - first + 1, firstOffset: String(first), lastOffset: String(last) });
+    if (atMs === undefined || atMs <= now) {
+      const made = log.release(now);
+      return made ? offsets(made.firstOffset, made.lastOffset) : { count: 0 };
+    }
+    const staged = log.stage(atMs);
+    if (staged.length === 0) return { count: 0 };
+    if (options.cacheBatches) log.stats.batchesCached += compressAhead(staged, this.options.gzipLevel);
+    const prepared = Date.now();
+    const releaseAt = Math.max(atMs, prepared);
+    const timer = setTimeout(() => {
+      this.pendingReleases.delete(timer);
+      log.catchUp(Date.now());
+      log.publish(staged);
+    }, releaseAt - prepared);
+    this.pendingReleases.add(timer);
+    return { ...offsets(staged[0]!.offset, staged[staged.length - 1]!.offset), at: atMs, releaseAt, prepareMs: prepared - now };
   }
 
   lastOffset(appKey: string): string | undefined {
@@ -230,6 +255,8 @@ class Emulator implements ConnectEmulator {
 
   async close(): Promise<void> {
     this.shutdown.abort();
+    for (const timer of this.pendingReleases) clearTimeout(timer);
+    this.pendingReleases.clear();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     const grace = new Promise<void>((resolve) => setTimeout(resolve, closeGraceMs).unref());
@@ -267,7 +294,7 @@ class Emulator implements ConnectEmulator {
         append: (k, e) => this.append(k, e),
         generate: (k, n) => this.generate(k, n),
         hold: (k, n) => this.hold(k, n),
-        release: (k) => this.release(k),
+        release: (k, at) => this.release(k, at),
         setFault: (k, f) => this.board.set(k, f),
         clearFaults: (k) => this.clearFaults(k),
         faults: () => this.faults(),

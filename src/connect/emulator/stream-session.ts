@@ -16,6 +16,31 @@ const maxBatchBytes = 256 * 1024;
 const longLinePiece = 256 * 1024;
 const defaultLongLineBytes = 64 * 1024 * 1024;
 
+/** An entry's serialised line with its LF, made once and shared by every stream. */
+const lineOf = (entry: LogEntry): Buffer => (entry.line ??= Buffer.from(`${JSON.stringify(entry.event)}\n`));
+
+/** True once a batch of `lines` lines and `bytes` bytes is as large as one write may be. */
+const batchFull = (lines: number, bytes: number): boolean => lines >= maxBatchLines || bytes >= maxBatchBytes;
+
+/**
+ * Makes the lines and compressed batches of consecutive, not yet published `entries` ahead of any
+ * stream (an app's `cacheBatches`, a release at a set time), cut where a stream would cut them:
+ * a stream that reads them sends the kept batches and serialises and compresses nothing.
+ * Returns how many batches it made.
+ */
+export function compressAhead(entries: readonly LogEntry[], level: number | undefined): number {
+  let made = 0;
+  for (let i = 0; i < entries.length; made++) {
+    const batch: LogEntry[] = [];
+    for (let bytes = 0; i < entries.length && !batchFull(batch.length, bytes); i++) {
+      batch.push(entries[i]!);
+      bytes += lineOf(entries[i]!).length;
+    }
+    batch[0]!.block = compressBatch(batch.map(lineOf), level);
+  }
+  return made;
+}
+
 export type StreamEndReason = 'client-closed' | 'close-after-events' | 'close-after-ms' | 'session-max' | 'truncated' | 'corrupted' | 'emulator-closing';
 
 export interface StreamSessionOptions {
@@ -80,7 +105,6 @@ async function stream(res: ServerResponse, writer: GzipLineWriter, o: StreamSess
     }
     return undefined;
   };
-  const lineOf = (entry: LogEntry) => (entry.line ??= Buffer.from(`${JSON.stringify(entry.event)}\n`));
   // Cached batches (app option `cacheBatches`): not for subset streams, whose sample is random.
   const caching = app.options.cacheBatches && !request.subset;
   /** The cached batch at `position`, when this stream would send exactly its events next (then taken). */
@@ -170,7 +194,7 @@ async function stream(res: ServerResponse, writer: GzipLineWriter, o: StreamSess
     const cached = takeCached(nextPoint - sent);
     const batch: LogEntry[] = cached ?? [];
     let bytes = 0;
-    while (!cached && batch.length < maxBatchLines && bytes < maxBatchBytes && sent + batch.length < nextPoint) {
+    while (!cached && !batchFull(batch.length, bytes) && sent + batch.length < nextPoint) {
       // Cut where a cached batch starts, so a stream that began mid-batch falls in step with the cache.
       if (caching && batch.length > 0 && app.entry(position)?.block) break;
       const entry = nextEntry();

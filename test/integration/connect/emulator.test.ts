@@ -371,6 +371,49 @@ test('admin generate with hold makes a burst ahead; release sends it to an open 
   t.deepEqual(await again.json(), { ok: true, count: 0 });
 });
 
+test('admin release at a later time: nothing before it, then the burst stamped with it, from batches compressed ahead', async (t) => {
+  const e = await emulator(t, { apps: [finite(0, { retainEvents: 10_000, cacheBatches: true, eventBytes: 1024 })], keepAliveMs: 60_000, gzipLevel: 1 });
+  const r = await post(e.url, { ...auth, body: { start: 'EARLIEST' } });
+  t.is(r.status, 200);
+  await fetch(`${e.url}/_admin/apps/app/generate`, { method: 'POST', body: JSON.stringify({ count: 3_000, hold: true }) });
+  const at = Date.now() + 1_500;
+  const released = await fetch(`${e.url}/_admin/apps/app/release`, { method: 'POST', body: JSON.stringify({ at }) });
+  t.is(released.status, 200);
+  const answer = (await released.json()) as { count: number; firstOffset: string; lastOffset: string; at: number; releaseAt: number; prepareMs: number };
+  t.like(answer, { ok: true, count: 3_000, firstOffset: '1000000', lastOffset: '1002999', at });
+  t.true(answer.releaseAt >= at && answer.prepareMs >= 0);
+  const cached = e.stats('app').batchesCached;
+  t.true(cached > 1, `3,000 events of ~1 KB are several batches, compressed at the release call (${cached})`);
+  t.like(e.stats('app'), { held: 0, retained: 0 });
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now() - 300)));
+  t.is(events(r.lines).length, 0, 'nothing goes out before the release time');
+  await r.until((l) => events(l).length === 3_000);
+  r.close();
+  const got = events(r.lines);
+  t.true(Date.now() >= answer.releaseAt);
+  t.deepEqual(got.map((ev) => ev.offset), Array.from({ length: 3_000 }, (_, i) => String(1_000_000 + i)));
+  t.true(got.every((ev) => ev.processed === new Date(at).toISOString()));
+  t.like(e.stats('app'), { retained: 3_000, batchesCached: cached, batchesFromCache: cached });
+});
+
+test('admin release refuses a bad release time with a clear error, and releases nothing', async (t) => {
+  const e = await emulator(t, { apps: [finite(0)] });
+  await fetch(`${e.url}/_admin/apps/app/generate`, { method: 'POST', body: '{"count":3,"hold":true}' });
+  for (const body of ['{"at":"soon"}', '{"at":-1}', '{"at":1.5}', '{"at":null}', `{"at":${Date.now() + 3_600_000}}`]) {
+    const r = await fetch(`${e.url}/_admin/apps/app/release`, { method: 'POST', body });
+    t.is(r.status, 400, body);
+    t.regex(((await r.json()) as { error: string }).error, /"at"/, body);
+  }
+  const broken = await fetch(`${e.url}/_admin/apps/app/release`, { method: 'POST', body: '{"at":' });
+  t.is(broken.status, 400);
+  t.like(e.stats('app'), { held: 3, retained: 0 });
+  // A time already past releases at once, stamped now.
+  const before = Date.now();
+  const past = await fetch(`${e.url}/_admin/apps/app/release`, { method: 'POST', body: JSON.stringify({ at: before - 60_000 }) });
+  t.like(await past.json(), { ok: true, count: 3 });
+  t.true(e.events('app').every((ev) => Date.parse(ev.processed!) >= before - 1));
+});
+
 test('admin generate with hold refuses a bad hold or too many held events, and holds nothing', async (t) => {
   const e = await emulator(t, { apps: [finite(0)] });
   for (const body of ['{"count":5,"hold":"yes"}', '{"count":5,"hold":1}', '{"count":5,"hold":null}']) {

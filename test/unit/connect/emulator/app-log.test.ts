@@ -123,6 +123,33 @@ test('hold makes events outside the log; release appends them at once with new o
   t.is(app.release(at), undefined, 'released once');
 });
 
+test('stage stamps the held events for a later release; publish appends them, past anything appended in between', (t) => {
+  const app = log({ rate: 'max', totalEvents: 0, retainEvents: 1_000, eventBytes: 300, eventTypes: ['CUSTOM'] });
+  let woken = 0;
+  app.onAppend(() => (woken += 1));
+  app.hold(4, start);
+  const at = start + 8_000;
+  const staged = app.stage(at);
+  t.is(app.heldCount, 0, 'staged events leave the hold');
+  t.is(app.retainedCount, 0, 'and are not in the log until published');
+  t.is(woken, 0);
+  t.deepEqual(staged.map((e) => e.event.offset), ['1000000', '1000001', '1000002', '1000003']);
+  t.true(staged.every((e) => e.event.processed === new Date(at).toISOString() && e.processedMs === at));
+  // What a caller made from the stamped events (stream-session.ts compressAhead) …
+  staged[0]!.line = Buffer.from('stale\n');
+  t.deepEqual(app.publish(staged.slice(0, 2)), { firstOffset: 1_000_000, lastOffset: 1_000_001 });
+  t.is(woken, 1);
+  t.is(staged[0]!.line?.toString(), 'stale\n', 'kept when the offsets held');
+  // … is dropped when another event took the next offset first; `processed` stays the release time.
+  app.append([{}], start + 9_000);
+  staged[2]!.line = Buffer.from('stale\n');
+  t.deepEqual(app.publish(staged.slice(2)), { firstOffset: 1_000_003, lastOffset: 1_000_004 });
+  t.false('line' in staged[2]!);
+  t.deepEqual(app.events().map((e) => e.offset), ['1000000', '1000001', '1000002', '1000003', '1000004']);
+  t.is(app.entry(1_000_004)!.event.processed, new Date(at).toISOString());
+  t.is(app.publish([]), undefined);
+});
+
 test('appends get the next offsets and wake waiters', (t) => {
   const app = log({ rate: 'max', totalEvents: 2 });
   app.produceOnDemand(2, start);
