@@ -43,21 +43,19 @@ export interface AdminTarget {
   append(appKey: string, events: readonly Partial<ConnectEvent>[]): ConnectEvent[];
   generate(appKey: string, count: number): { firstOffset: string; lastOffset: string } | undefined;
   hold(appKey: string, count: number): number;
-  release(appKey: string, atMs?: number): ReleaseResult;
+  release(appKeys: readonly string[], atMs?: number): Promise<ReleaseResult>;
   setFault(appKey: string, fault: Fault): void;
   clearFaults(appKey?: string): void;
   faults(): Record<string, Fault>;
 }
 
 /**
- * What `release` answers: the events released (or to be) and their offsets; for a release set for
- * a later time, that time (`at`), when the events go out (`releaseAt`: later than `at` when
- * preparing them took longer) and how long preparing took.
+ * What a release answers: per app, the events released (or to be) and their offsets; for a
+ * release set for a later time, that time (`at`), when the events go out (`releaseAt`: later
+ * than `at` when preparing them took longer) and how long preparing took.
  */
 export interface ReleaseResult {
-  count: number;
-  firstOffset?: string;
-  lastOffset?: string;
+  apps: Record<string, { count: number; firstOffset?: string; lastOffset?: string }>;
   at?: number;
   releaseAt?: number;
   prepareMs?: number;
@@ -119,12 +117,24 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
     if (sub === 'release' && method === 'POST') {
       const body = await readJson(req, res);
       if (body === undefined) return;
-      const { at } = (typeof body === 'object' && body !== null ? body : {}) as { at?: unknown };
-      if (at !== undefined && (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0 || at > Date.now() + maxReleaseDelayMs)) {
-        return json(res, 400, { ok: false, error: `"at" must be a time in epoch milliseconds, at most ${maxReleaseDelayMs / 60_000} minutes from now` });
-      }
-      return json(res, 200, { ok: true, ...target.release(key, at) });
+      const at = releaseTime(res, body);
+      if (at === null) return;
+      const { apps, ...when } = await target.release([key], at);
+      return json(res, 200, { ok: true, ...apps[key], ...when });
     }
+  }
+  if (section === 'release' && key === undefined && method === 'POST') {
+    const body = await readJson(req, res);
+    if (body === undefined) return;
+    const keys = (typeof body === 'object' && body !== null ? body : {}) as { apps?: unknown };
+    if (!Array.isArray(keys.apps) || keys.apps.length === 0 || !keys.apps.every((k) => typeof k === 'string')) {
+      return json(res, 400, { ok: false, error: 'expected {"apps": ["<app key>", …]} with at least one key' });
+    }
+    const unknown = (keys.apps as string[]).filter((k) => !target.hasApp(k));
+    if (unknown.length > 0) return json(res, 404, { ok: false, error: `no app with key ${unknown.map((k) => `"${k}"`).join(', ')}` });
+    const at = releaseTime(res, body);
+    if (at === null) return;
+    return json(res, 200, { ok: true, ...(await target.release(keys.apps as string[], at)) });
   }
   if (section === 'faults') {
     if (key === undefined && method === 'GET') return json(res, 200, { faults: target.faults() });
@@ -153,6 +163,17 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
     }
   }
   json(res, 404, { ok: false, error: `no admin route ${method} ${path}` });
+}
+
+/** A release body's `at` (undefined: now), or null after answering 400 for a bad one. */
+function releaseTime(res: ServerResponse, body: unknown): number | undefined | null {
+  const { at } = (typeof body === 'object' && body !== null ? body : {}) as { at?: unknown };
+  if (at === undefined) return undefined;
+  if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0 || at > Date.now() + maxReleaseDelayMs) {
+    json(res, 400, { ok: false, error: `"at" must be a time in epoch milliseconds, at most ${maxReleaseDelayMs / 60_000} minutes from now` });
+    return null;
+  }
+  return at;
 }
 
 async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {

@@ -193,34 +193,44 @@ class Emulator implements ConnectEmulator {
   }
 
   /**
-   * Appends the app's held events now (see AppLog.release), or at `atMs` when that is later: then
-   * they are stamped now with `processed` = atMs, and an app with `cacheBatches` has their
-   * batches compressed now too, so that serving the burst costs the emulator (which shares the
-   * machine with what it serves) no serialising and no deflate. Preparing takes time (~15 µs an
-   * event); when it ends after atMs, the events go out at once, still stamped atMs, and
-   * `releaseAt` says when.
+   * Appends the held events of `appKeys` at one moment: now (see AppLog.release), or `atMs` when
+   * that is later. For a later moment they are stamped now (the next offsets, `processed` = atMs)
+   * and, for apps with `cacheBatches`, their batches compressed now, yielding between batches so
+   * that open streams keep their keep-alives. Serving such a burst then costs the emulator, which
+   * shares the machine with what it serves, no serialising and no deflate. All go out together:
+   * at atMs, or as soon as preparing ends when it took longer (`releaseAt`; still stamped atMs),
+   * so no app's burst is served while another's is being prepared.
    */
-  release(appKey: string, atMs?: number): ReleaseResult {
-    const { log, options } = this.app(appKey);
+  async releaseTogether(appKeys: readonly string[], atMs?: number): Promise<ReleaseResult> {
+    const apps = [...new Set(appKeys)].map((key) => ({ key, state: this.app(key) }));
     const now = Date.now();
-    log.catchUp(now);
-    const offsets = (first: number, last: number) => ({ count: last - first + 1, firstOffset: String(first), lastOffset: String(last) });
+    const released: ReleaseResult['apps'] = {};
+    const offsets = (key: string, made: { firstOffset: number; lastOffset: number } | undefined) => {
+      released[key] = made ? { count: made.lastOffset - made.firstOffset + 1, firstOffset: String(made.firstOffset), lastOffset: String(made.lastOffset) } : { count: 0 };
+    };
+    for (const { state } of apps) state.log.catchUp(now);
     if (atMs === undefined || atMs <= now) {
-      const made = log.release(now);
-      return made ? offsets(made.firstOffset, made.lastOffset) : { count: 0 };
+      for (const { key, state } of apps) offsets(key, state.log.release(now));
+      return { apps: released };
     }
-    const staged = log.stage(atMs);
-    if (staged.length === 0) return { count: 0 };
-    if (options.cacheBatches) log.stats.batchesCached += compressAhead(staged, this.options.gzipLevel);
+    const staged = apps.map(({ key, state }) => ({ key, state, entries: state.log.stage(atMs) }));
+    for (const { key, entries } of staged) offsets(key, entries.length ? { firstOffset: entries[0]!.offset, lastOffset: entries[entries.length - 1]!.offset } : undefined);
+    for (const { state, entries } of staged) {
+      if (state.options.cacheBatches) state.log.stats.batchesCached += await compressAhead(entries, this.options.gzipLevel);
+    }
     const prepared = Date.now();
     const releaseAt = Math.max(atMs, prepared);
-    const timer = setTimeout(() => {
-      this.pendingReleases.delete(timer);
-      log.catchUp(Date.now());
-      log.publish(staged);
-    }, releaseAt - prepared);
-    this.pendingReleases.add(timer);
-    return { ...offsets(staged[0]!.offset, staged[staged.length - 1]!.offset), at: atMs, releaseAt, prepareMs: prepared - now };
+    if (!this.shutdown.signal.aborted) {
+      const timer = setTimeout(() => {
+        this.pendingReleases.delete(timer);
+        for (const { state, entries } of staged) {
+          state.log.catchUp(Date.now());
+          state.log.publish(entries);
+        }
+      }, releaseAt - prepared);
+      this.pendingReleases.add(timer);
+    }
+    return { apps: released, at: atMs, releaseAt, prepareMs: prepared - now };
   }
 
   lastOffset(appKey: string): string | undefined {
@@ -294,7 +304,7 @@ class Emulator implements ConnectEmulator {
         append: (k, e) => this.append(k, e),
         generate: (k, n) => this.generate(k, n),
         hold: (k, n) => this.hold(k, n),
-        release: (k, at) => this.release(k, at),
+        release: (keys, at) => this.releaseTogether(keys, at),
         setFault: (k, f) => this.board.set(k, f),
         clearFaults: (k) => this.clearFaults(k),
         faults: () => this.faults(),

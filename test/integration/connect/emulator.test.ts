@@ -414,6 +414,45 @@ test('admin release refuses a bad release time with a clear error, and releases 
   t.true(e.events('app').every((ev) => Date.parse(ev.processed!) >= before - 1));
 });
 
+test('admin release of several apps at a later time: all go out together, stamped with it', async (t) => {
+  const apps = [finite(0, { key: 'one', token: 'tok1', retainEvents: 10_000, cacheBatches: true, eventBytes: 1024 }), finite(0, { key: 'two', token: 'tok2', retainEvents: 10_000 })];
+  const e = await emulator(t, { apps, keepAliveMs: 60_000, gzipLevel: 1 });
+  const one = await post(e.url, { appKey: 'one', token: 'tok1', body: { start: 'EARLIEST' } });
+  const two = await post(e.url, { appKey: 'two', token: 'tok2', body: { start: 'EARLIEST' } });
+  for (const [key, count] of [['one', 2_000], ['two', 500]] as const) {
+    await fetch(`${e.url}/_admin/apps/${key}/generate`, { method: 'POST', body: JSON.stringify({ count, hold: true }) });
+  }
+  const at = Date.now() + 1_500;
+  const r = await fetch(`${e.url}/_admin/release`, { method: 'POST', body: JSON.stringify({ apps: ['one', 'two'], at }) });
+  t.is(r.status, 200);
+  const answer = (await r.json()) as { releaseAt: number };
+  t.like(answer, { ok: true, at, apps: { one: { count: 2_000, firstOffset: '1000000', lastOffset: '1001999' }, two: { count: 500, firstOffset: '1000000', lastOffset: '1000499' } } });
+  t.true(e.stats('one').batchesCached > 1, 'the cacheBatches app is compressed ahead');
+  t.is(e.stats('two').batchesCached, 0, 'the other is not');
+  await one.until((l) => events(l).length === 2_000);
+  await two.until((l) => events(l).length === 500);
+  t.true(Date.now() >= answer.releaseAt);
+  one.close();
+  two.close();
+  for (const reply of [one, two]) t.true(events(reply.lines).every((ev) => ev.processed === new Date(at).toISOString()));
+});
+
+test('admin release of several apps refuses a bad list or time with a clear error, and releases nothing', async (t) => {
+  const e = await emulator(t, { apps: [finite(0)] });
+  await fetch(`${e.url}/_admin/apps/app/generate`, { method: 'POST', body: '{"count":3,"hold":true}' });
+  for (const body of ['{}', '{"apps":[]}', '{"apps":"app"}', '{"apps":[1]}', 'null']) {
+    const r = await fetch(`${e.url}/_admin/release`, { method: 'POST', body });
+    t.is(r.status, 400, body);
+    t.regex(((await r.json()) as { error: string }).error, /apps/, body);
+  }
+  const late = await fetch(`${e.url}/_admin/release`, { method: 'POST', body: '{"apps":["app"],"at":"later"}' });
+  t.is(late.status, 400);
+  const unknown = await fetch(`${e.url}/_admin/release`, { method: 'POST', body: '{"apps":["app","nope"]}' });
+  t.is(unknown.status, 404);
+  t.regex(((await unknown.json()) as { error: string }).error, /"nope"/);
+  t.like(e.stats('app'), { held: 3, retained: 0 });
+});
+
 test('admin generate with hold refuses a bad hold or too many held events, and holds nothing', async (t) => {
   const e = await emulator(t, { apps: [finite(0)] });
   for (const body of ['{"count":5,"hold":"yes"}', '{"count":5,"hold":1}', '{"count":5,"hold":null}']) {
