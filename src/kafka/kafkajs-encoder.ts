@@ -10,10 +10,12 @@
 // ("external memory pressure" in `--trace-gc`), with the early promotion they bring. After these
 // changes: 93 of 343 (BENCHMARKS.md, "kafkajs's produce encoding without its copies").
 //
-// Four changes, each keeping the bytes kafkajs would write (a differential test holds them equal):
-// - **Big buffers have room in front** (an *arena*). A write of more than 64 KiB grows the encoder
+// Five changes, each keeping the bytes kafkajs would write (a differential test holds them equal):
+// - **Big buffers have room in front** (an *arena*). A write of more than 4 KiB grows the encoder
 //   into one: 512 bytes of headroom, the bytes, 4 KiB after them for the small fields that follow
-//   (a record's headers after its value). Smaller writes still double, as kafkajs does.
+//   (a record's headers after its value). Smaller writes still double, as kafkajs does. (64 KiB
+//   until 2026-12-06: a quiet integration's packs of 10–40 events, 10–40 KiB, were copied at every
+//   level; `npm run bench:kafkajs-encode -- --request-events 60`, BENCHMARKS.md.)
 // - **A level adopts the level below instead of copying it.** When an encoder that holds only a
 //   small header is asked to write a big buffer that sits at the front of an arena, with nothing
 //   of anyone's after it, the header is copied into the headroom just before it and the encoder
@@ -25,6 +27,8 @@
 //   records), instead of doubling through them.
 // - **`writeBytes` of a big buffer reserves nothing first** (kafkajs's did, for length + 4), so
 //   the level that adopts the buffer allocates nothing.
+// - **No first buffer** (`firstBufferSize`): kafkajs gave every encoder 512 zeroed bytes of their
+//   own, ~2.9 µs each with the GC they bring; the first write now takes a slice of Node's pool.
 // The source's packed record values are allocated as arenas too (`allocRecordValue`), so the
 // record itself adopts the value it carries: a packed event is copied once, into its pack.
 //
@@ -43,7 +47,7 @@ export interface EncoderLike {
 }
 
 /** A write longer than this gets an arena sized to it, and may be adopted instead of copied. */
-export const bigWrite = 64 * 1024;
+export const bigWrite = 4 * 1024;
 /** Room in front of an arena's bytes for the headers of the levels that adopt it. */
 const headroom = 512;
 /** Room after a big write for the small fields that follow it. */
@@ -83,12 +87,26 @@ export function allocRecordValue(size: number): Buffer {
 /** kafkajs's growth rule: the next power of two that holds `n` bytes. */
 const nextPowerOfTwo = (n: number): number => 1 << (32 - Math.clz32(n));
 
+/**
+ * The size of kafkajs's first buffer, in place of its `Encoder.nextPowerOfTwo(511)`: none.
+ * kafkajs's constructor calls that static for one thing, its first buffer: `Buffer.alloc(512)`,
+ * 512 zeroed bytes in an ArrayBuffer of their own for every encoder, i.e. for every record, every
+ * record header, every batch and every level of every request. That cost ~2.9 µs each here, most
+ * of it the GC work their external memory brings (a packed record with its six headers: seven).
+ * With this, the constructor's buffer is empty and the first write takes a slice of Node's
+ * buffer pool (`ensureAvailable`, at least `firstBytes`): no ArrayBuffer of its own. kafkajs
+ * calls the static nowhere else once `ensureAvailable` is replaced.
+ */
+export const firstBufferSize = (): number => 0;
+/** The first buffer an encoder takes: a record header fits it; pooled (under 4 KiB). */
+const firstBytes = 128;
+
 export function ensureAvailable(this: EncoderLike, length: number): void {
   const need = this.offset + length;
   if (need <= this.buf.length) return;
   // allocUnsafe: every byte is written before it is read (`buffer` is the written prefix only).
   if (length <= bigWrite) {
-    const grown = Buffer.allocUnsafe(nextPowerOfTwo(need));
+    const grown = Buffer.allocUnsafe(need <= firstBytes ? firstBytes : nextPowerOfTwo(need));
     this.buf.copy(grown, 0, 0, this.offset);
     this.buf = grown;
     return;

@@ -20,7 +20,8 @@
 //      produce request). Where the native binding cannot load, kafkajs's own stays.
 //    - kafkajs's Encoder copies each produced byte ~10 times, through nested encoders grown by
 //      doubling, into buffers V8 counts as young external memory (forced scavenges). Its growth,
-//      its buffer writes and its arrays are replaced: src/kafka/kafkajs-encoder.ts says how.
+//      its buffer writes and its arrays are replaced, and its first buffer (512 zeroed bytes of
+//      their own per encoder) is left empty: src/kafka/kafkajs-encoder.ts says how.
 //
 // 3. Every send scans the producer's whole topic list, twice (kafkajs issue #1605; PR #1612 was
 //    never merged). Before each send, BrokerPool.refreshMetadataIfNecessary checks that every topic
@@ -38,7 +39,7 @@
 //    which size, and a send with both unchanged (a set only grows; kafkajs swaps in another one
 //    when it rolls an addition back) and the metadata fresh skips the pass.
 import Module, { createRequire } from 'node:module';
-import { adoptingWriteBytes, ensureAvailable, presizedWriteArray, writeBufferInternal, type EncoderLike } from './kafkajs-encoder.js';
+import { adoptingWriteBytes, ensureAvailable, firstBufferSize, presizedWriteArray, writeBufferInternal, type EncoderLike } from './kafkajs-encoder.js';
 
 interface RequestQueueLike {
   pending: unknown[];
@@ -70,8 +71,8 @@ export function scheduleCheckPendingRequests(this: RequestQueueLike): void {
 }
 
 /** kafkajs's Encoder class (every request and record is written with one). */
-export function kafkajsEncoder(): { prototype: EncoderLike } {
-  return require('kafkajs/src/protocol/encoder.js') as { prototype: EncoderLike };
+export function kafkajsEncoder(): { prototype: EncoderLike; nextPowerOfTwo: (n: number) => number } {
+  return require('kafkajs/src/protocol/encoder.js') as { prototype: EncoderLike; nextPowerOfTwo: (n: number) => number };
 }
 
 interface TopicMetadataLike {
@@ -186,7 +187,9 @@ export function applyKafkajsFixes(): void {
   const proto = kafkajsRequestQueue().prototype as RequestQueueLike & { [marker]?: true };
   if (proto[marker]) return;
   proto.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
-  const encoder = kafkajsEncoder().prototype;
+  const encoderClass = kafkajsEncoder();
+  encoderClass.nextPowerOfTwo = firstBufferSize;
+  const encoder = encoderClass.prototype;
   encoder.ensureAvailable = ensureAvailable;
   encoder.writeBufferInternal = writeBufferInternal;
   encoder.writeArray = presizedWriteArray(encoder.writeArray);

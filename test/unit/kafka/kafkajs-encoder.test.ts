@@ -7,9 +7,12 @@ import test from 'ava';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { applyKafkajsFixes } from '../../../src/kafka/kafkajs-fixes.js';
-import { allocRecordValue, bigWrite, setAdopting } from '../../../src/kafka/kafkajs-encoder.js';
+import { allocRecordValue, bigWrite, firstBufferSize, setAdopting } from '../../../src/kafka/kafkajs-encoder.js';
 
 const require = createRequire(import.meta.url);
+const Encoder = require('kafkajs/src/protocol/encoder.js') as { new (): { buf: Buffer; writeVarIntString(s: string): unknown }; nextPowerOfTwo: (n: number) => number };
+/** kafkajs's own first-buffer size (512 zeroed bytes), before the fixes replace it. */
+const kafkajsFirstBuffer = Encoder.nextPowerOfTwo;
 applyKafkajsFixes();
 
 interface Message {
@@ -60,6 +63,24 @@ const partitionsArb = fc.array(
   }),
   { minLength: 1, maxLength: 4 },
 );
+
+test.serial('an encoder starts without a buffer of its own: its first write takes a slice of the pool, and the request bytes are those of kafkajs zeroed 512', async (t) => {
+  const e = new Encoder();
+  t.is(e.buf.length, 0, 'no 512 zeroed bytes per encoder');
+  e.writeVarIntString('tributary-integration');
+  t.true(e.buf.length >= 22);
+  t.true(e.buf.buffer.byteLength > e.buf.length, 'a slice of a shared ArrayBuffer (Node\'s buffer pool), not one of its own');
+  // Small records, each with its headers (an encoder per header): the shape of a quiet integration's packs.
+  const build = () => [0, 3].map((partition) => ({ partition, messages: Array.from({ length: 5 }, (_, k) => message(200 + k * 300, partition * 10 + k, k % 2 ? `device-${k}` : null)) }));
+  const ours = await requestBytes(build());
+  Encoder.nextPowerOfTwo = kafkajsFirstBuffer;
+  try {
+    t.is(new Encoder().buf.length, 512);
+    t.deepEqual(await requestBytes(build()), ours);
+  } finally {
+    Encoder.nextPowerOfTwo = firstBufferSize;
+  }
+});
 
 test.serial('a produce request is the same bytes with adopting on as with kafkajs copying, and its values are left as they were', async (t) => {
   await fc.assert(
