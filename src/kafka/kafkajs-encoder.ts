@@ -65,6 +65,7 @@ interface Arena {
   end: number;
 }
 
+/** By ArrayBuffer: an arena has one of its own (`allocUnsafeSlow`, never a slice of Node's pool, whatever `Buffer.poolSize` is). */
 const arenas = new WeakMap<ArrayBufferLike, Arena>();
 
 let adopting = true;
@@ -79,7 +80,7 @@ export function setAdopting(on: boolean): void {
 /** A buffer of `size` bytes for a record value, with room around it for the record to adopt it. */
 export function allocRecordValue(size: number): Buffer {
   if (size <= bigWrite) return Buffer.allocUnsafe(size);
-  const base = Buffer.allocUnsafe(headroom + size + valueTrailingRoom);
+  const base = Buffer.allocUnsafeSlow(headroom + size + valueTrailingRoom);
   arenas.set(base.buffer, { floor: base.byteOffset, front: base.byteOffset + headroom, owner: undefined, end: base.byteOffset + headroom + size });
   return base.subarray(headroom, headroom + size);
 }
@@ -111,7 +112,7 @@ export function ensureAvailable(this: EncoderLike, length: number): void {
     this.buf = grown;
     return;
   }
-  const base = Buffer.allocUnsafe(headroom + need + trailingRoom);
+  const base = Buffer.allocUnsafeSlow(headroom + need + trailingRoom);
   const grown = base.subarray(headroom);
   this.buf.copy(grown, 0, 0, this.offset);
   arenas.set(base.buffer, { floor: base.byteOffset, front: base.byteOffset + headroom, owner: this, end: 0 });
