@@ -62,7 +62,7 @@ export interface ReleaseResult {
 }
 
 /** How far ahead a release may be set. */
-export const maxReleaseDelayMs = 10 * 60_000;
+const maxReleaseDelayMs = 10 * 60_000;
 
 const maxAdminBody = 10 * 1024 * 1024;
 /** The most events one `generate` call makes (about 30 µs each: a second of the emulator's time per 33,000). */

@@ -137,3 +137,23 @@ test.serial('small values are plain buffers, as before', (t) => {
   t.is(v.length, 1_000);
   t.is(allocRecordValue(0).length, 0);
 });
+
+test.serial('an arena has an ArrayBuffer of its own even when Node pools buffers that large', async (t) => {
+  const poolSize = Buffer.poolSize;
+  Buffer.poolSize = 1024 * 1024;
+  try {
+    // A slab of the new size, then two values past bigWrite: with allocUnsafe both would be slices of it, one arena key.
+    Buffer.allocUnsafe(9_000);
+    const a = valueOf(bigWrite + 100, 1);
+    const b = valueOf(bigWrite + 200, 2);
+    t.not(a.buffer, b.buffer);
+    const build = () => [{ partition: 0, messages: [{ ...message(0, 1, null), value: Buffer.from(a) }] }, { partition: 1, messages: [{ ...message(0, 2, null), value: Buffer.from(b) }] }];
+    const parts = [{ partition: 0, messages: [{ ...message(0, 1, null), value: a }] }, { partition: 1, messages: [{ ...message(0, 2, null), value: b }] }];
+    setAdopting(false);
+    const expected = await requestBytes(build());
+    setAdopting(true);
+    t.deepEqual(await requestBytes(parts), expected);
+  } finally {
+    Buffer.poolSize = poolSize;
+  }
+});
