@@ -24,6 +24,7 @@ interface ProcSummary {
 interface Results {
   failures: string[];
   results: {
+    brokerWarmup?: { seconds: number; rounds: { seconds: number; jitPctOfCore: number; produceEventsPerSec: number; consumeEventsPerSec: number }[] };
     s1?: {
       pipeline: PipelineResult;
       procs: Record<string, ProcSummary>;
@@ -33,6 +34,7 @@ interface Results {
       cpuUsPerEvent: Record<string, number>;
       allCpuUsPerEvent: number;
       machineBoundEventsPerSec: number;
+      brokerJitUsPerEvent: number;
     };
     s2?: { pipeline: PipelineResult };
     s3?: { integrations: number; runningAtDeadline: number; allRunningSec: number; busyAlone: PipelineResult; busyInCrowd: PipelineResult; busyVsAlone: number; extraTopics: number; idle?: { nodeCpuPct: number } };
@@ -51,6 +53,8 @@ test('bench smoke: scenarios 1–4 run end to end at small sizes and report ever
   const args = [
     '--import', 'tsx', 'bench/run.ts', '--quick', '--from-source', '--results-dir', dir,
     '--only', 's1,s2,s3,s4', '--events', String(s1Events), '--tenants', String(tenants), '--busy-events', String(busyEvents), '--backlog', String(backlog), '--idle-sec', '5', '--extra-topics', '40',
+    // One round of the broker warm-up (the full suite's is 30 s).
+    '--broker-warmup', '1',
   ];
   const out: string[] = [];
   // KAFKA_BROKERS and DYNAMODB_ENDPOINT come from test/run.ts: the bench uses this run's servers.
@@ -66,7 +70,10 @@ test('bench smoke: scenarios 1–4 run end to end at small sizes and report ever
   const r = JSON.parse(readFileSync(join(dir, files[0]!), 'utf8')) as Results;
   t.deepEqual(r.failures, []);
 
-  const { s1, s2, s3, s4 } = r.results;
+  const { brokerWarmup, s1, s2, s3, s4 } = r.results;
+  // The broker warm-up ran the kafka leg before the scenarios, and its JIT was read.
+  t.true((brokerWarmup?.rounds.length ?? 0) >= 1, 'broker warm-up rounds');
+  for (const round of brokerWarmup?.rounds ?? []) t.true(round.produceEventsPerSec > 0 && round.consumeEventsPerSec > 0 && round.jitPctOfCore >= 0);
   // Scenario 1: every event delivered, the three legs measured on the same bytes, the node sampled.
   t.truthy(s1);
   t.true(s1!.pipeline.complete);
@@ -78,6 +85,7 @@ test('bench smoke: scenarios 1–4 run end to end at small sizes and report ever
   t.true((s1!.cpuUsPerEvent['node'] ?? 0) > 0, 'the node\'s CPU per event');
   t.true(s1!.allCpuUsPerEvent >= (s1!.cpuUsPerEvent['node'] ?? 0));
   t.true(s1!.machineBoundEventsPerSec > 0);
+  t.true(s1!.brokerJitUsPerEvent >= 0, "the broker's JIT in the window");
   for (const leg of ['parse', 'kafkaProduce', 'kafkaConsume', 'http']) t.true((s1!.legs[leg]?.cpuUsPerEvent ?? -1) >= 0, `leg ${leg} CPU`);
   // Scenario 2: a paced stream with its latency percentiles.
   t.truthy(s2);
