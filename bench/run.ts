@@ -53,6 +53,9 @@ const o = benchCommand('npm run bench --', 'the pipeline benchmark suite (BENCHM
   .option('--broker-warmup <seconds>', "seconds of the kafka leg's produce + consume against the broker before the scenarios (0: a fresh broker, its JIT compiling inside scenario 1's window)", parseIntIn(0, 600))
   .option('--live-burst', "scenario 3's busy apps generate their events at the burst (the emulator's generator, ~30 µs an event, inside the measured window)")
   .option('--keepalive-ms <n>', "the emulator's keep-alive interval (what the node's idle streams cost scales with it)", parseIntIn(10, 60_000), 1_000)
+  // One burst's rate swung 13,566–24,071 events/s alone on one afternoon (BENCHMARKS.md): each
+  // phase's best of several, as the legs of scenario 1 take their best of two.
+  .option('--s3-bursts <n>', "bursts per phase of scenario 3 (alone, crowd); each phase's fastest counts (default 2; 1 with --quick)", parseIntIn(1, 5))
   .option('--small-rate <r>', "events/s of each of scenario 3's small apps (0: keep-alives and the node's own work only)", parseNumberIn(0, 1_000), 0.02)
   // A 20 s window caught a major GC or not: ±1.5 % of a core between runs.
   .option('--idle-sec <n>', "scenario 3's idle window, seconds", parseIntIn(5, 300), 40)
@@ -81,6 +84,7 @@ const o = benchCommand('npm run bench --', 'the pipeline benchmark suite (BENCHM
     nodeFlags: Record<string, unknown>;
     coldEmulator?: true;
     brokerWarmup?: number;
+    s3Bursts?: number;
     liveBurst?: true;
     keepaliveMs: number;
     smallRate: number;
@@ -119,6 +123,7 @@ const nodeFlags = o.nodeFlags;
 const packed = nodeFlags['source.packRecords'] === true;
 const coldEmulator = o.coldEmulator === true;
 const brokerWarmupSec = o.brokerWarmup ?? (quick ? 0 : 30);
+const s3Bursts = o.s3Bursts ?? (quick ? 1 : 2);
 const liveBurst = cfg.s3LiveBurst;
 const keepAliveMs = o.keepaliveMs;
 const smallRate = o.smallRate;
@@ -687,6 +692,40 @@ async function burst(emuUrl: string, keys: readonly string[], count: number, lea
   return releaseAt;
 }
 
+interface BurstRound extends PipelineResult, BurstDrain {
+  /** The sampler's window of this burst (performance.now()): release to last delivery. */
+  fromPerf: number;
+  toPerf: number;
+}
+
+/**
+ * One phase of scenario 3 (the busy apps alone, or in the crowd): `s3Bursts` bursts, the first
+ * prepared before the node started, each next one prepared once the last is delivered (the
+ * receiver's count restarts). The phase's rate is its fastest complete burst's: a shared machine's
+ * slow moment is not the phase's throughput (as scenario 1's legs take their best of two).
+ */
+async function burstRounds(phase: string, emuUrl: string, apps: readonly EmuApp[], rxBase: string, leadMs: number, timeoutMs: () => number): Promise<{ best: BurstRound; rounds: BurstRound[] }> {
+  const keys = apps.map((a) => a.key);
+  const target = keys.length * cfg.busyEvents;
+  const rounds: BurstRound[] = [];
+  for (let i = 0; i < s3Bursts; i++) {
+    if (i > 0) {
+      await prepareBurst(emuUrl, keys, cfg.busyEvents);
+      await postJson(`${rxBase}/_reset`);
+    }
+    const burstAt = await burst(emuUrl, keys, cfg.busyEvents, leadMs);
+    const fromPerf = performance.now();
+    const s = await waitDelivered(rxBase, target, timeoutMs(), `s3 ${phase}`, () => servedBy(emuUrl, apps));
+    const round: BurstRound = { ...pipelineResult(s, target), ...burstDrain(s, burstAt), fromPerf, toPerf: performance.now() };
+    rounds.push(round);
+    log(`s3: ${phase}, burst ${i + 1} of ${s3Bursts}: ${fmt(target)} events delivered ${round1(round.drainSec)} s after the burst (${fmt(round.drainEventsPerSec)} events/s)${round.complete ? '' : ' (**incomplete**)'}`);
+    if (!round.complete) break;
+  }
+  const complete = rounds.filter((r) => r.complete);
+  const best = (complete.length ? complete : rounds).reduce((a, b) => (b.drainEventsPerSec > a.drainEventsPerSec ? b : a));
+  return { best, rounds };
+}
+
 /** How many events the emulator has served `app` (every stream, the bench's own reads included). */
 async function served(emuUrl: string, app: EmuApp): Promise<number> {
   return (await getJson<{ served: number }>(`${emuUrl}/_admin/apps/${encodeURIComponent(app.key)}`)).served;
@@ -767,7 +806,8 @@ async function scenario3(): Promise<void> {
   if (extraTopics > 0) await createExtraTopics(extraTopics);
 
   // Phase 1: the busy apps alone on a node.
-  let alone: (PipelineResult & BurstDrain) | undefined;
+  let alone: BurstRound | undefined;
+  let aloneRounds: BurstRound[] = [];
   {
     const rxAlone = await startReceiver('receiver-s3-alone');
     let nodeAlone: { child: Child; base: string } | undefined;
@@ -777,10 +817,10 @@ async function scenario3(): Promise<void> {
       trackCommon({ emulator: emu.child, node: nodeAlone.child, receiver: rxAlone.child });
       const running = await waitRunning(nodeAlone.base, busy, Date.now() + 60_000, 's3 alone');
       if (running < busy) throw new Error(`s3: only ${running} of the ${busy} busy integrations ran alone within 60 s`);
-      const burstAt = await burst(emu.url, aloneBusy.map((a) => a.key), cfg.busyEvents, 2_000);
-      const s = await waitDelivered(rxAlone.base, busyTarget, 120_000, 's3 alone', () => servedBy(emu.url, aloneBusy));
-      alone = { ...pipelineResult(s, busyTarget), ...burstDrain(s, burstAt) };
-      log(`s3: the ${busy} busy apps alone: their ${fmt(busyTarget)} events delivered ${round1(alone.drainSec)} s after the burst (${fmt(alone.drainEventsPerSec)} events/s)`);
+      const phase = await burstRounds('alone', emu.url, aloneBusy, rxAlone.base, 2_000, () => 120_000);
+      alone = phase.best;
+      aloneRounds = phase.rounds;
+      log(`s3: the ${busy} busy apps alone: their ${fmt(busyTarget)} events delivered ${round1(alone.drainSec)} s after the burst (${fmt(alone.drainEventsPerSec)} events/s${s3Bursts > 1 ? `, the fastest of ${aloneRounds.length}` : ''})`);
     } finally {
       await stop(nodeAlone?.child, 60_000);
       await stop(rxAlone.child);
@@ -832,20 +872,18 @@ async function scenario3(): Promise<void> {
     const procsStart = sampler.summary(from, startedAt);
     log(`s3: all running after ${allRunningMs === undefined ? 'never (deadline)' : `${round1(allRunningMs / 1000)} s`}, all reading Connect after ${allStreamingMs === undefined ? `never (${streaming} by the deadline)` : `${round1(allStreamingMs / 1000)} s`}; the busy apps turn busy in 5 s or more (the emulator prepares their bursts)`);
     // The crowd settles (first fetches, parks, the start-up's state writes), then the busy apps turn busy.
-    const burstAt = await burst(emu.url, crowdBusy.map((a) => a.key), cfg.busyEvents, 5_000);
-    const busyFrom = performance.now();
-    const busyStats = await waitDelivered(rxBusy.base, busyTarget, Math.max(30_000, Math.min(120_000, remaining() - 60_000)), 's3 busy', () => servedBy(emu.url, crowdBusy));
-    const busyRate = { ...pipelineResult(busyStats, busyTarget), ...burstDrain(busyStats, burstAt) };
-    const busyTo = performance.now();
-    const procsBusy = sampler.summary(busyFrom, busyTo);
+    const crowdPhase = await burstRounds('busy in the crowd', emu.url, crowdBusy, rxBusy.base, 5_000, () => Math.max(30_000, Math.min(120_000, remaining() - 60_000)));
+    const busyRate = crowdPhase.best;
+    // The processes over the fastest burst (the one judged).
+    const procsBusy = sampler.summary(busyRate.fromPerf, busyRate.toPerf);
     // Throughput: the burst's events over the time from the burst to the last delivery, the same
     // way in both phases (a "steady" rate from 10 % on spans too few seconds to compare).
     const crowdRate = busyRate.drainEventsPerSec;
     const aloneRate = alone?.drainEventsPerSec;
     const ratio = aloneRate ? crowdRate / aloneRate : undefined;
-    log(`s3: busy in the crowd: delivered ${round1(busyRate.drainSec)} s after the burst, ${fmt(crowdRate)} events/s (${ratio === undefined ? '—' : `${round1(ratio * 100)} %`} of alone); measuring idle for ${idleSec} s`);
+    log(`s3: busy in the crowd: delivered ${round1(busyRate.drainSec)} s after the burst, ${fmt(crowdRate)} events/s${s3Bursts > 1 ? ` (the fastest of ${crowdPhase.rounds.length})` : ''} (${ratio === undefined ? '—' : `${round1(ratio * 100)} %`} of alone); measuring idle for ${idleSec} s`);
     // Idle: busy apps finished, small ones trickle.
-    const idleClean = busyRate.complete;
+    const idleClean = crowdPhase.rounds.every((r) => r.complete);
     await sleep(3_000);
     // The small apps' events delivered in the window: their arrivals are bursty, and the idle CPU
     // follows them (node and emulator rise and fall together between runs), so it is reported beside it.
@@ -898,6 +936,7 @@ async function scenario3(): Promise<void> {
       busyAlone: alone ?? null,
       busyInCrowd: busyRate,
       busyVsAlone: ratio === undefined ? null : round1(ratio * 100),
+      bursts: { alone: aloneRounds.map((r) => r.drainEventsPerSec), crowd: crowdPhase.rounds.map((r) => r.drainEventsPerSec) },
       procsStart,
       procsBusy,
       procs: procsAll,
@@ -945,7 +984,8 @@ async function scenario3(): Promise<void> {
       `| Kafka broker idle CPU | ${idle['kafka']?.avgCpuPct ?? '—'} % of a core | | ~${idle['kafka'] ? ext(idle['kafka'].avgCpuPct) : '—'} % |`,
       `| the ${busy} busy apps alone on a node: burst delivered in | ${alone ? `${round1(alone.drainSec)} s, ${fmt(aloneRate)} events/s` : '—'} | | |`,
       `| the same ${busy} in the crowd: burst delivered in | ${round1(busyRate.drainSec)} s, ${fmt(crowdRate)} events/s${busyRate.complete ? '' : ' (**incomplete**)'} | | |`,
-      `| … in the crowd vs alone | ${ratio === undefined ? '—' : `${round1(ratio * 100)} %`} | ≥ 80 % | |`,
+      `| … in the crowd vs alone${s3Bursts > 1 ? ' (each phase its fastest burst)' : ''} | ${ratio === undefined ? '—' : `${round1(ratio * 100)} %`} | ≥ 80 % | |`,
+      ...(s3Bursts > 1 ? [`| every burst, events/s (\`--s3-bursts ${s3Bursts}\`) | alone ${aloneRounds.map((r) => fmt(r.drainEventsPerSec)).join(', ')}; in the crowd ${crowdPhase.rounds.map((r) => fmt(r.drainEventsPerSec)).join(', ')} | | |`] : []),
       `| node's TCP connections to the broker | ${conns} | | ~${ext(conns)} |`,
       `| consumer groups / topics of these integrations | ${groups} / ${topicsN} | | ${ext(groups)} / ${ext(topicsN)} |`,
       `| node shutdown (SIGTERM → exit) | ${round1((exitMs - stoppedAt) / 1000)} s | | |`,

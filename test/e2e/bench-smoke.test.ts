@@ -37,7 +37,7 @@ interface Results {
       brokerJitUsPerEvent: number;
     };
     s2?: { pipeline: PipelineResult };
-    s3?: { integrations: number; runningAtDeadline: number; allRunningSec: number; busyAlone: PipelineResult; busyInCrowd: PipelineResult; busyVsAlone: number; extraTopics: number; idle?: { nodeCpuPct: number } };
+    s3?: { integrations: number; runningAtDeadline: number; allRunningSec: number; busyAlone: PipelineResult & { drainEventsPerSec: number }; busyInCrowd: PipelineResult & { drainEventsPerSec: number }; busyVsAlone: number; bursts: { alone: number[]; crowd: number[] }; extraTopics: number; idle?: { nodeCpuPct: number } };
     s4?: { target: number; inKafka: number; drain: PipelineResult; fillProcs: Record<string, ProcSummary> };
   };
 }
@@ -55,6 +55,8 @@ test('bench smoke: scenarios 1–4 run end to end at small sizes and report ever
     '--only', 's1,s2,s3,s4', '--events', String(s1Events), '--tenants', String(tenants), '--busy-events', String(busyEvents), '--backlog', String(backlog), '--idle-sec', '5', '--extra-topics', '40',
     // One round of the broker warm-up (the full suite's is 30 s).
     '--broker-warmup', '1',
+    // Two bursts a phase in scenario 3 (its phases take their fastest).
+    '--s3-bursts', '2',
   ];
   const out: string[] = [];
   // KAFKA_BROKERS and DYNAMODB_ENDPOINT come from test/run.ts: the bench uses this run's servers.
@@ -97,6 +99,10 @@ test('bench smoke: scenarios 1–4 run end to end at small sizes and report ever
   t.is(s3!.extraTopics, 40);
   t.true(s3!.busyAlone.complete && s3!.busyInCrowd.complete);
   t.true(s3!.busyVsAlone > 0);
+  t.is(s3!.bursts.alone.length, 2, 'two bursts alone');
+  t.is(s3!.bursts.crowd.length, 2, 'two bursts in the crowd');
+  t.is(s3!.busyAlone.drainEventsPerSec, Math.max(...s3!.bursts.alone), 'alone: the fastest burst counts');
+  t.is(s3!.busyInCrowd.drainEventsPerSec, Math.max(...s3!.bursts.crowd), 'in the crowd: the fastest burst counts');
   // Scenario 4: the backlog waited in Kafka while the receiver was down, then drained completely.
   t.truthy(s4);
   t.is(s4!.inKafka, backlog);
