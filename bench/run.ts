@@ -726,6 +726,27 @@ async function burstRounds(phase: string, emuUrl: string, apps: readonly EmuApp[
   return { best, rounds };
 }
 
+/** A node's CPU profile (`--s3-profile`) over one burst: kept in the results dir, read for that window. */
+interface BurstProfile {
+  file: string;
+  window: { fromEndUs: number; toEndUs: number };
+  idlePct: number;
+  gcPct: number;
+  spots: HotSpot[];
+  areas: { area: string; pct: number }[];
+}
+
+/** `exitPerf`: when the profiled node exited (the profile ends then); the window is located from it. */
+function burstProfile(profDir: string, name: string, exitPerf: number, round: BurstRound): BurstProfile | undefined {
+  const file = existsSync(profDir) ? readdirSync(profDir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+  if (!file) return undefined;
+  const dest = join(resultsDir, `${runId}-${name}.cpuprofile`);
+  if (!existsSync(dest)) writeFileSync(dest, readFileSync(join(profDir, file)));
+  const window = { fromEndUs: Math.round((exitPerf - round.fromPerf) * 1000), toEndUs: Math.round((exitPerf - round.toPerf) * 1000) };
+  const hot = hotSpots(dest, 15, window);
+  return { file: dest, window, idlePct: hot.idlePct, gcPct: hot.gcPct, spots: hot.spots, areas: byArea(dest, window).slice(0, 12) };
+}
+
 /** How many events the emulator has served `app` (every stream, the bench's own reads included). */
 async function served(emuUrl: string, app: EmuApp): Promise<number> {
   return (await getJson<{ served: number }>(`${emuUrl}/_admin/apps/${encodeURIComponent(app.key)}`)).served;
@@ -808,23 +829,34 @@ async function scenario3(): Promise<void> {
   // Phase 1: the busy apps alone on a node.
   let alone: BurstRound | undefined;
   let aloneRounds: BurstRound[] = [];
+  /** With --s3-profile: the alone node's profile over its judged burst. */
+  let aloneProfile: BurstProfile | undefined;
+  const profDirAlone = join(work, 'prof-s3-alone');
+  let aloneExit = 0;
+  /** The processes over the judged alone burst. */
+  let procsAlone: Record<string, ProcSummary> = {};
+  let machineAlonePct: number | undefined;
   {
     const rxAlone = await startReceiver('receiver-s3-alone');
     let nodeAlone: { child: Child; base: string } | undefined;
     try {
       await prepareBurst(emu.url, aloneBusy.map((a) => a.key), cfg.busyEvents);
-      nodeAlone = await startNodeProc('node-s3-alone', aloneBusy.map((a, i) => spec(`${runId}-s3a-${i}`, a, emu.eventsUrl, rxAlone.url)));
+      nodeAlone = await startNodeProc('node-s3-alone', aloneBusy.map((a, i) => spec(`${runId}-s3a-${i}`, a, emu.eventsUrl, rxAlone.url)), s3Profile ? ['--cpu-prof', '--cpu-prof-dir', profDirAlone, '--cpu-prof-interval', '2000'] : []);
       trackCommon({ emulator: emu.child, node: nodeAlone.child, receiver: rxAlone.child });
       const running = await waitRunning(nodeAlone.base, busy, Date.now() + 60_000, 's3 alone');
       if (running < busy) throw new Error(`s3: only ${running} of the ${busy} busy integrations ran alone within 60 s`);
       const phase = await burstRounds('alone', emu.url, aloneBusy, rxAlone.base, 2_000, () => 120_000);
       alone = phase.best;
       aloneRounds = phase.rounds;
+      procsAlone = sampler.summary(alone.fromPerf, alone.toPerf);
+      machineAlonePct = sampler.machineBusyPct(alone.fromPerf, alone.toPerf);
       log(`s3: the ${busy} busy apps alone: their ${fmt(busyTarget)} events delivered ${round1(alone.drainSec)} s after the burst (${fmt(alone.drainEventsPerSec)} events/s${s3Bursts > 1 ? `, the fastest of ${aloneRounds.length}` : ''})`);
     } finally {
       await stop(nodeAlone?.child, 60_000);
+      aloneExit = performance.now();
       await stop(rxAlone.child);
     }
+    if (alone) aloneProfile = burstProfile(profDirAlone, 'node-s3-alone', aloneExit, alone);
   }
 
   // Phase 2: the crowd. Small apps deliver to one receiver, busy ones to another (so each counts only its own).
@@ -876,6 +908,8 @@ async function scenario3(): Promise<void> {
     const busyRate = crowdPhase.best;
     // The processes over the fastest burst (the one judged).
     const procsBusy = sampler.summary(busyRate.fromPerf, busyRate.toPerf);
+    const machineBusyPct = sampler.machineBusyPct(busyRate.fromPerf, busyRate.toPerf);
+    const cpuLine = (procs: Record<string, ProcSummary>) => Object.entries(procs).map(([k, v]) => `${k} ${v.avgCpuPct}`).join(', ');
     // Throughput: the burst's events over the time from the burst to the last delivery, the same
     // way in both phases (a "steady" rate from 10 % on spans too few seconds to compare).
     const crowdRate = busyRate.drainEventsPerSec;
@@ -925,6 +959,7 @@ async function scenario3(): Promise<void> {
       idleProfile = hotSpots(dest, 15, idleWindow);
       areas = byArea(dest).slice(0, 10);
     }
+    const crowdProfile = burstProfile(profDir, 'node-s3', exitMs, busyRate);
     const procsAll = sampler.summary(from, idleTo);
     results.s3 = {
       integrations: total,
@@ -939,6 +974,8 @@ async function scenario3(): Promise<void> {
       bursts: { alone: aloneRounds.map((r) => r.drainEventsPerSec), crowd: crowdPhase.rounds.map((r) => r.drainEventsPerSec) },
       procsStart,
       procsBusy,
+      procsAlone,
+      machineBusyPct: { alone: machineAlonePct ?? null, crowd: machineBusyPct },
       procs: procsAll,
       idle,
       idleClean,
@@ -952,6 +989,8 @@ async function scenario3(): Promise<void> {
       idleProfile,
       idleWindow,
       areas,
+      // With --s3-profile: both nodes' profiles over their judged bursts, to compare what the crowd adds.
+      burstProfiles: aloneProfile || crowdProfile ? { alone: aloneProfile ?? null, crowd: crowdProfile ?? null } : undefined,
       shutdownSec: round1((exitMs - stoppedAt) / 1000),
       context: ctxLine(from, idleTo),
     };
@@ -985,6 +1024,7 @@ async function scenario3(): Promise<void> {
       `| the ${busy} busy apps alone on a node: burst delivered in | ${alone ? `${round1(alone.drainSec)} s, ${fmt(aloneRate)} events/s` : '—'} | | |`,
       `| the same ${busy} in the crowd: burst delivered in | ${round1(busyRate.drainSec)} s, ${fmt(crowdRate)} events/s${busyRate.complete ? '' : ' (**incomplete**)'} | | |`,
       `| … in the crowd vs alone${s3Bursts > 1 ? ' (each phase its fastest burst)' : ''} | ${ratio === undefined ? '—' : `${round1(ratio * 100)} %`} | ≥ 80 % | |`,
+      `| CPU over the judged bursts, % of a core | alone: ${cpuLine(procsAlone)} (machine ${machineAlonePct ?? '—'} % busy); in the crowd: ${cpuLine(procsBusy)} (machine ${machineBusyPct} % busy) | | |`,
       ...(s3Bursts > 1 ? [`| every burst, events/s (\`--s3-bursts ${s3Bursts}\`) | alone ${aloneRounds.map((r) => fmt(r.drainEventsPerSec)).join(', ')}; in the crowd ${crowdPhase.rounds.map((r) => fmt(r.drainEventsPerSec)).join(', ')} | | |`] : []),
       `| node's TCP connections to the broker | ${conns} | | ~${ext(conns)} |`,
       `| consumer groups / topics of these integrations | ${groups} / ${topicsN} | | ${ext(groups)} / ${ext(topicsN)} |`,
@@ -1000,6 +1040,18 @@ async function scenario3(): Promise<void> {
             '| function (idle window) | where | self % |',
             '|---|---|---:|',
             ...idleProfile.spots.slice(0, 12).map((h) => `| \`${h.fn}\` | ${h.where} | ${h.selfPct} |`),
+            '',
+          ]
+        : []),
+      ...(aloneProfile && crowdProfile
+        ? [
+            `Node CPU profiles over the judged bursts (\`${runId}-node-s3-alone.cpuprofile\`, \`${runId}-node-s3.cpuprofile\`), % of the main thread's time:`,
+            '',
+            '| area | alone | in the crowd |',
+            '|---|---:|---:|',
+            ...[...new Set([...aloneProfile.areas, ...crowdProfile.areas].map((a) => a.area))].map(
+              (area) => `| ${area} | ${aloneProfile.areas.find((a) => a.area === area)?.pct ?? '—'} | ${crowdProfile.areas.find((a) => a.area === area)?.pct ?? '—'} |`,
+            ),
             '',
           ]
         : []),

@@ -60,14 +60,17 @@ export function hotSpots(file: string, top = 15, window?: { fromEndUs: number; t
   return { totalMs: Math.round(total / 1000), spots, idlePct: pct(named('(idle)')), gcPct: pct(named('(garbage collector)')) };
 }
 
-/** Self time by package / source area (node_modules/<pkg>, src/<dir>, node: internals). */
-export function byArea(file: string): { area: string; pct: number }[] {
+/** Self time by package / source area (node_modules/<pkg>, src/<dir>, node: internals); `window` as for `hotSpots`. */
+export function byArea(file: string, window?: { fromEndUs: number; toEndUs: number }): { area: string; pct: number }[] {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const areas = new Map<string, number>();
   let total = 0;
+  let t = p.startTime;
   for (let i = 0; i < p.samples.length; i++) {
     const dt = p.timeDeltas[i] ?? 0;
+    t += dt;
+    if (window && (t < p.endTime - window.fromEndUs || t > p.endTime - window.toEndUs)) continue;
     const n = byId.get(p.samples[i]!)!;
     const url = n.callFrame.url;
     let area: string;
