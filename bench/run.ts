@@ -49,7 +49,7 @@ const o = benchCommand('npm run bench --', 'the pipeline benchmark suite (BENCHM
   .option('--node-flags <json>', "the node config's feature flags (docs/flags.md), e.g. '{\"sink.parkWhenIdle\":true}'", parseJsonObject, {})
   .option('--cold-emulator', "scenario 1's emulator generates events while the node reads, scenario 3's compresses its bursts as it serves them (the harness's cost in the window)")
   // A fresh JVM compiles Kafka's request paths for its first minute of traffic, on the same two
-  // CPUs; a broker in production has long done that (BENCHMARKS.md, "A fresh broker's JIT").
+  // CPUs; a broker in production has long done that (BENCHMARKS.md, the 2026-12-06 17:51–19:00 block).
   .option('--broker-warmup <seconds>', "seconds of the kafka leg's produce + consume against the broker before the scenarios (0: a fresh broker, its JIT compiling inside scenario 1's window)", parseIntIn(0, 600))
   .option('--live-burst', "scenario 3's busy apps generate their events at the burst (the emulator's generator, ~30 µs an event, inside the measured window)")
   .option('--keepalive-ms <n>', "the emulator's keep-alive interval (what the node's idle streams cost scales with it)", parseIntIn(10, 60_000), 1_000)
