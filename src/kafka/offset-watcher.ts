@@ -15,6 +15,9 @@
 // more of the node's CPU and ~2.4 ms more of the broker's (`npm run bench:offset-watcher`). A
 // topic new to the watcher is asked at once; an error on a leader taken from that cache (a moved
 // leader, a deleted topic) re-asks that topic's metadata on the next poll before anything is woken.
+// A leadership still settling (no leader yet, or a leader that does not know it leads yet: a topic
+// just created answers so for a moment after its Metadata names the leader) is asked again too,
+// for up to `maxRechecks` polls in a row; past that the sink is woken with the error.
 //
 // kafkajs answers a whole request with the first partition error it finds, which would let one
 // deleted topic blind the watcher for everyone. The watcher therefore sends its Metadata and
@@ -49,6 +52,12 @@ export interface OffsetWatcherOptions {
  * 6 NOT_LEADER_OR_FOLLOWER, 74 FENCED_LEADER_EPOCH, 75 UNKNOWN_LEADER_EPOCH.
  */
 const staleLeaderCodes: ReadonlySet<number> = new Set([3, 5, 6, 74, 75]);
+
+/** Of those, the codes of a leadership being elected or moved: even a fresh answer may say so for a moment. */
+const settlingCodes: ReadonlySet<number> = new Set([5, 6, 74, 75]);
+
+/** Polls in a row a topic's answer may be stale or settling before its sink is woken with the error. */
+export const maxRechecks = 3;
 
 /** What a parked sink gives the watcher. */
 export interface WatchHandlers {
@@ -92,6 +101,8 @@ export class OffsetWatcher {
   /** Each parked topic's partition leaders, from Metadata answers since `leadersAt`. */
   private readonly leaders = new Map<string, Map<number, number>>();
   private leadersAt = 0;
+  /** Topics asked again because their answer was stale or settling: how many polls in a row. */
+  private readonly rechecks = new Map<string, number>();
 
   constructor(private readonly o: OffsetWatcherOptions) {
     this.log = o.logger.child({ component: 'offset-watcher' });
@@ -290,8 +301,9 @@ export class OffsetWatcher {
 
   /**
    * Per topic: end offset per partition, or the reason it cannot be read (a topic-level error).
-   * `recheck`: topics whose cached leader answered with a stale-leader error; their metadata is
-   * asked again next poll, and nothing is concluded about them in this one.
+   * `recheck`: topics whose cached leader answered with a stale-leader error, or whose leadership
+   * is settling (`askAgain`); their metadata is asked again next poll, and nothing is concluded
+   * about them in this one.
    */
   private async endOffsets(
     topicNames: string[],
@@ -313,7 +325,8 @@ export class OffsetWatcher {
         }
         const broken = t.partitionMetadata.find((p) => p.partitionErrorCode !== 0 || p.leader < 0);
         if (broken) {
-          out.set(t.topic, `partition ${broken.partitionId} error code ${broken.partitionErrorCode}`);
+          const settling = broken.leader < 0 || settlingCodes.has(broken.partitionErrorCode);
+          if (!(settling && this.askAgain(t.topic, recheck))) out.set(t.topic, `partition ${broken.partitionId} error code ${broken.partitionErrorCode}`);
           continue;
         }
         this.leaders.set(t.topic, new Map(t.partitionMetadata.map((p) => [p.partitionId, p.leader])));
@@ -346,18 +359,33 @@ export class OffsetWatcher {
             if (!(ends instanceof Map)) continue;
             for (const p of r.partitions) {
               const offset = p.offset ?? p.offsets?.[0];
-              if (p.errorCode !== 0 && staleLeaderCodes.has(p.errorCode) && !asked.has(r.topic)) {
-                // Leaders from an older answer: ask this topic's metadata again before concluding.
-                this.leaders.delete(r.topic);
-                recheck.add(r.topic);
-              } else if (p.errorCode !== 0 || offset === undefined) out.set(r.topic, `partition ${p.partition} error code ${p.errorCode}`);
+              // Leaders from an older answer, or still settling: ask this topic's metadata again before concluding.
+              const stale = staleLeaderCodes.has(p.errorCode) && !asked.has(r.topic);
+              if ((stale || settlingCodes.has(p.errorCode)) && this.askAgain(r.topic, recheck)) continue;
+              if (p.errorCode !== 0 || offset === undefined) out.set(r.topic, `partition ${p.partition} error code ${p.errorCode}`);
               else if (out.get(r.topic) instanceof Map) ends.set(p.partition, BigInt(offset));
             }
           }
         }
       }),
     );
+    // "In a row": a topic answered (or concluded) this poll starts counting again; one no longer watched is forgotten.
+    for (const topic of this.rechecks.keys()) if (!recheck.has(topic)) this.rechecks.delete(topic);
     return { ends: out, leaders, recheck };
+  }
+
+  /**
+   * Marks `topic` to be asked again next poll (its cached leaders forgotten), unless it has been
+   * for `maxRechecks` polls in a row: then false, and the caller concludes with the error.
+   */
+  private askAgain(topic: string, recheck: Set<string>): boolean {
+    if (recheck.has(topic)) return true;
+    const polls = (this.rechecks.get(topic) ?? 0) + 1;
+    if (polls > maxRechecks) return false;
+    this.rechecks.set(topic, polls);
+    this.leaders.delete(topic);
+    recheck.add(topic);
+    return true;
   }
 }
 

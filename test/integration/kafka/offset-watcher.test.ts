@@ -3,8 +3,8 @@
 // sink (kafkajs would fail the whole request), and an unreachable broker wakes everyone in time.
 import test from 'ava';
 import { ensureTopic } from '../../../src/kafka/kafka.js';
-import { grewPast, OffsetWatcher } from '../../../src/kafka/offset-watcher.js';
-import { RawKafka } from '../../../src/kafka/raw-kafka.js';
+import { grewPast, maxRechecks, OffsetWatcher } from '../../../src/kafka/offset-watcher.js';
+import { LATEST, listOffsets, RawKafka, type MetadataResponse } from '../../../src/kafka/raw-kafka.js';
 import { retryLookup } from '../../../src/kafka/tail-reader.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { eventually, testKafka, uniq } from '../../helpers/infra.js';
@@ -12,12 +12,19 @@ import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 
 const logger = createLogger({ level: 'silent' });
 
-async function topicsWith(n: number, partitions = 2) {
+/**
+ * `n` new topics, created together. Unless `settled` is false, each partition's leader answers
+ * ListOffsets before this returns: for a moment after a topic's Metadata names its leader, the
+ * leader may still say NOT_LEADER_OR_FOLLOWER, which the watcher asks about again (a test counting
+ * its questions would count those too).
+ */
+async function topicsWith(n: number, partitions = 2, settled = true) {
   const kafka = testKafka();
   const admin = kafka.admin();
   await admin.connect();
   const names = Array.from({ length: n }, () => uniq('ow'));
-  for (const topic of names) await ensureTopic(admin, { topic, partitions, retentionMs: 3_600_000 });
+  await Promise.all(names.map((topic) => ensureTopic(admin, { topic, partitions, retentionMs: 3_600_000 })));
+  if (settled) await readable(kafka, names);
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   return {
@@ -30,6 +37,25 @@ async function topicsWith(n: number, partitions = 2) {
       await admin.disconnect();
     },
   };
+}
+
+/** Waits until every partition of `topics` answers ListOffsets from the leader its Metadata names. */
+async function readable(kafka: Kafka, topics: string[]) {
+  const raw = new RawKafka(kafka);
+  try {
+    await eventually(async () => {
+      for (const t of await raw.metadata(topics)) {
+        for (const p of t.partitionMetadata) {
+          if (p.leader < 0) return undefined;
+          const res = await listOffsets(await raw.broker(p.leader), [{ topic: t.topic, partitions: [p.partitionId] }], LATEST);
+          if (res.responses.some((r) => r.partitions.some((q) => q.errorCode !== 0))) return undefined;
+        }
+      }
+      return true;
+    }, 20_000, 'every partition answers ListOffsets');
+  } finally {
+    await raw.reset();
+  }
 }
 
 /** Watches every topic from the start with handlers that record what they were handed and why they woke. */
@@ -187,16 +213,21 @@ test('a deleted topic wakes only its own sink; the others are still watched', as
 
 /**
  * Three topics, a watcher whose leaders age after `metadataMaxAgeMs`, and the topics the watchers
- * of this test process ask Metadata about, in order (the broker answers as usual).
+ * of this test process ask Metadata about, in order. The broker answers as usual, except that a
+ * topic for which `leaderless` says true is answered as during a leader election: each partition
+ * without a leader, LEADER_NOT_AVAILABLE (a single broker never elects, so the answer is rewritten).
  */
-async function countingWatcher(t: import('ava').ExecutionContext, metadataMaxAgeMs: number) {
+async function countingWatcher(t: import('ava').ExecutionContext, metadataMaxAgeMs: number, leaderless: (topic: string) => boolean = () => false) {
   const env = await topicsWith(3);
   t.teardown(env.close);
   const original = RawKafka.prototype.metadata;
   const asked: string[] = [];
-  RawKafka.prototype.metadata = function (this: RawKafka, topics: readonly string[]) {
+  RawKafka.prototype.metadata = async function (this: RawKafka, topics: readonly string[]): Promise<MetadataResponse['topicMetadata']> {
     asked.push(...topics);
-    return original.call(this, topics);
+    const answer = await original.call(this, topics);
+    return answer.map((m) =>
+      leaderless(m.topic) ? { ...m, partitionMetadata: m.partitionMetadata.map((p) => ({ ...p, leader: -1, partitionErrorCode: 5 })) } : m,
+    );
   };
   t.teardown(() => void (RawKafka.prototype.metadata = original));
   const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, metadataMaxAgeMs });
@@ -239,6 +270,48 @@ test.serial('a topic deleted after its leaders were cached: the stale answer re-
   t.regex(woken.get(env.names[1]!)!, /error code 3/); // UNKNOWN_TOPIC_OR_PARTITION, from its fresh metadata
   t.is(woken.size, 1);
   t.deepEqual(new Set(asked.slice(3)), new Set([env.names[1]!]), 'only the deleted topic was asked again');
+});
+
+test.serial(`a leadership still settling is asked again and wakes nobody; one unsettled for ${maxRechecks} polls in a row wakes its sink`, async (t) => {
+  // Polls left that answer each topic without leaders: the first settles after two, the second never.
+  const settling = new Map<string, number>();
+  const { env, asked, watcher } = await countingWatcher(t, 600_000, (topic) => {
+    const left = settling.get(topic) ?? 0;
+    settling.set(topic, left - 1);
+    return left > 0;
+  });
+  const [settles, stuck, steady] = env.names as [string, string, string];
+  settling.set(settles, 2).set(stuck, Infinity);
+  const woken = new Map<string, string>();
+  for (const topic of env.names) watcher.watch(topic, new Map(), { wake: (reason) => woken.set(topic, reason) });
+  await env.produce(settles, 0);
+  for (let poll = 1; poll <= Math.max(3, maxRechecks + 1); poll++) {
+    await watcher.poll();
+    t.is(woken.has(settles), poll >= 3, `poll ${poll}: its growth is seen once its leaders are (third poll)`);
+    t.is(woken.has(stuck), poll > maxRechecks, `poll ${poll}: woken only when unsettled ${maxRechecks + 1} polls in a row`);
+  }
+  t.is(woken.get(settles), 'partition 0 has 1 new records');
+  t.regex(woken.get(stuck)!, /^partition [01] error code 5$/);
+  t.is(asked.filter((a) => a === stuck).length, maxRechecks + 1, 'asked again every poll until then');
+  t.is(asked.filter((a) => a === steady).length, 1, 'a settled topic is not asked again');
+  await env.produce(steady, 1);
+  await watcher.poll();
+  t.is(woken.get(steady), 'partition 1 has 1 new records', 'the others are still read');
+});
+
+test('topics just created (their leaders may not know it yet): the first polls wake nobody', async (t) => {
+  const env = await topicsWith(20, 2, false);
+  t.teardown(env.close);
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000 });
+  t.teardown(() => watcher.stop());
+  const { got, woken } = watchAll(watcher, env.names);
+  for (let i = 0; i < maxRechecks; i++) await watcher.poll();
+  t.deepEqual(woken, []);
+  await env.produce(env.names[3]!, 1);
+  await watcher.poll();
+  await eventually(() => (got.length ? true : undefined), 5_000, 'the trickle delivered');
+  t.deepEqual(got, [`${env.names[3]}/1/0/v0`], 'then read as usual');
+  t.deepEqual(woken, []);
 });
 
 test('brokers unreachable past wakeAllAfterMs: every parked sink is woken to fall back to consuming', async (t) => {
