@@ -17,7 +17,7 @@
 // leader, a deleted topic) re-asks that topic's metadata on the next poll before anything is woken.
 // A leadership still settling (no leader yet, or a leader that does not know it leads yet: a topic
 // just created answers so for a moment after its Metadata names the leader) is asked again too,
-// for up to `maxRechecks` polls in a row; past that the sink is woken with the error.
+// every poll for up to `settleMs`; past that the sink is woken with the error.
 //
 // kafkajs answers a whole request with the first partition error it finds, which would let one
 // deleted topic blind the watcher for everyone. The watcher therefore sends its Metadata and
@@ -44,6 +44,8 @@ export interface OffsetWatcherOptions {
   trickleRecords?: number;
   /** How long the parked topics' leaders (a Metadata answer) are used before being asked again. */
   metadataMaxAgeMs?: number;
+  /** How long a topic's answer may stay stale or settling before its sink is woken with the error (default 3 s). */
+  settleMs?: number;
 }
 
 /**
@@ -56,8 +58,6 @@ const staleLeaderCodes: ReadonlySet<number> = new Set([3, 5, 6, 74, 75]);
 /** Of those, the codes of a leadership being elected or moved: even a fresh answer may say so for a moment. */
 const settlingCodes: ReadonlySet<number> = new Set([5, 6, 74, 75]);
 
-/** Polls in a row a topic's answer may be stale or settling before its sink is woken with the error. */
-export const maxRechecks = 3;
 
 /** What a parked sink gives the watcher. */
 export interface WatchHandlers {
@@ -101,7 +101,7 @@ export class OffsetWatcher {
   /** Each parked topic's partition leaders, from Metadata answers since `leadersAt`. */
   private readonly leaders = new Map<string, Map<number, number>>();
   private leadersAt = 0;
-  /** Topics asked again because their answer was stale or settling: how many polls in a row. */
+  /** Topics asked again because their answer was stale or settling: since when, every poll since. */
   private readonly rechecks = new Map<string, number>();
 
   constructor(private readonly o: OffsetWatcherOptions) {
@@ -326,7 +326,7 @@ export class OffsetWatcher {
         const broken = t.partitionMetadata.find((p) => p.partitionErrorCode !== 0 || p.leader < 0);
         if (broken) {
           const settling = broken.leader < 0 || settlingCodes.has(broken.partitionErrorCode);
-          if (!(settling && this.askAgain(t.topic, recheck))) out.set(t.topic, `partition ${broken.partitionId} error code ${broken.partitionErrorCode}`);
+          if (!(settling && this.askAgain(t.topic, recheck, now))) out.set(t.topic, `partition ${broken.partitionId} error code ${broken.partitionErrorCode}`);
           continue;
         }
         this.leaders.set(t.topic, new Map(t.partitionMetadata.map((p) => [p.partitionId, p.leader])));
@@ -361,7 +361,7 @@ export class OffsetWatcher {
               const offset = p.offset ?? p.offsets?.[0];
               // Leaders from an older answer, or still settling: ask this topic's metadata again before concluding.
               const stale = staleLeaderCodes.has(p.errorCode) && !asked.has(r.topic);
-              if ((stale || settlingCodes.has(p.errorCode)) && this.askAgain(r.topic, recheck)) continue;
+              if ((stale || settlingCodes.has(p.errorCode)) && this.askAgain(r.topic, recheck, now)) continue;
               if (p.errorCode !== 0 || offset === undefined) out.set(r.topic, `partition ${p.partition} error code ${p.errorCode}`);
               else if (out.get(r.topic) instanceof Map) ends.set(p.partition, BigInt(offset));
             }
@@ -369,20 +369,20 @@ export class OffsetWatcher {
         }
       }),
     );
-    // "In a row": a topic answered (or concluded) this poll starts counting again; one no longer watched is forgotten.
+    // A topic answered (or concluded) this poll starts afresh; one no longer watched is forgotten.
     for (const topic of this.rechecks.keys()) if (!recheck.has(topic)) this.rechecks.delete(topic);
     return { ends: out, leaders, recheck };
   }
 
   /**
    * Marks `topic` to be asked again next poll (its cached leaders forgotten), unless it has been
-   * for `maxRechecks` polls in a row: then false, and the caller concludes with the error.
+   * asked again every poll for `settleMs` already: then false, and the caller concludes with the error.
    */
-  private askAgain(topic: string, recheck: Set<string>): boolean {
+  private askAgain(topic: string, recheck: Set<string>, now: number): boolean {
     if (recheck.has(topic)) return true;
-    const polls = (this.rechecks.get(topic) ?? 0) + 1;
-    if (polls > maxRechecks) return false;
-    this.rechecks.set(topic, polls);
+    const since = this.rechecks.get(topic) ?? now;
+    if (now - since >= (this.o.settleMs ?? 3_000)) return false;
+    this.rechecks.set(topic, since);
     this.leaders.delete(topic);
     recheck.add(topic);
     return true;

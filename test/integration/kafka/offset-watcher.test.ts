@@ -3,7 +3,7 @@
 // sink (kafkajs would fail the whole request), and an unreachable broker wakes everyone in time.
 import test from 'ava';
 import { ensureTopic } from '../../../src/kafka/kafka.js';
-import { grewPast, maxRechecks, OffsetWatcher } from '../../../src/kafka/offset-watcher.js';
+import { grewPast, OffsetWatcher } from '../../../src/kafka/offset-watcher.js';
 import { LATEST, listOffsets, RawKafka, type MetadataResponse } from '../../../src/kafka/raw-kafka.js';
 import { retryLookup } from '../../../src/kafka/tail-reader.js';
 import { createLogger } from '../../../src/observability/logger.js';
@@ -217,7 +217,12 @@ test('a deleted topic wakes only its own sink; the others are still watched', as
  * topic for which `leaderless` says true is answered as during a leader election: each partition
  * without a leader, LEADER_NOT_AVAILABLE (a single broker never elects, so the answer is rewritten).
  */
-async function countingWatcher(t: import('ava').ExecutionContext, metadataMaxAgeMs: number, leaderless: (topic: string) => boolean = () => false) {
+async function countingWatcher(
+  t: import('ava').ExecutionContext,
+  metadataMaxAgeMs: number,
+  o: { leaderless?: (topic: string) => boolean; settleMs?: number } = {},
+) {
+  const leaderless = o.leaderless ?? (() => false);
   const env = await topicsWith(3);
   t.teardown(env.close);
   const original = RawKafka.prototype.metadata;
@@ -230,7 +235,7 @@ async function countingWatcher(t: import('ava').ExecutionContext, metadataMaxAge
     );
   };
   t.teardown(() => void (RawKafka.prototype.metadata = original));
-  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, metadataMaxAgeMs });
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, metadataMaxAgeMs, ...(o.settleMs ? { settleMs: o.settleMs } : {}) });
   t.teardown(() => watcher.stop());
   return { env, asked, watcher };
 }
@@ -272,27 +277,33 @@ test.serial('a topic deleted after its leaders were cached: the stale answer re-
   t.deepEqual(new Set(asked.slice(3)), new Set([env.names[1]!]), 'only the deleted topic was asked again');
 });
 
-test.serial(`a leadership still settling is asked again and wakes nobody; one unsettled for ${maxRechecks} polls in a row wakes its sink`, async (t) => {
+test.serial('a leadership still settling is asked again every poll and wakes nobody; one unsettled for settleMs wakes its sink', async (t) => {
   // Polls left that answer each topic without leaders: the first settles after two, the second never.
   const settling = new Map<string, number>();
-  const { env, asked, watcher } = await countingWatcher(t, 600_000, (topic) => {
+  const settleMs = 1_500;
+  const leaderless = (topic: string) => {
     const left = settling.get(topic) ?? 0;
     settling.set(topic, left - 1);
     return left > 0;
-  });
+  };
+  const { env, asked, watcher } = await countingWatcher(t, 600_000, { leaderless, settleMs });
   const [settles, stuck, steady] = env.names as [string, string, string];
   settling.set(settles, 2).set(stuck, Infinity);
   const woken = new Map<string, string>();
   for (const topic of env.names) watcher.watch(topic, new Map(), { wake: (reason) => woken.set(topic, reason) });
   await env.produce(settles, 0);
-  for (let poll = 1; poll <= Math.max(3, maxRechecks + 1); poll++) {
+  const firstPoll = Date.now();
+  for (let poll = 1; poll <= 3; poll++) {
     await watcher.poll();
-    t.is(woken.has(settles), poll >= 3, `poll ${poll}: its growth is seen once its leaders are (third poll)`);
-    t.is(woken.has(stuck), poll > maxRechecks, `poll ${poll}: woken only when unsettled ${maxRechecks + 1} polls in a row`);
+    t.is(woken.has(settles), poll === 3, `poll ${poll}: its growth is seen once its leaders are (third poll)`);
   }
+  t.false(woken.has(stuck), `not woken within ${settleMs} ms`);
+  t.true(Date.now() - firstPoll < settleMs, 'three polls took less than settleMs (else the line above proves nothing)');
+  await new Promise((r) => setTimeout(r, settleMs - (Date.now() - firstPoll) + 200));
+  await watcher.poll();
   t.is(woken.get(settles), 'partition 0 has 1 new records');
-  t.regex(woken.get(stuck)!, /^partition [01] error code 5$/);
-  t.is(asked.filter((a) => a === stuck).length, maxRechecks + 1, 'asked again every poll until then');
+  t.regex(woken.get(stuck) ?? 'not woken', /^partition [01] error code 5$/, `woken once unsettled for ${settleMs} ms`);
+  t.is(asked.filter((a) => a === stuck).length, 4, 'asked again every poll until then');
   t.is(asked.filter((a) => a === steady).length, 1, 'a settled topic is not asked again');
   await env.produce(steady, 1);
   await watcher.poll();
@@ -300,16 +311,20 @@ test.serial(`a leadership still settling is asked again and wakes nobody; one un
 });
 
 test('topics just created (their leaders may not know it yet): the first polls wake nobody', async (t) => {
+  // Polls back to back: a leader that is still settling is asked again for 3 s (`settleMs`), not concluded on.
   const env = await topicsWith(20, 2, false);
   t.teardown(env.close);
   const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000 });
   t.teardown(() => watcher.stop());
   const { got, woken } = watchAll(watcher, env.names);
-  for (let i = 0; i < maxRechecks; i++) await watcher.poll();
+  for (let i = 0; i < 3; i++) await watcher.poll();
   t.deepEqual(woken, []);
   await env.produce(env.names[3]!, 1);
-  await watcher.poll();
-  await eventually(() => (got.length ? true : undefined), 5_000, 'the trickle delivered');
+  // Polled as the timer would: a partition still settling is read once its leader knows it leads.
+  await eventually(async () => {
+    await watcher.poll();
+    return got.length ? true : undefined;
+  }, 5_000, 'the trickle delivered');
   t.deepEqual(got, [`${env.names[3]}/1/0/v0`], 'then read as usual');
   t.deepEqual(woken, []);
 });
