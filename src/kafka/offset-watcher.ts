@@ -58,7 +58,6 @@ const staleLeaderCodes: ReadonlySet<number> = new Set([3, 5, 6, 74, 75]);
 /** Of those, the codes of a leadership being elected or moved: even a fresh answer may say so for a moment. */
 const settlingCodes: ReadonlySet<number> = new Set([5, 6, 74, 75]);
 
-
 /** What a parked sink gives the watcher. */
 export interface WatchHandlers {
   /** Consume normally again: a backlog, a topic error, or the brokers unreachable. Called once; the watch ends. */

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { ensureTopic } from '../../../src/kafka/kafka.js';
 import { grewPast, OffsetWatcher } from '../../../src/kafka/offset-watcher.js';
-import { LATEST, listOffsets, RawKafka, type MetadataResponse } from '../../../src/kafka/raw-kafka.js';
+import { RawKafka, type MetadataResponse } from '../../../src/kafka/raw-kafka.js';
 import { retryLookup } from '../../../src/kafka/tail-reader.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { eventually, testKafka, uniq } from '../../helpers/infra.js';
@@ -39,20 +39,14 @@ async function topicsWith(n: number, partitions = 2, settled = true) {
   };
 }
 
-/** Waits until every partition of `topics` answers ListOffsets from the leader its Metadata names. */
+/**
+ * Waits until every partition of `topics` answers ListOffsets from the leader its Metadata names
+ * (`lastRecords` asks each partition's leader for both ends and throws on any partition's error).
+ */
 async function readable(kafka: Kafka, topics: string[]) {
   const raw = new RawKafka(kafka);
   try {
-    await eventually(async () => {
-      for (const t of await raw.metadata(topics)) {
-        for (const p of t.partitionMetadata) {
-          if (p.leader < 0) return undefined;
-          const res = await listOffsets(await raw.broker(p.leader), [{ topic: t.topic, partitions: [p.partitionId] }], LATEST);
-          if (res.responses.some((r) => r.partitions.some((q) => q.errorCode !== 0))) return undefined;
-        }
-      }
-      return true;
-    }, 20_000, 'every partition answers ListOffsets');
+    await eventually(() => Promise.all(topics.map((topic) => raw.lastRecords(topic))).then(() => true, () => undefined), 20_000, 'every partition answers ListOffsets');
   } finally {
     await raw.reset();
   }
