@@ -37,7 +37,7 @@ export interface Reply {
   ended: boolean;
   /** Resolves when the body ended, failed or the connection closed. */
   done: Promise<void>;
-  /** Resolves when `check(lines)` holds, rejects after timeoutMs. */
+  /** Resolves when `check(lines)` holds, rejects after timeoutMs (default 30 s: a bound for failure, generous for a loaded CI machine). */
   until(check: (lines: readonly string[]) => boolean, timeoutMs?: number): Promise<void>;
   close(): void;
 }
@@ -66,7 +66,7 @@ export function post(url: string, o: PostOptions = {}): Promise<Reply> {
         responseError: undefined,
         ended: false,
         done: new Promise<void>((r) => (finish = r)),
-        until: (check, timeoutMs = 5_000) =>
+        until: (check, timeoutMs = 30_000) =>
           new Promise<void>((ok, fail) => {
             if (check(reply.lines)) return ok();
             const timer = setTimeout(() => {
@@ -150,9 +150,22 @@ export function post(url: string, o: PostOptions = {}): Promise<Reply> {
   });
 }
 
-/** Parsed event lines (keep-alives and unparsable lines skipped). */
+/** Per lines array: how many of its lines were looked at, and the events among them. */
+const parsed = new WeakMap<readonly string[], { upTo: number; events: Record<string, string>[] }>();
+
+/**
+ * The JSON lines among `lines`, parsed. A reply's lines only grow, and `until` checks call this on
+ * every chunk, so each array's parsed prefix is kept and only new lines are parsed: parsing all
+ * lines per chunk made a 3,000-event wait quadratic (seconds on a loaded machine).
+ */
 export function events(lines: readonly string[]): Record<string, string>[] {
-  return lines.filter((l) => l.startsWith('{') && l.endsWith('}')).map((l) => JSON.parse(l) as Record<string, string>);
+  let seen = parsed.get(lines);
+  if (seen === undefined || seen.upTo > lines.length) parsed.set(lines, (seen = { upTo: 0, events: [] }));
+  for (; seen.upTo < lines.length; seen.upTo++) {
+    const l = lines[seen.upTo]!;
+    if (l.startsWith('{') && l.endsWith('}')) seen.events.push(JSON.parse(l) as Record<string, string>);
+  }
+  return seen.events.slice();
 }
 
 export async function getJson(url: string): Promise<unknown> {
