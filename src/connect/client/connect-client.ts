@@ -12,7 +12,7 @@ import { checkEndpoint } from './host-policy.js';
 import { createHttpTransport, type ConnectTransport, type TransportResponse } from './http-transport.js';
 import { compileConnectClientOptions, type ConnectClientOptions, type ConnectClientOptionsInput } from './options.js';
 import type { OffThreadParser } from './line-parse-threads.js';
-import { readSession, type SessionContext } from './read-session.js';
+import { readSession, type SessionContext, type SessionItem } from './read-session.js';
 import { reconnectReason, streamError } from './stream-errors.js';
 import type { ResumePoint, StreamItem } from './stream-item.js';
 
@@ -119,7 +119,36 @@ export class ConnectClient {
    * async step per event on fast streams.
    */
   async *stream(signal: AbortSignal = new AbortController().signal): AsyncGenerator<StreamItem, void, undefined> {
-    for await (const batch of this.batches(signal)) yield* batch;
+    for await (const batch of this.batches(signal)) {
+      yield* batch;
+      batch.length = 0;
+    }
+  }
+
+  /**
+   * A session chunk's items without the events already yielded (offsets must strictly increase),
+   * counted. Synchronous, and `batch` is emptied: the generators above keep their variables while
+   * they wait for the next chunk, and an idle stream's last one (its events, the inflate buffer
+   * their raw lines are slices of) would stay alive there on every quiet integration of a node.
+   * The caller of `batches()` empties what it was given for the same reason.
+   */
+  private newItems(batch: SessionItem[]): { items: StreamItem[]; events: number } {
+    const items: StreamItem[] = [];
+    let events = 0;
+    for (const item of batch) {
+      if (item.kind === 'event') {
+        if (this.lastYielded !== undefined && !offsetAfter(item.offset, this.lastYielded)) {
+          this.stats.duplicatesDropped++;
+          continue;
+        }
+        this.lastYielded = item.offset;
+        this.stats.events++;
+        events++;
+      }
+      items.push(item);
+    }
+    batch.length = 0;
+    return { items, events };
   }
 
   /**
@@ -171,22 +200,13 @@ export class ConnectClient {
             const connectedAt = this.now();
             try {
               for await (const batch of readSession(res, this.opts, this.session, conn.signal)) {
-                const out: StreamItem[] = [];
-                for (const item of batch) {
-                  if (item.kind === 'event') {
-                    if (this.lastYielded !== undefined && !offsetAfter(item.offset, this.lastYielded)) {
-                      this.stats.duplicatesDropped++;
-                      continue;
-                    }
-                    this.lastYielded = item.offset;
-                    this.stats.events++;
-                    // The first event proves the stream works: the next failure starts backoff afresh.
-                    healthy = true;
-                    attempt = 0;
-                  }
-                  out.push(item);
+                const out = this.newItems(batch);
+                // The first event proves the stream works: the next failure starts backoff afresh.
+                if (out.events) {
+                  healthy = true;
+                  attempt = 0;
                 }
-                if (out.length > 0) yield out;
+                if (out.items.length > 0) yield out.items;
               }
             } catch (err) {
               if (signal.aborted) return;
