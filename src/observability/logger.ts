@@ -27,8 +27,21 @@ export function createLogger(options: { level?: string; name?: string; destinati
     redact: { paths: redactPaths, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    onChild: flattenBindings,
   };
   return options.destination ? pino(opts, options.destination as pino.DestinationStream) : pino(opts);
+}
+
+/**
+ * pino builds a child's bindings by appending to its parent's string, so a child of a child holds
+ * a tree of concatenated-string pieces, ~50 heap objects per integration (4 loggers each) that every
+ * major GC marks on a node of 1,000 (BENCHMARKS.md, "What an idle integration holds"). A copy of
+ * the string is one flat object with the same text.
+ */
+function flattenBindings(child: Logger): void {
+  const holder = child as unknown as Record<symbol, unknown>;
+  const bindings = holder[pino.symbols.chindingsSym];
+  if (typeof bindings === 'string') holder[pino.symbols.chindingsSym] = JSON.parse(JSON.stringify(bindings)) as string;
 }
 
 /** A URL safe to log: scheme, host, port and path only. */
