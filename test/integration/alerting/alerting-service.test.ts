@@ -89,8 +89,9 @@ test('a large app failing past the threshold pages exactly once, then resolves o
     ['resolve', `${w.source}:integration:${id}`],
   ]);
   t.is(w.pd.events[0]!.payload?.severity, 'critical');
-  t.true(triggeredAfter >= 3_000 && triggeredAfter < 4_500, `triggered ${triggeredAfter} ms after the first failure (threshold 3000)`);
-  t.true(resolvedAfter >= 1_000 && resolvedAfter < 2_500, `resolved ${resolvedAfter} ms after recovery (resolveAfterMs 1000)`);
+  // The lower bounds carry the meaning; the upper ones allow a loaded CI machine.
+  t.true(triggeredAfter >= 3_000 && triggeredAfter < 9_000, `triggered ${triggeredAfter} ms after the first failure (threshold 3000)`);
+  t.true(resolvedAfter >= 1_000 && resolvedAfter < 7_000, `resolved ${resolvedAfter} ms after recovery (resolveAfterMs 1000)`);
   t.log(`trigger after ${triggeredAfter} ms (threshold 3000 ms); resolve ${resolvedAfter} ms after recovery (window 1000 ms)`);
   await w.statsd.waitFor((l) => l.sum('tributary.alerting.pages', { action: 'resolve' }) >= 1, 5_000, 'alerting.pages');
   t.is(w.statsd.sum('tributary.alerting.pages', { action: 'trigger', rule: 'integration_large' }), 1);

@@ -180,13 +180,13 @@ test('sends blank keep-alives when idle, or OFFSET_UPDATE lines with the last co
   const e = await emulator(t, { apps: [finite(5)], keepAliveMs: 200 });
   const started = Date.now();
   const plain = await post(e.url, { ...auth, body: { start: 'EARLIEST' } });
-  await plain.until((l) => l.filter((x) => x === '').length >= 2, 3_000);
+  await plain.until((l) => l.filter((x) => x === '').length >= 2);
   plain.close();
-  t.true(Date.now() - started < 2_000);
+  t.true(Date.now() - started < 10_000, 'keep-alives every 200 ms: two within seconds even on a loaded machine');
   t.is(events(plain.lines).length, 5);
 
   const updates = await post(e.url, { ...auth, body: { start: 'EARLIEST', enable_offset_updates: true, filters: [{ types: ['NO_SUCH_TYPE'] }] } });
-  await updates.until((l) => l.length >= 2, 3_000);
+  await updates.until((l) => l.length >= 2);
   updates.close();
   t.false(updates.lines.includes(''));
   for (const line of updates.lines) {
@@ -204,7 +204,7 @@ test('flushes gzip per line: one event is readable while the stream stays open',
   const r = await post(e.url, { ...auth, body: { start: 'LATEST' } });
   await new Promise((res) => setTimeout(res, 100));
   const [ev] = e.append('app', [{ type: 'CUSTOM', body: { name: 'one' } }]);
-  await r.until((l) => l.length === 1, 2_000);
+  await r.until((l) => l.length === 1);
   t.false(r.ended);
   t.is(JSON.parse(r.lines[0]!).id, ev!.id);
   r.close();
@@ -265,15 +265,16 @@ test('the compliance stream takes Basic key:masterSecret and serves only COMPLIA
 test('a rate-driven app produces events over time on a LATEST stream', async (t) => {
   const e = await emulator(t, { apps: [{ key: 'app', token: 'tok', size: 'large', rate: 500 }] });
   const r = await post(e.url, { ...auth, body: { start: 'LATEST' } });
-  await r.until((l) => events(l).length >= 100, 3_000);
+  await r.until((l) => events(l).length >= 100);
   r.close();
   const got = events(r.lines);
   for (let i = 1; i < got.length; i++) t.is(BigInt(got[i]!.offset!), BigInt(got[i - 1]!.offset!) + 1n);
 });
 
 test('cacheBatches: a later stream gets the first one\'s compressed batches, each body a whole gzip member with the same lines', async (t) => {
-  // Streams end after 1.5 s (sessionMaxMs): the gzip trailer's CRC-32 and length are checked by the reader's gunzip.
-  const e = await emulator(t, { apps: [finite(3_000, { cacheBatches: true, eventBytes: 1024, sessionMaxMs: 1_500 })], gzipLevel: 1 });
+  // Streams end after 5 s (sessionMaxMs; the 3,000 events must be out by then on a loaded machine):
+  // the gzip trailer's CRC-32 and length are checked by the reader's gunzip.
+  const e = await emulator(t, { apps: [finite(3_000, { cacheBatches: true, eventBytes: 1024, sessionMaxMs: 5_000 })], gzipLevel: 1 });
   const whole = async (body: Record<string, unknown>) => {
     const r = await post(e.url, { ...auth, body });
     t.is(r.status, 200);
@@ -376,7 +377,8 @@ test('admin release at a later time: nothing before it, then the burst stamped w
   const r = await post(e.url, { ...auth, body: { start: 'EARLIEST' } });
   t.is(r.status, 200);
   await fetch(`${e.url}/_admin/apps/app/generate`, { method: 'POST', body: JSON.stringify({ count: 3_000, hold: true }) });
-  const at = Date.now() + 1_500;
+  // Far enough ahead that compressing the burst (in this process, beside the file's other tests) ends before it.
+  const at = Date.now() + 4_000;
   const released = await fetch(`${e.url}/_admin/apps/app/release`, { method: 'POST', body: JSON.stringify({ at }) });
   t.is(released.status, 200);
   const answer = (await released.json()) as { count: number; firstOffset: string; lastOffset: string; at: number; releaseAt: number; prepareMs: number };

@@ -235,8 +235,11 @@ async function countingWatcher(
 }
 
 test.serial('leaders are asked once and kept: later polls send ListOffsets only, until the cache ages or a topic is new', async (t) => {
-  const { env, asked, watcher } = await countingWatcher(t, 1_500);
+  // Long enough for everything up to the aged poll below on a loaded CI machine.
+  const maxAgeMs = 6_000;
+  const { env, asked, watcher } = await countingWatcher(t, maxAgeMs);
   const { got, woken } = watchAll(watcher, env.names.slice(0, 2));
+  const firstPoll = Date.now();
   for (let i = 0; i < 5; i++) await watcher.poll();
   t.deepEqual(asked.sort(), env.names.slice(0, 2).sort(), 'five polls, one Metadata question per topic');
   // Still read every poll: growth is seen on cached leaders (and fetched from them).
@@ -249,8 +252,9 @@ test.serial('leaders are asked once and kept: later polls send ListOffsets only,
   watchAll(watcher, [env.names[2]!]);
   await watcher.poll();
   t.deepEqual(asked.slice(2), [env.names[2]!]);
+  t.true(Date.now() - firstPoll < maxAgeMs, 'all of the above within the cache age (else it proves nothing)');
   // Aged: every watched topic is asked again (a delivered trickle leaves its watch in place).
-  await new Promise((r) => setTimeout(r, 1_600));
+  await new Promise((r) => setTimeout(r, firstPoll + maxAgeMs + 200 - Date.now()));
   await watcher.poll();
   t.deepEqual(asked.slice(3).sort(), [...env.names].sort());
 });
@@ -274,7 +278,7 @@ test.serial('a topic deleted after its leaders were cached: the stale answer re-
 test.serial('a leadership still settling is asked again every poll and wakes nobody; one unsettled for settleMs wakes its sink', async (t) => {
   // Polls left that answer each topic without leaders: the first settles after two, the second never.
   const settling = new Map<string, number>();
-  const settleMs = 1_500;
+  const settleMs = 4_000;
   const leaderless = (topic: string) => {
     const left = settling.get(topic) ?? 0;
     settling.set(topic, left - 1);
@@ -305,10 +309,11 @@ test.serial('a leadership still settling is asked again every poll and wakes nob
 });
 
 test('topics just created (their leaders may not know it yet): the first polls wake nobody', async (t) => {
-  // Polls back to back: a leader that is still settling is asked again for 3 s (`settleMs`), not concluded on.
+  // Polls back to back: a leader that is still settling is asked again (for `settleMs`), not concluded on.
   const env = await topicsWith(20, 2, false);
   t.teardown(env.close);
-  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000 });
+  // A settling window longer than the default: 20 fresh topics beside the file's others on a loaded machine.
+  const watcher = new OffsetWatcher({ kafka: env.kafka, logger, pollMs: 60_000, settleMs: 15_000 });
   t.teardown(() => watcher.stop());
   const { got, woken } = watchAll(watcher, env.names);
   for (let i = 0; i < 3; i++) await watcher.poll();
@@ -318,7 +323,7 @@ test('topics just created (their leaders may not know it yet): the first polls w
   await eventually(async () => {
     await watcher.poll();
     return got.length ? true : undefined;
-  }, 5_000, 'the trickle delivered');
+  }, 20_000, 'the trickle delivered');
   t.deepEqual(got, [`${env.names[3]}/1/0/v0`], 'then read as usual');
   t.deepEqual(woken, []);
 });

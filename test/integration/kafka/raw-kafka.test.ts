@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { ensureTopic } from '../../../src/kafka/kafka.js';
 import { RawKafka } from '../../../src/kafka/raw-kafka.js';
 import { retryLookup, watermarkInKafka } from '../../../src/kafka/tail-reader.js';
-import { testKafka, uniq } from '../../helpers/infra.js';
+import { eventually, testKafka, uniq } from '../../helpers/infra.js';
 
 const wm = 'tributary-watermark';
 
@@ -76,7 +76,8 @@ test.serial('many topics read at once on the shared connections, no socket left 
   await e.raw.reset();
   await e.producer.disconnect();
   await e.admin.disconnect();
-  await new Promise((r) => setTimeout(r, 200));
+  // Closed once the broker's FIN is in: polled, not a fixed wait.
+  await eventually(() => (sockets() === before ? true : undefined), 10_000, 'every socket closed').catch(() => undefined);
   t.is(sockets(), before, 'every socket closed');
 });
 

@@ -58,7 +58,8 @@ async function setup(t: import('ava').ExecutionContext) {
       logger,
       sessionTimeoutMs: 10_000,
       fetchMaxWaitMs: 200,
-      parking: { watcher, idleMs: 600 },
+      // Idle time well above a slow first fetch after a join on a loaded machine (an early park shows in parkedLog).
+      parking: { watcher, idleMs: 2_500 },
       onParked: (p) => parkedLog.push(p),
     });
   const members = async () => (await admin.describeGroups([groups.sink(integrationId)])).groups[0]?.members.length ?? 0;
