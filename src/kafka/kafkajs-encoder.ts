@@ -30,7 +30,12 @@
 // - **No first buffer** (`firstBufferSize`): kafkajs gave every encoder 512 zeroed bytes of their
 //   own, ~2.9 µs each with the GC they bring; the first write now takes a slice of Node's pool.
 // The source's packed record values are allocated as arenas too (`allocRecordValue`), so the
-// record itself adopts the value it carries: a packed event is copied once, into its pack.
+// record itself adopts the value it carries: a packed event is copied once, into its pack. Those
+// arenas are pooled: the source releases a pack's value once Kafka acknowledged it
+// (`releaseRecordValue`), and the next pack of that size class is written into it. A pack waits
+// from its batch to its ack (the linger, the produce queue, a broker round trip), long enough to
+// be promoted; before the pool each was new external memory that outlived the young generation,
+// and every 64 MB of it started a Mark-Compact of the whole heap (BENCHMARKS.md).
 //
 // The one assumption: kafkajs never writes into an encoder after embedding it in another (each
 // level is built, then embedded, then left), so the embedding level may append into the arena
@@ -63,6 +68,8 @@ interface Arena {
   /** The encoder whose bytes end the arena's data; undefined once a value was written by hand (then `end`). */
   owner: EncoderLike | undefined;
   end: number;
+  /** A record value's arena (`allocRecordValue`): returns to the pool when released. */
+  pooled?: true;
 }
 
 /** By ArrayBuffer: an arena has one of its own (`allocUnsafeSlow`, never a slice of Node's pool, whatever `Buffer.poolSize` is). */
@@ -77,12 +84,56 @@ export function setAdopting(on: boolean): void {
   adopting = on;
 }
 
-/** A buffer of `size` bytes for a record value, with room around it for the record to adopt it. */
+/** Free record-value arenas by byte size (a size class), and their total. */
+const freeArenas = new Map<number, ArrayBuffer[]>();
+let freeBytes = 0;
+/** What the pool keeps at most; a released arena beyond it is left to the GC. */
+export const arenaPoolBytes = 16 * 1024 * 1024;
+
+/** An arena's size for `n` bytes: eight classes per doubling (at most 1/8 unused), at least 4 KiB apart. */
+export function arenaClass(n: number): number {
+  const granule = Math.max(4096, 2 ** (28 - Math.clz32(n)));
+  return Math.ceil(n / granule) * granule;
+}
+
+/**
+ * A buffer of `size` bytes for a record value, with room around it for the record to adopt it.
+ * Its bytes are not cleared (`allocUnsafe`'s contract): the caller writes every one.
+ */
 export function allocRecordValue(size: number): Buffer {
   if (size <= bigWrite) return Buffer.allocUnsafe(size);
-  const base = Buffer.allocUnsafeSlow(headroom + size + valueTrailingRoom);
-  arenas.set(base.buffer, { floor: base.byteOffset, front: base.byteOffset + headroom, owner: undefined, end: base.byteOffset + headroom + size });
+  const bytes = arenaClass(headroom + size + valueTrailingRoom);
+  const reused = freeArenas.get(bytes)?.pop();
+  if (reused) freeBytes -= bytes;
+  const base = reused ? Buffer.from(reused) : Buffer.allocUnsafeSlow(bytes);
+  arenas.set(base.buffer, { floor: base.byteOffset, front: base.byteOffset + headroom, owner: undefined, end: base.byteOffset + headroom + size, pooled: true });
   return base.subarray(headroom, headroom + size);
+}
+
+/**
+ * Returns a record value's arena to the pool. Only once nothing reads it again: Kafka
+ * acknowledged the request that carried it (that request's bytes, which may be this arena, were
+ * written out: a broker answers a request only once it has all of it; kafkajs keeps nothing of a
+ * request after its answer). Not after a failure: a timed-out request's bytes may still wait on a
+ * socket. Anything but a pooled value not yet released is ignored (small values, a second release).
+ */
+export function releaseRecordValue(value: Buffer): void {
+  const ab = value.buffer;
+  if (!arenas.get(ab)?.pooled) return;
+  arenas.delete(ab);
+  const bytes = ab.byteLength;
+  if (freeBytes + bytes > arenaPoolBytes || !(ab instanceof ArrayBuffer)) return;
+  let list = freeArenas.get(bytes);
+  if (!list) freeArenas.set(bytes, (list = []));
+  list.push(ab);
+  freeBytes += bytes;
+}
+
+/** Tests: the pool's free arenas and bytes. */
+export function arenaPoolStats(): { arenas: number; bytes: number } {
+  let n = 0;
+  for (const list of freeArenas.values()) n += list.length;
+  return { arenas: n, bytes: freeBytes };
 }
 
 /** kafkajs's growth rule: the next power of two that holds `n` bytes. */

@@ -6,7 +6,7 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import type { EventEnvelope } from '../connect/event.js';
 import { ErrorCode, TributaryError } from '../errors.js';
-import { allocRecordValue } from '../kafka/kafkajs-encoder.js';
+import { allocRecordValue, releaseRecordValue } from '../kafka/kafkajs-encoder.js';
 import { keyPartition } from '../kafka/partitioner.js';
 import { headers as H } from '../kafka/topics.js';
 import type { EventRecord } from '../sinks/types.js';
@@ -98,6 +98,14 @@ export function toPackMessages(items: readonly PackItem[], ctx: ProduceContext, 
   const out: Message[] = [];
   for (const [partition, packs] of byPartition) for (const pack of packs) out.push(packMessage(pack.items, ctx, partition));
   return out;
+}
+
+/**
+ * Once Kafka acknowledged packs (`toPackMessages`), their values' buffers go back to the pool for
+ * later packs. The caller must not read or send these messages again.
+ */
+export function releasePackMessages(messages: readonly Message[]): void {
+  for (const m of messages) if (Buffer.isBuffer(m.value)) releaseRecordValue(m.value);
 }
 
 function packMessage(items: readonly PackItem[], ctx: ProduceContext, partition: number): Message {

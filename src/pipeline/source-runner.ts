@@ -13,7 +13,7 @@ import type { StateWriter } from '../state/state-writer.js';
 import { Batcher, type BatchLimits } from './batcher.js';
 import { ContiguousTracker } from './contiguous-tracker.js';
 import { dlqFromPoisonLine } from './dlq.js';
-import { toKafkaMessage, toPackMessages, type PackLimits } from './event-record.js';
+import { releasePackMessages, toKafkaMessage, toPackMessages, type PackLimits } from './event-record.js';
 
 type Item = EventItem | PoisonItem;
 
@@ -175,9 +175,13 @@ export class SourceRunner {
       const topic = topics.events(integrationId);
       const ctx = { integrationId, correlationId, ingestedAt, watermark: this.watermark };
       const pack = this.o.pack;
-      sends.push(
-        producer.send(topic, pack ? toPackMessages(events, ctx, pack.partitions, pack.limits) : events.map((e) => toKafkaMessage(e.event, e.raw, ctx))),
-      );
+      if (pack) {
+        const messages = toPackMessages(events, ctx, pack.partitions, pack.limits);
+        // Acknowledged packs are never sent again (a failure restarts from the checkpoint, re-read).
+        sends.push(producer.send(topic, messages).then(() => releasePackMessages(messages)));
+      } else {
+        sends.push(producer.send(topic, events.map((e) => toKafkaMessage(e.event, e.raw, ctx))));
+      }
     }
     if (poison.length) {
       sends.push(

@@ -7,7 +7,7 @@ import test from 'ava';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { applyKafkajsFixes } from '../../../src/kafka/kafkajs-fixes.js';
-import { allocRecordValue, bigWrite, firstBufferSize, setAdopting } from '../../../src/kafka/kafkajs-encoder.js';
+import { allocRecordValue, arenaClass, arenaPoolBytes, arenaPoolStats, bigWrite, firstBufferSize, releaseRecordValue, setAdopting } from '../../../src/kafka/kafkajs-encoder.js';
 
 const require = createRequire(import.meta.url);
 const Encoder = require('kafkajs/src/protocol/encoder.js') as { new (): { buf: Buffer; writeVarIntString(s: string): unknown }; nextPowerOfTwo: (n: number) => number };
@@ -156,4 +156,67 @@ test.serial('an arena has an ArrayBuffer of its own even when Node pools buffers
   } finally {
     Buffer.poolSize = poolSize;
   }
+});
+
+test.serial('a released value\'s arena is the next one of its size class; small values, foreign buffers and a second release are ignored', (t) => {
+  const before = arenaPoolStats();
+  const a = allocRecordValue(100_000);
+  releaseRecordValue(a);
+  releaseRecordValue(a);
+  t.deepEqual(arenaPoolStats(), { arenas: before.arenas + 1, bytes: before.bytes + a.buffer.byteLength });
+  // Another size in the same class (1/8 of a doubling) takes it; its bytes are not cleared.
+  const b = allocRecordValue(100_500);
+  t.is(b.buffer, a.buffer);
+  t.is(b.length, 100_500);
+  t.deepEqual(arenaPoolStats(), before);
+  // A size of another class does not.
+  releaseRecordValue(b);
+  const c = allocRecordValue(200_000);
+  t.not(c.buffer, a.buffer);
+  t.is(allocRecordValue(100_000).buffer, a.buffer);
+  releaseRecordValue(allocRecordValue(1_000));
+  releaseRecordValue(Buffer.allocUnsafeSlow(100_000));
+  releaseRecordValue(Buffer.alloc(0));
+  t.deepEqual(arenaPoolStats(), before);
+});
+
+test.serial('size classes: eight per doubling, at least 4 KiB apart, never smaller than asked', (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 64 * 1024 * 1024 }), (n) => {
+      const c = arenaClass(n);
+      return c >= n && c - n < Math.max(4096, n / 8 + 1) && c % 4096 === 0 && arenaClass(c) === c;
+    }),
+  );
+  t.is(arenaClass(512 * 1024 + 1536), 576 * 1024, 'a full 512 KiB pack with its room');
+});
+
+test.serial('the pool keeps at most its bound; what is released beyond it is left to the GC', (t) => {
+  const size = 1_000_000;
+  const held = Array.from({ length: Math.ceil(arenaPoolBytes / arenaClass(size)) + 4 }, () => allocRecordValue(size));
+  for (const v of held) releaseRecordValue(v);
+  t.true(arenaPoolStats().bytes <= arenaPoolBytes);
+  t.true(arenaPoolStats().bytes > arenaPoolBytes - 2 * arenaClass(size));
+  // Taken back, so later tests start from a small pool.
+  for (let i = 0; i < held.length; i++) allocRecordValue(size);
+});
+
+test.serial('produce requests written into reused arenas are kafkajs\'s bytes: a value carried to the request leaves no trace in the next', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(partitionsArb, fc.integer({ min: 1, max: 3 }), async (spec, rounds) => {
+      const build = (seed: number) => spec.map((p, i) => ({ partition: p.partition, messages: p.sizes.map((s, k) => message(s, seed + i * 10 + k, p.keyed ? `device-${k}` : null)) }));
+      for (let r = 0; r < rounds; r++) {
+        setAdopting(false);
+        const expected = await requestBytes(build(r * 100));
+        setAdopting(true);
+        const parts = build(r * 100);
+        const got = await encodeRequest(parts);
+        if (!got.equals(expected)) return false;
+        // Acknowledged: the values (and with them a request written into one) go back to the pool.
+        for (const p of parts) for (const m of p.messages) releaseRecordValue(m.value);
+      }
+      return true;
+    }),
+    { numRuns: 60 },
+  );
+  t.pass();
 });
