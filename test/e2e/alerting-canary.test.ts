@@ -33,7 +33,7 @@ test('a canary whose deliveries turn later than its bound pages once, and resolv
   const key = `${source}:integration:${spec.id}`;
 
   // Healthy: deliveries flow, latency is measured, and nothing pages past the threshold.
-  await f.receiver.waitFor((rx) => rx.delivered().length >= 20, 60_000, 'canary deliveries');
+  await f.receiver.waitFor((rx) => rx.deliveredCount() >= 20, 60_000, 'canary deliveries');
   await statsd.waitFor((l) => l.names().has('tributary.canary.latency_ms'), 15_000, 'canary.latency_ms');
   await new Promise((r) => setTimeout(r, thresholdMs + 2_000));
   t.is(pd.events.length, 0, 'a timely canary pages nobody');

@@ -57,7 +57,7 @@ test('Kafka unreachable past the grace period makes the node exit non-zero; afte
 
   const a = runNode(configFile, specsFile, join(f.dir, 'data'), first.address);
   t.teardown(() => void a.child.kill('SIGKILL'));
-  await f.receiver.waitFor((rx) => rx.delivered().length >= 200, 60_000, 'first deliveries');
+  await f.receiver.waitFor((rx) => rx.deliveredCount() >= 200, 60_000, 'first deliveries');
 
   const killedAt = Date.now();
   process.kill(first.pid!, 'SIGKILL');

@@ -88,7 +88,7 @@ test('create → events flow; update sink URL restarts only the sink; pause stop
   const replay = await cluster.client.replay(id, 'earliest');
   const replayed = await cluster.client.waitFor(id, replay, (r) => r.lastReplay?.requestId === replay.requestId, 60_000);
   t.true(replayed.lastReplay!.ok, JSON.stringify(replayed.lastReplay));
-  await receiver2.waitFor((rx) => rx.delivered().length >= beforeReplay + 3_000, 60_000, 'every event re-delivered by the replay');
+  await receiver2.waitFor((rx) => rx.deliveredCount() >= beforeReplay + 3_000, 60_000, 'every event re-delivered by the replay');
   t.log(`replay ${replay.requestId}: ${receiver2.delivered().length - beforeReplay} events re-delivered`);
 
   // Delete: the actors stop, the row says deleted, the events topic stays.

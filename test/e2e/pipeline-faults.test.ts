@@ -122,7 +122,7 @@ test.serial('a 401 from the receiver: misconfigured, slow probes only, resumes w
   t.teardown(() => f.close());
   const node = await startInProcessNode(f, { probeIntervalMs: 3_000 });
   t.teardown(() => node.shutdown());
-  await f.receiver.waitFor(() => f.receiver.delivered().length >= 100, 60_000, 'flowing');
+  await f.receiver.waitFor(() => f.receiver.deliveredCount() >= 100, 60_000, 'flowing');
   f.receiver.failNext(401, Infinity);
   const state = new StateStore(testDynamo(), f.table);
   const id = f.specs[0]!.id;
@@ -147,7 +147,7 @@ test.serial('replay from a timestamp re-delivers exactly the events after it', a
   t.teardown(() => f.close());
   const node = await startInProcessNode(f);
   t.teardown(() => node.shutdown());
-  await f.receiver.waitFor(() => f.receiver.delivered().length >= 1_000, 60_000, 'first third delivered');
+  await f.receiver.waitFor(() => f.receiver.deliveredCount() >= 1_000, 60_000, 'first third delivered');
   await new Promise((r) => setTimeout(r, 200));
   const cut = Date.now();
   await new Promise((r) => setTimeout(r, 200));
@@ -171,7 +171,7 @@ test.serial('replay from a timestamp re-delivers exactly the events after it', a
   const deliveredBefore = f.receiver.delivered().length;
   const result = await node.guardian.replay(f.specs[0]!.id, { timestamp: cut });
   t.true(result.ok, result.error);
-  await f.receiver.waitFor((rx) => rx.delivered().length - deliveredBefore >= after.size, 60_000, 'replayed events delivered');
+  await f.receiver.waitFor((rx) => rx.deliveredCount() - deliveredBefore >= after.size, 60_000, 'replayed events delivered');
   await new Promise((r) => setTimeout(r, 1_500));
   const replayed = f.receiver.delivered().slice(deliveredBefore);
   t.is(replayed.length, after.size, 'exactly the events after the timestamp, once each');

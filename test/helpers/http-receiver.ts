@@ -88,6 +88,8 @@ export interface HttpReceiver {
   delivered(): string[];
   /** The distinct delivered ids: a live view, kept as requests are answered (cheap to poll). */
   deliveredSet(): ReadonlySet<string>;
+  /** `delivered().length`, kept as requests are answered (cheap to poll). */
+  deliveredCount(): number;
   failNext(status: number, times?: number, answer?: ScriptedAnswer): void;
   rateLimitNext(times: number, retryAfter: string | number): void;
   rejectIds(predicate: ((id: string) => boolean) | undefined, status?: 400 | 422): void;
@@ -124,6 +126,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
   const path = options.path ?? '/ingest';
   const requests: ReceivedRequest[] = [];
   const deliveredIds = new Set<string>();
+  let deliveredTotal = 0;
   const sockets = new Set<Socket>();
   const held = new Set<ServerResponse>();
   let scripts: Script[] = [];
@@ -214,7 +217,10 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
     requests.push(record);
     const reply = (status: number, headers?: Record<string, string>, body?: string): void => {
       record.status = status;
-      if (status >= 200 && status < 300) for (const id of record.eventIds) deliveredIds.add(id);
+      if (status >= 200 && status < 300) {
+        for (const id of record.eventIds) deliveredIds.add(id);
+        deliveredTotal += record.eventIds.length;
+      }
       answer(res, status, headers, body);
     };
 
@@ -314,6 +320,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
     requests,
     delivered: () => requests.filter((r) => r.status >= 200 && r.status < 300 && !r.repeatedBatch).flatMap((r) => r.eventIds),
     deliveredSet: () => deliveredIds,
+    deliveredCount: () => deliveredTotal,
     failNext(status, times = 1, answer = {}) {
       scripts.push({ status, remaining: times, answer });
     },
@@ -363,6 +370,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions = {}): Prom
     reset() {
       requests.length = 0;
       deliveredIds.clear();
+      deliveredTotal = 0;
       acceptedBatches.clear();
       rx.heal();
     },

@@ -259,6 +259,7 @@ async function startVendorServer(contract: VendorContract, state: { quotaUsers: 
     requests,
     delivered: () => [...ingestedLog],
     deliveredSet: () => new Set(ingestedLog),
+    deliveredCount: () => ingestedLog.length,
     ingested: () => new Map(ingestedMap),
     dropped: () => [...droppedLog],
     exceedDailyQuota(users, devices = []) {
