@@ -89,6 +89,30 @@ const freeArenas = new Map<number, ArrayBuffer[]>();
 let freeBytes = 0;
 /** What the pool keeps at most; a released arena beyond it is left to the GC. */
 export const arenaPoolBytes = 16 * 1024 * 1024;
+/** Free arenas no pack took for this long are dropped (after a burst, RSS goes back). */
+export const arenaPoolIdleMs = 30_000;
+/** When a pack last took an arena (or the pool last went from empty to not). */
+let lastUsedAt = 0;
+let trimTimer: NodeJS.Timeout | undefined;
+
+/** Drops every free arena when none was taken for `arenaPoolIdleMs` before `now`; true if it did. */
+export function trimArenaPool(now = Date.now()): boolean {
+  if (freeBytes === 0 || now - lastUsedAt < arenaPoolIdleMs) return false;
+  freeArenas.clear();
+  freeBytes = 0;
+  return true;
+}
+
+/** While the pool holds arenas, checks every `arenaPoolIdleMs` whether they are still used. */
+function armTrim(): void {
+  if (trimTimer) return;
+  trimTimer = setTimeout(() => {
+    trimTimer = undefined;
+    trimArenaPool();
+    if (freeBytes > 0) armTrim();
+  }, arenaPoolIdleMs);
+  trimTimer.unref();
+}
 
 /** An arena's size for `n` bytes: eight classes per doubling (at most 1/8 unused), at least 4 KiB apart. */
 export function arenaClass(n: number): number {
@@ -104,7 +128,10 @@ export function allocRecordValue(size: number): Buffer {
   if (size <= bigWrite) return Buffer.allocUnsafe(size);
   const bytes = arenaClass(headroom + size + valueTrailingRoom);
   const reused = freeArenas.get(bytes)?.pop();
-  if (reused) freeBytes -= bytes;
+  if (reused) {
+    freeBytes -= bytes;
+    lastUsedAt = Date.now();
+  }
   const base = reused ? Buffer.from(reused) : Buffer.allocUnsafeSlow(bytes);
   arenas.set(base.buffer, { floor: base.byteOffset, front: base.byteOffset + headroom, owner: undefined, end: base.byteOffset + headroom + size, pooled: true });
   return base.subarray(headroom, headroom + size);
@@ -115,7 +142,10 @@ export function allocRecordValue(size: number): Buffer {
  * acknowledged the request that carried it (that request's bytes, which may be this arena, were
  * written out: a broker answers a request only once it has all of it; kafkajs keeps nothing of a
  * request after its answer). Not after a failure: a timed-out request's bytes may still wait on a
- * socket. Anything but a pooled value not yet released is ignored (small values, a second release).
+ * socket. (One case stays: a timed-out attempt stuck on a leader's socket, then a retry acknowledged
+ * by the new leader. Were the stuck bytes written after the reuse, that broker would get a request
+ * whose record batch fails its CRC, or whose framing breaks, and refuse it: nothing is written
+ * from it.) Anything but a pooled value not yet released is ignored (small values, a second release).
  */
 export function releaseRecordValue(value: Buffer): void {
   const ab = value.buffer;
@@ -126,7 +156,9 @@ export function releaseRecordValue(value: Buffer): void {
   let list = freeArenas.get(bytes);
   if (!list) freeArenas.set(bytes, (list = []));
   list.push(ab);
+  if (freeBytes === 0) lastUsedAt = Date.now();
   freeBytes += bytes;
+  armTrim();
 }
 
 /** Tests: the pool's free arenas and bytes. */

@@ -7,7 +7,7 @@ import test from 'ava';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { applyKafkajsFixes } from '../../../src/kafka/kafkajs-fixes.js';
-import { allocRecordValue, arenaClass, arenaPoolBytes, arenaPoolStats, bigWrite, firstBufferSize, releaseRecordValue, setAdopting } from '../../../src/kafka/kafkajs-encoder.js';
+import { allocRecordValue, arenaClass, arenaPoolBytes, arenaPoolIdleMs, arenaPoolStats, bigWrite, firstBufferSize, releaseRecordValue, setAdopting, trimArenaPool } from '../../../src/kafka/kafkajs-encoder.js';
 
 const require = createRequire(import.meta.url);
 const Encoder = require('kafkajs/src/protocol/encoder.js') as { new (): { buf: Buffer; writeVarIntString(s: string): unknown }; nextPowerOfTwo: (n: number) => number };
@@ -219,4 +219,21 @@ test.serial('produce requests written into reused arenas are kafkajs\'s bytes: a
     { numRuns: 60 },
   );
   t.pass();
+});
+
+test.serial('free arenas no pack takes for a while are dropped; a pool in use is kept', (t) => {
+  const now = Date.now();
+  const v = allocRecordValue(300_000);
+  releaseRecordValue(v);
+  t.true(arenaPoolStats().arenas > 0);
+  t.false(trimArenaPool(now + arenaPoolIdleMs / 2), 'released just now');
+  // Taken and given back: in use.
+  const again = allocRecordValue(300_000);
+  t.is(again.buffer, v.buffer);
+  releaseRecordValue(again);
+  t.false(trimArenaPool(Date.now() + arenaPoolIdleMs - 1_000));
+  t.true(trimArenaPool(Date.now() + arenaPoolIdleMs + 1));
+  t.deepEqual(arenaPoolStats(), { arenas: 0, bytes: 0 });
+  t.false(trimArenaPool(Date.now() + 10 * arenaPoolIdleMs), 'nothing to drop');
+  t.not(allocRecordValue(300_000).buffer, v.buffer, 'a new arena after the trim');
 });
