@@ -51,7 +51,7 @@ export const catalogue = {
   'node.integrations': { type: 'gauge', tags: ['status'], description: 'integrations on this node by status (every 10 s, zeros included)' },
   'node.kafka_up': { type: 'gauge', tags: [], description: '1 when Kafka answered the last health check' },
   'node.dynamodb_up': { type: 'gauge', tags: [], description: '1 when DynamoDB answered the last health check' },
-  'node.memory_bytes': { type: 'gauge', tags: ['kind'], description: 'the node process\'s memory, every 10 s: `rss`, and V8\'s `heap_used`, `heap_total`, `external`, `array_buffers` (process.memoryUsage)' },
+  'node.memory_bytes': { type: 'gauge', tags: ['kind'], description: 'the node process\'s memory, every 10 s: `rss`, and V8\'s `heap_used`, `heap_total`, `external`, `array_buffers` (process.memoryUsage); `pack_pool`, the free pack buffers kept for reuse (part of `array_buffers`, at most 16 MiB)' },
   'node.cpu_percent': { type: 'gauge', tags: [], description: 'CPU the node process used over the last 10 s, user + system, in % of one core (above 100 on more than one core)' },
   'node.parse_lines': { type: 'counter', tags: ['outcome'], description: 'Connect lines of busy streams handed to the parse thread (connect.parseThreads), every 10 s: `thread` parsed there, `recovered` parsed on the event loop after their thread failed' },
   'node.parse_streams': { type: 'counter', tags: ['outcome'], description: 'busy gzip Connect streams inflated on a parse thread from their first byte (connect.inflateMinBytes), every 10 s: `thread` opened there, `lost` ended with their thread failing (each session reads again from its confirmed offset)' },

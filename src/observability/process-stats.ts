@@ -3,6 +3,7 @@
 // climbing) from one that holds data it should not (RSS climbing while heap_used does not).
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { LineParseStats } from '../connect/client/index.js';
+import { arenaPoolStats } from '../kafka/kafkajs-encoder.js';
 import type { Metrics } from './metrics.js';
 
 export interface ProcessSample {
@@ -22,14 +23,18 @@ export function cpuPercent(prev: ProcessSample, next: ProcessSample): number {
   return Math.max(0, Math.round((usedMicros / 1000 / elapsedMs) * 1000) / 10);
 }
 
-/** The memory kinds reported, as `kind` tag values. */
-export function memoryGauges(memory: NodeJS.MemoryUsage): [kind: string, bytes: number][] {
+/**
+ * The memory kinds reported, as `kind` tag values. `packPool`: the free pack buffers the node
+ * keeps for reuse (part of `array_buffers`; docs/pipeline.md).
+ */
+export function memoryGauges(memory: NodeJS.MemoryUsage, packPool: number): [kind: string, bytes: number][] {
   return [
     ['rss', memory.rss],
     ['heap_used', memory.heapUsed],
     ['heap_total', memory.heapTotal],
     ['external', memory.external],
     ['array_buffers', memory.arrayBuffers],
+    ['pack_pool', packPool],
   ];
 }
 
@@ -78,7 +83,7 @@ export function startProcessStats(metrics: Pick<Metrics, 'gauge' | 'count'>, int
   let parsePrev = lineParser?.stats();
   const timer = setInterval(() => {
     const next = sample();
-    for (const [kind, bytes] of memoryGauges(next.memory)) metrics.gauge('node.memory_bytes', bytes, { kind });
+    for (const [kind, bytes] of memoryGauges(next.memory, arenaPoolStats().bytes)) metrics.gauge('node.memory_bytes', bytes, { kind });
     metrics.gauge('node.cpu_percent', cpuPercent(prev, next));
     for (const [stat, ms] of delayGauges(delay)) metrics.gauge('node.event_loop_delay_ms', ms, { stat });
     delay.reset();

@@ -14,12 +14,13 @@ test('cpu: user + system over the elapsed time, in % of one core', (t) => {
 });
 
 test('memory: every kind, named as the tag values', (t) => {
-  t.deepEqual(memoryGauges(memory), [
+  t.deepEqual(memoryGauges(memory, 6), [
     ['rss', 5],
     ['heap_used', 2],
     ['heap_total', 3],
     ['external', 1],
     ['array_buffers', 4],
+    ['pack_pool', 6],
   ]);
 });
 
@@ -45,6 +46,7 @@ test('started: one round of gauges per interval, stopped by the function it retu
   const rounds = sent.filter((s) => s.name === 'node.cpu_percent').length;
   t.true(rounds >= 1, `${rounds} rounds`);
   t.true(sent.some((s) => s.name === 'node.memory_bytes' && s.tags?.kind === 'rss' && s.value > 10_000_000));
+  t.true(sent.some((s) => s.name === 'node.memory_bytes' && s.tags?.kind === 'pack_pool' && s.value >= 0), 'the pack-buffer pool, empty here');
   t.deepEqual(new Set(sent.filter((s) => s.name === 'node.event_loop_delay_ms').map((s) => s.tags?.stat)), new Set(['p50', 'p99', 'max']));
   t.true(sent.every((s) => Number.isFinite(s.value)));
   const after = sent.length;
