@@ -46,6 +46,7 @@ const o = benchCommand('npm run bench --', 'the pipeline benchmark suite (BENCHM
   .option('--node-args <flags>', 'V8 flags for the node process only, e.g. "--max-old-space-size=200"', '')
   .option('--node-kafka <json>', "merged into the node config's kafka section, e.g. '{\"fetchMaxWaitMs\":5000}'", parseJsonObject, {})
   .option('--node-connect <json>', "merged into the node config's connect section, e.g. '{\"parseThreads\":0}'", parseJsonObject, {})
+  .option('--node-threads <n>', "the node config's integrations.threads: worker threads that run the integrations (0: the main thread)", parseIntIn(0, 32), 0)
   .option('--node-flags <json>', "the node config's feature flags (docs/flags.md), e.g. '{\"sink.parkWhenIdle\":true}'", parseJsonObject, {})
   .option('--cold-emulator', "scenario 1's emulator generates events while the node reads, scenario 3's compresses its bursts as it serves them (the harness's cost in the window)")
   // A fresh JVM compiles Kafka's request paths for its first minute of traffic, on the same two
@@ -81,6 +82,7 @@ const o = benchCommand('npm run bench --', 'the pipeline benchmark suite (BENCHM
     nodeArgs: string;
     nodeKafka: Record<string, unknown>;
     nodeConnect: Record<string, unknown>;
+    nodeThreads: number;
     nodeFlags: Record<string, unknown>;
     coldEmulator?: true;
     brokerWarmup?: number;
@@ -241,6 +243,7 @@ async function startNodeProc(name: string, specs: Record<string, unknown>[], nod
       local: true,
       kafka: { brokers: infra.brokers, sessionTimeoutMs: 10_000, ...nodeKafkaOverrides },
       connect: nodeConnectOverrides,
+      integrations: { threads: o.nodeThreads },
       flags: nodeFlags,
       dynamodb: { endpoint: infra.dynamo, table: stateTable },
       http: { host: '127.0.0.1', port },

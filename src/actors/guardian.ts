@@ -35,6 +35,9 @@ export interface Guardian {
   shutdown(): Promise<void>;
 }
 
+/** What the node needs of its integrations' guardian: the in-process one, or the integration threads' (node/integration-threads.ts). */
+export type NodeGuardian = Omit<Guardian, 'ref'>;
+
 export function startGuardian(node: Omit<NodeContext, 'reportFailure'>, onFailure: (r: FailureReport) => void): Guardian {
   const system = start();
   const apps = new Map<string, Ref<AppMsg>>();

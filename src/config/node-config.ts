@@ -64,6 +64,17 @@ export const nodeConfigSchema = z.strictObject({
       inflateMinBytes: z.number().int().min(0).max(16 * 1024 * 1024).default(16 * 1024),
     })
     .prefault({}),
+  /** Where the node runs its integrations (docs/operations.md, "Integration threads"). */
+  integrations: z
+    .strictObject({
+      /**
+       * Worker threads that run the node's integrations, each with its own heap, Kafka and
+       * DynamoDB clients and parse threads; an app's integrations share one. 0: on the main thread.
+       * A major GC marks one thread's heap, not the whole node's, and a node can use more cores.
+       */
+      threads: z.number().int().min(0).max(32).default(0),
+    })
+    .prefault({}),
   dynamodb: z
     .strictObject({
       endpoint: z.url().optional(),
@@ -151,6 +162,7 @@ const envOverrides: readonly { name: string; path: readonly string[]; parse: (v:
   { name: 'TRIBUTARY_CONTROL_SESSION_TIMEOUT_MS', path: ['control', 'sessionTimeoutMs'], parse: parseIntStrict },
   { name: 'TRIBUTARY_LOG_LEVEL', path: ['log', 'level'], parse: (v) => v },
   { name: 'TRIBUTARY_PARSE_THREADS', path: ['connect', 'parseThreads'], parse: parseIntStrict },
+  { name: 'TRIBUTARY_INTEGRATION_THREADS', path: ['integrations', 'threads'], parse: parseIntStrict },
   { name: 'TRIBUTARY_INFLATE_MIN_BYTES', path: ['connect', 'inflateMinBytes'], parse: parseIntStrict },
   { name: 'TRIBUTARY_CACHE_DIR', path: ['infra', 'cacheDir'], parse: (v) => v },
   { name: 'STATSD_HOST', path: ['metrics', 'host'], parse: (v) => v },

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { startGuardian, type Guardian } from '../actors/guardian.js';
+import { startGuardian, type NodeGuardian } from '../actors/guardian.js';
 import type { NodeContext } from '../actors/node-context.js';
 import { resolveNodeId, type NodeConfig } from '../config/node-config.js';
 import { controlNames } from '../kafka/topics.js';
@@ -14,20 +14,18 @@ import { FlagsWatcher } from '../control/flags-watcher.js';
 import type { IntegrationSpec } from '../control/spec.js';
 import { validateSinkConfig } from '../sinks/registry.js';
 import { errorMessage, ErrorCode, TributaryError } from '../errors.js';
-import { createIdempotentProducer, createKafka } from '../kafka/kafka.js';
-import { OffsetWatcher } from '../kafka/offset-watcher.js';
-import { LineParseThreads } from '../connect/client/index.js';
 import { RawKafka } from '../kafka/raw-kafka.js';
-import { ProduceQueue } from '../kafka/produce-queue.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { startProcessStats } from '../observability/process-stats.js';
 import { createFaultReporter } from '../observability/sentry.js';
-import { createDynamoClient, integrationStatuses, StateStore } from '../state/state-store.js';
+import { integrationStatuses } from '../state/state-store.js';
 import { AlertingService } from '../supervision/alerting-service.js';
 import type { FailureReport } from '../supervision/guardian-types.js';
 import { restartPolicySchema, type RestartPolicyConfig } from '../supervision/restart-policy.js';
 import { startHealthServer } from './health-server.js';
+import { IntegrationThreads } from './integration-threads.js';
+import { createNodeClients } from './node-clients.js';
 import { NodeWatchdog, nodeProbes } from './node-health.js';
 
 export interface NodeOptions {
@@ -48,7 +46,7 @@ export interface NodeOptions {
 export interface RunningNode {
   nodeId: string;
   url: string;
-  guardian: Guardian;
+  guardian: NodeGuardian;
   context: NodeContext;
   alerting: AlertingService;
   watchdog: NodeWatchdog;
@@ -78,24 +76,16 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
   const { config } = o;
   const nodeId = resolveNodeId(config, o.env);
   const logger = (o.logger ?? createLogger({ level: config.log.level })).child({ nodeId });
-  const kafka = createKafka(config.kafka, logger, `${config.kafka.clientId}-${nodeId}`);
-  const producer = new ProduceQueue(() => createIdempotentProducer(kafka), {
-    onSlow: (info) => logger.warn(info, 'Kafka has not answered a produce request for %d s; sources wait (backpressure)', Math.round(info.waitingMs / 1000)),
-    onReplace: (reason) => logger.warn({ reason }, 'Kafka refused the producer state (sequence numbers); replaced the producer: unacknowledged records may be written twice, and sinks drop such copies by event id'),
-  });
-  const admin = kafka.admin();
+  const threads = config.integrations.threads;
+  const clients = createNodeClients(config, logger, { clientId: `${config.kafka.clientId}-${nodeId}`, parseThreads: threads === 0 });
+  const { kafka, producer, admin, offsetWatcher, raw, lineParser, dynamo, state } = clients;
   // The health probe has a connection of its own: the broker answers one connection's requests in
   // order, so on the shared admin a start of 1,000 integrations (2,000 topic creations queued on
   // it) kept the probe waiting for a minute and the watchdog took Kafka for gone.
   const probeKafka = new RawKafka(kafka);
-  const offsetWatcher = new OffsetWatcher({ kafka, logger, pollMs: config.kafka.parkPollMs });
-  const raw = new RawKafka(kafka);
-  const lineParser = config.connect.parseThreads > 0 ? new LineParseThreads({ threads: config.connect.parseThreads, minLines: config.connect.parseMinLines, inflateMinBytes: config.connect.inflateMinBytes, logger }) : undefined;
-  const dynamo = createDynamoClient({ endpoint: config.dynamodb.endpoint, region: config.dynamodb.region });
-  const state = new StateStore(dynamo, config.dynamodb.table);
   const checks: Record<string, string> = { kafka: 'pending', dynamodb: 'pending' };
   const metrics = o.metrics ?? createMetrics(config.metrics, (err) => logger.warn({ err: err.message }, 'statsd send failed'));
-  undo.push(() => Promise.allSettled([offsetWatcher.stop(), raw.reset(), lineParser?.close(), producer.disconnect(), admin.disconnect(), probeKafka.reset(), metrics.close()]), () => dynamo.destroy());
+  undo.push(() => Promise.allSettled([clients.close(), probeKafka.reset(), metrics.close()]));
 
   // Start-up checks: a node that cannot reach Kafka or DynamoDB exits, and the orchestrator replaces it.
   try {
@@ -113,7 +103,7 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
 
   // Fleet-wide and per-app flags from the flags topic, read before any integration starts.
   const names = controlNames(config.control);
-  let guardianRef: Guardian | undefined;
+  let guardianRef: NodeGuardian | undefined;
   const flagsWatcher = new FlagsWatcher({ kafka, admin, topic: names.flags, pollMs: config.control.flagsPollMs, logger, metrics, onChange: () => guardianRef?.flagsChanged() });
   undo.push(() => flagsWatcher.stop());
   try {
@@ -161,10 +151,27 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
     alerting.report(r);
     o.onFailure?.(r);
   };
-  const guardian = startGuardian(base, (r) => {
+  const reported = (r: FailureReport) => {
     logger.info({ report: r }, r.kind === 'failure' ? 'failure reported' : 'recovery reported');
     onReport(r);
-  });
+  };
+  let guardian: NodeGuardian;
+  if (threads > 0) {
+    // The integrations on worker threads of their own (docs/operations.md, "Integration threads").
+    const onThreads = new IntegrationThreads({
+      threads,
+      data: { nodeId, config, dataDir, restartPolicy: base.restartPolicy, probeIntervalMs: base.probeIntervalMs, env: { ...base.env } },
+      flags: () => flagsWatcher.overrides,
+      logger,
+      metrics,
+      onReport: reported,
+      onFatal: (reason) => o.onFatal?.(reason),
+    });
+    await onThreads.start();
+    guardian = onThreads;
+  } else {
+    guardian = startGuardian(base, reported);
+  }
   guardianRef = guardian;
   // As on a shutdown: stop taking partitions, drain the integrations, then leave the group.
   let plane: ControlPlane | undefined;
@@ -281,8 +288,7 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
         await control?.stop();
         // Pending page actions (resolves above all) get a last chance before the producer goes.
         await alerting.stop(Math.min(5_000, timeoutMs));
-        await Promise.allSettled([flagsStopped, offsetWatcher.stop(), raw.reset(), lineParser?.close(), producer.disconnect(), admin.disconnect(), probeKafka.reset(), metrics.close(), faults.close(2_000)]);
-        dynamo.destroy();
+        await Promise.allSettled([flagsStopped, clients.close(), probeKafka.reset(), metrics.close(), faults.close(2_000)]);
         await new Promise<void>((r) => server?.close(() => r()) ?? r());
         logger.info({ drained }, 'node stopped');
         return drained;

@@ -55,6 +55,7 @@ export const catalogue = {
   'node.cpu_percent': { type: 'gauge', tags: [], description: 'CPU the node process used over the last 10 s, user + system, in % of one core (above 100 on more than one core)' },
   'node.parse_lines': { type: 'counter', tags: ['outcome'], description: 'Connect lines of busy streams handed to the parse thread (connect.parseThreads), every 10 s: `thread` parsed there, `recovered` parsed on the event loop after their thread failed' },
   'node.parse_streams': { type: 'counter', tags: ['outcome'], description: 'busy gzip Connect streams inflated on a parse thread from their first byte (connect.inflateMinBytes), every 10 s: `thread` opened there, `lost` ended with their thread failing (each session reads again from its confirmed offset)' },
+  'node.integration_thread_restarts': { type: 'counter', tags: [], description: 'integration threads that ended unasked (crashed, ran out of memory) and were started again with their integrations (integrations.threads)' },
   'node.parse_thread_failures': { type: 'counter', tags: [], description: 'parse threads that crashed, answered badly or could not start (their lines are parsed on the event loop; after three in a row that never answered, parsing stays there)' },
   'node.event_loop_delay_ms': { type: 'gauge', tags: ['stat'], description: 'event-loop delay over the last 10 s: `p50`, `p99`, `max` (sampled every 50 ms)' },
 } as const satisfies Record<string, MetricDef>;

@@ -44,6 +44,8 @@ export async function startFixture(
     sinkFor?: (i: number) => Record<string, unknown>;
     /** The node config's fleet-wide feature flags. */
     flags?: Record<string, boolean>;
+    /** The node config's `integrations.threads`. */
+    threads?: number;
   } = {},
 ): Promise<Fixture> {
   const run = uniq('e2e');
@@ -83,6 +85,7 @@ export async function startFixture(
     http: { host: '127.0.0.1', port: 0 },
     log: { level: process.env.TRIBUTARY_LOG_LEVEL ?? 'warn' },
     ...(o.flags ? { flags: o.flags } : {}),
+    ...(o.threads !== undefined ? { integrations: { threads: o.threads } } : {}),
   };
   return {
     emulator,

@@ -15,7 +15,8 @@
 // its pending chunks are parsed on the event loop, and the next chunk starts a new thread. After
 // three threads in a row fail before answering once, parsing stays on the event loop for good
 // (logged once at error): a broken build must not cost a restart per chunk.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startModuleWorker } from '../../node/module-worker.js';
 import type { Logger } from '../../observability/logger.js';
 import { classifyLine, type LineClass } from './line-parser.js';
 import { decodeClasses, decodeItems, encodeLines, type ParseResponse, type StreamRequest, type StreamResponse } from './line-parse-wire.js';
@@ -228,10 +229,7 @@ export class LineParseThreads implements OffThreadParser {
   private start(slot: number): Thread | undefined {
     let worker: Worker;
     try {
-      // Run from source (tsx), the .ts entry needs tsx's loader registered in the thread first.
-      worker = this.workerUrl.pathname.endsWith('.ts')
-        ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(this.workerUrl.href)}); });`, { eval: true, name: 'tributary-line-parse' })
-        : new Worker(this.workerUrl, { name: 'tributary-line-parse' });
+      worker = startModuleWorker(this.workerUrl, { name: 'tributary-line-parse' });
     } catch (err) {
       this.failed(undefined, slot, err);
       return undefined;
@@ -334,6 +332,5 @@ export class LineParseThreads implements OffThreadParser {
 }
 
 function defaultWorkerUrl(): URL {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./line-parse-thread${ext}`, import.meta.url);
+  return siblingModule('line-parse-thread', import.meta.url);
 }
