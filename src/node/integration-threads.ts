@@ -234,6 +234,9 @@ export class IntegrationThreads implements NodeGuardian {
   private spawn(index: number): Thread {
     const data: IntegrationThreadData = { ...this.o.data, index, flags: this.o.flags() };
     const worker = startModuleWorker(this.entry, { name: `tributary-integrations-${index}`, workerData: data });
+    // The main thread's servers and clients keep the process alive; a thread still draining when
+    // the drain deadline passed must not keep it from exiting.
+    worker.unref();
     let ready!: () => void;
     let failed!: (err: Error) => void;
     const t: Thread = {
