@@ -96,8 +96,8 @@ export class IntegrationThreads implements NodeGuardian {
 
   /** Starts every thread; rejects (after ending those started) when one cannot start. */
   async start(): Promise<void> {
-    for (let i = 0; i < this.o.threads; i++) this.threads.push(this.spawn(i));
     try {
+      for (let i = 0; i < this.o.threads; i++) this.threads.push(this.spawn(i));
       await Promise.all(this.threads.map((t) => t.ready));
       this.started = true;
     } catch (err) {

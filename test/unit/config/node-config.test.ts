@@ -119,3 +119,21 @@ test('Connect parse threads: defaults, 0 to parse on the event loop, and bad val
     t.throws(() => loadNodeConfig({ env: { TRIBUTARY_INFLATE_MIN_BYTES: bad } }), { instanceOf: ConfigError }, bad);
   }
 });
+
+test('integration threads: 0 by default (the main thread), and bad values in the file or TRIBUTARY_INTEGRATION_THREADS name their key', (t) => {
+  t.is(parseNodeConfig({}).integrations.threads, 0);
+  t.is(parseNodeConfig({ integrations: { threads: 4 } }).integrations.threads, 4);
+  t.is(loadNodeConfig({ env: { TRIBUTARY_INTEGRATION_THREADS: '2' } }).integrations.threads, 2);
+  for (const bad of [-1, 33, 1.5, 'two', null]) {
+    const err = t.throws(() => parseNodeConfig({ integrations: { threads: bad } }), { instanceOf: ConfigError }, String(bad));
+    t.deepEqual(err!.issues.map((i) => i.path), ['integrations.threads'], String(bad));
+  }
+  for (const bad of ['two', '-1', '1.5', '99']) {
+    const err = t.throws(() => loadNodeConfig({ env: { TRIBUTARY_INTEGRATION_THREADS: bad } }), { instanceOf: ConfigError }, bad);
+    t.deepEqual(err!.issues.map((i) => i.path), ['integrations.threads'], bad);
+  }
+  t.deepEqual(
+    t.throws(() => parseNodeConfig({ integrations: { thread: 2 } }), { instanceOf: ConfigError })!.issues,
+    [{ path: 'integrations.thread', message: 'unknown key' }],
+  );
+});
