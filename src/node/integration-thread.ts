@@ -9,6 +9,7 @@ import type { FlagOverrides } from '../control/flags.js';
 import { errorMessage } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
+import { startThreadStats } from '../observability/process-stats.js';
 import { createNodeClients } from './node-clients.js';
 import type { FromThread, IntegrationThreadData, ReplayAnswer, ToThread } from './integration-thread-wire.js';
 
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     },
     (report) => post({ type: 'report', report }),
   );
+  const stopStats = startThreadStats(metrics, 10_000, String(data.index), clients.lineParser);
   const answer = (id: number, value: IntegrationSnapshot[] | ReplayAnswer | boolean) => post({ type: 'answer', id, value });
   port.on('message', (m: ToThread) => {
     switch (m.op) {
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
         guardian.flagsChanged();
         return;
       case 'shutdown':
+        stopStats();
         void guardian
           .shutdown()
           .catch((err) => logger.warn({ err: errorMessage(err) }, 'integration thread: drain failed'))

@@ -57,6 +57,8 @@ export const catalogue = {
   'node.parse_streams': { type: 'counter', tags: ['outcome'], description: 'busy gzip Connect streams inflated on a parse thread from their first byte (connect.inflateMinBytes), every 10 s: `thread` opened there, `lost` ended with their thread failing (each session reads again from its confirmed offset)' },
   'node.integration_thread_restarts': { type: 'counter', tags: [], description: 'integration threads that ended unasked (crashed, ran out of memory) and were started again with their integrations (integrations.threads)' },
   'node.parse_thread_failures': { type: 'counter', tags: [], description: 'parse threads that crashed, answered badly or could not start (their lines are parsed on the event loop; after three in a row that never answered, parsing stays there)' },
+  'node.thread_event_loop_delay_ms': { type: 'gauge', tags: ['stat', 'thread'], description: 'an integration thread\'s event-loop delay over the last 10 s (integrations.threads): `p50`, `p99`, `max`; `thread` is its index' },
+  'node.thread_memory_bytes': { type: 'gauge', tags: ['kind', 'thread'], description: 'an integration thread\'s own V8 heap every 10 s (integrations.threads): `heap_used`, `heap_total`, and `pack_pool` (its free pack buffers); the process\'s RSS is in node.memory_bytes' },
   'node.event_loop_delay_ms': { type: 'gauge', tags: ['stat'], description: 'event-loop delay over the last 10 s: `p50`, `p99`, `max` (sampled every 50 ms)' },
 } as const satisfies Record<string, MetricDef>;
 

@@ -2,6 +2,7 @@
 // and event-loop delay. Dashboards need them to tell a node that is too small (CPU pinned, delay
 // climbing) from one that holds data it should not (RSS climbing while heap_used does not).
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import type { LineParseStats } from '../connect/client/index.js';
 import { arenaPoolStats } from '../kafka/kafkajs-encoder.js';
 import type { Metrics } from './metrics.js';
@@ -88,6 +89,43 @@ export function startProcessStats(metrics: Pick<Metrics, 'gauge' | 'count'>, int
     for (const [stat, ms] of delayGauges(delay)) metrics.gauge('node.event_loop_delay_ms', ms, { stat });
     delay.reset();
     prev = next;
+    if (lineParser && parsePrev) {
+      const now = lineParser.stats();
+      for (const [name, value, tags] of parseCounts(parsePrev, now)) metrics.count(name, value, tags);
+      parsePrev = now;
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    delay.disable();
+  };
+}
+
+/** An integration thread's own heap (V8 isolate) and pack pool, as `kind` tag values. */
+export function threadHeapGauges(heap: Pick<ReturnType<typeof getHeapStatistics>, 'used_heap_size' | 'total_heap_size'>, packPool: number): [kind: string, bytes: number][] {
+  return [
+    ['heap_used', heap.used_heap_size],
+    ['heap_total', heap.total_heap_size],
+    ['pack_pool', packPool],
+  ];
+}
+
+/**
+ * What an integration thread (`integrations.threads`) reports of itself every `intervalMs`: its
+ * event-loop delay (`node.thread_event_loop_delay_ms{stat,thread}`), its isolate's heap and pack
+ * pool (`node.thread_memory_bytes{kind,thread}`), and its parse threads' counters (the same
+ * `node.parse_*` counters as the main thread's; counters add up). The process's RSS and CPU stay
+ * with the main thread's `startProcessStats`. Returns the function that stops it.
+ */
+export function startThreadStats(metrics: Pick<Metrics, 'gauge' | 'count'>, intervalMs: number, thread: string, lineParser?: { stats(): LineParseStats }): () => void {
+  const delay = monitorEventLoopDelay({ resolution: 50 });
+  delay.enable();
+  let parsePrev = lineParser?.stats();
+  const timer = setInterval(() => {
+    for (const [kind, bytes] of threadHeapGauges(getHeapStatistics(), arenaPoolStats().bytes)) metrics.gauge('node.thread_memory_bytes', bytes, { kind, thread });
+    for (const [stat, ms] of delayGauges(delay)) metrics.gauge('node.thread_event_loop_delay_ms', ms, { stat, thread });
+    delay.reset();
     if (lineParser && parsePrev) {
       const now = lineParser.stats();
       for (const [name, value, tags] of parseCounts(parsePrev, now)) metrics.count(name, value, tags);

@@ -8,6 +8,7 @@ import { StateStore } from '../../src/state/state-store.js';
 import { eventually, testDynamo } from '../helpers/infra.js';
 import { startFixture, startInProcessNode } from '../helpers/pipeline.js';
 import type { FailureReport } from '../../src/supervision/guardian-types.js';
+import { startStatsdListener } from '../helpers/statsd-listener.js';
 
 test('two integration threads: every event delivered once, in device order, checkpoints at the last offset; the large app has a thread to itself', async (t) => {
   const apps = [
@@ -18,7 +19,9 @@ test('two integration threads: every event delivered once, in device order, chec
   ];
   const f = await startFixture(apps, { threads: 2, flags: { 'source.packRecords': true } });
   t.teardown(() => f.close());
-  const node = await startInProcessNode(f);
+  const statsd = await startStatsdListener();
+  t.teardown(() => statsd.close());
+  const node = await startInProcessNode({ ...f, nodeConfig: { ...f.nodeConfig, metrics: { enabled: true, port: statsd.port, bufferFlushIntervalMs: 100 } } });
   t.teardown(() => node.shutdown());
   const threads = node.guardian as IntegrationThreads;
 
@@ -59,6 +62,13 @@ test('two integration threads: every event delivered once, in device order, chec
     [0, 1, 1, 1],
   );
   t.not(threads.workers()[0]!.threadId, threads.workers()[1]!.threadId);
+
+  // Each thread's metrics reach StatsD from its own client: the integrations' counters, and the
+  // thread's event-loop delay and heap (every 10 s), tagged with its index.
+  const threadGauge = (name: string, thread: string) => statsd.samples.some((x) => x.name === `tributary.${name}` && x.tags.thread === thread);
+  await statsd.waitFor(() => ['0', '1'].every((i) => threadGauge('node.thread_event_loop_delay_ms', i) && threadGauge('node.thread_memory_bytes', i)), 25_000, 'both threads\' gauges');
+  t.is(statsd.sum('tributary.sink.events_delivered'), total);
+  t.true(statsd.samples.some((x) => x.name === 'tributary.node.thread_memory_bytes' && x.tags.kind === 'heap_used' && x.value > 1_000_000));
 });
 
 test('a thread that ends unasked is started again with its integrations: nothing lost, the node keeps running; failure reports cross to the main thread', async (t) => {

@@ -1,7 +1,7 @@
 // The node's resource gauges: CPU as % of one core between two samples, memory kinds, and the
 // event-loop delay histogram read in ms (zeros, not NaN, when it holds nothing).
 import test from 'ava';
-import { cpuPercent, delayGauges, memoryGauges, parseCounts, startProcessStats, type ProcessSample } from '../../../src/observability/process-stats.js';
+import { cpuPercent, delayGauges, memoryGauges, parseCounts, startProcessStats, startThreadStats, threadHeapGauges, type ProcessSample } from '../../../src/observability/process-stats.js';
 
 const memory: NodeJS.MemoryUsage = { rss: 5, heapUsed: 2, heapTotal: 3, external: 1, arrayBuffers: 4 };
 const at = (ms: number, userMicros: number, systemMicros: number): ProcessSample => ({ memory, cpu: { user: userMicros, system: systemMicros }, at: ms });
@@ -72,4 +72,28 @@ test('the parse thread\'s counters go out as increments between two stats, nothi
   await new Promise((r) => setTimeout(r, 80));
   stop();
   t.deepEqual(counted, [['node.parse_lines', 300, { outcome: 'thread' }]]);
+});
+
+test('an integration thread: its own heap, pack pool and event-loop delay, tagged with its index; its parse counters; nothing after stop', async (t) => {
+  t.deepEqual(threadHeapGauges({ used_heap_size: 7, total_heap_size: 9 }, 2), [
+    ['heap_used', 7],
+    ['heap_total', 9],
+    ['pack_pool', 2],
+  ]);
+  const sent: { name: string; value: number; tags?: Record<string, unknown> }[] = [];
+  const counted: [string, number][] = [];
+  const stats = { linesOffThread: 0, linesRecovered: 0, streamsOffThread: 0, streamsLost: 0, threadsStarted: 0, threadsFailed: 0 };
+  const stop = startThreadStats({ gauge: (name, value, tags) => void sent.push({ name, value, tags }), count: (name, value) => void counted.push([name, value ?? 1]) }, 30, '3', { stats: () => ({ ...stats }) });
+  stats.linesOffThread = 640;
+  await new Promise((r) => setTimeout(r, 100));
+  stop();
+  t.true(sent.some((s) => s.name === 'node.thread_memory_bytes' && s.tags?.kind === 'heap_used' && s.value > 1_000_000));
+  t.deepEqual(new Set(sent.filter((s) => s.name === 'node.thread_memory_bytes').map((s) => s.tags?.kind)), new Set(['heap_used', 'heap_total', 'pack_pool']));
+  t.deepEqual(new Set(sent.filter((s) => s.name === 'node.thread_event_loop_delay_ms').map((s) => s.tags?.stat)), new Set(['p50', 'p99', 'max']));
+  t.true(sent.every((s) => s.tags?.thread === '3' && Number.isFinite(s.value)));
+  t.false(sent.some((s) => s.name === 'node.memory_bytes' || s.name === 'node.cpu_percent'), 'the process-wide gauges stay with the main thread');
+  t.deepEqual(counted, [['node.parse_lines', 640]]);
+  const after = sent.length;
+  await new Promise((r) => setTimeout(r, 80));
+  t.is(sent.length, after);
 });
