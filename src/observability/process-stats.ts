@@ -78,17 +78,27 @@ function sample(): ProcessSample {
  * Returns the function that stops it.
  */
 export function startProcessStats(metrics: Pick<Metrics, 'gauge' | 'count'>, intervalMs: number, lineParser?: { stats(): LineParseStats }): () => void {
-  const delay = monitorEventLoopDelay({ resolution: 50 });
-  delay.enable();
   let prev = sample();
-  let parsePrev = lineParser?.stats();
-  const timer = setInterval(() => {
+  return startStatsTimer(metrics, intervalMs, lineParser, (delay) => {
     const next = sample();
     for (const [kind, bytes] of memoryGauges(next.memory, arenaPoolStats().bytes)) metrics.gauge('node.memory_bytes', bytes, { kind });
     metrics.gauge('node.cpu_percent', cpuPercent(prev, next));
     for (const [stat, ms] of delayGauges(delay)) metrics.gauge('node.event_loop_delay_ms', ms, { stat });
-    delay.reset();
     prev = next;
+  });
+}
+
+/**
+ * Every `intervalMs`: `emit` with the event-loop delay histogram of the interval (reset after),
+ * then the parse threads' counter increments. Returns the function that stops it.
+ */
+function startStatsTimer(metrics: Pick<Metrics, 'count'>, intervalMs: number, lineParser: { stats(): LineParseStats } | undefined, emit: (delay: IntervalHistogram) => void): () => void {
+  const delay = monitorEventLoopDelay({ resolution: 50 });
+  delay.enable();
+  let parsePrev = lineParser?.stats();
+  const timer = setInterval(() => {
+    emit(delay);
+    delay.reset();
     if (lineParser && parsePrev) {
       const now = lineParser.stats();
       for (const [name, value, tags] of parseCounts(parsePrev, now)) metrics.count(name, value, tags);
@@ -119,22 +129,8 @@ export function threadHeapGauges(heap: Pick<ReturnType<typeof getHeapStatistics>
  * with the main thread's `startProcessStats`. Returns the function that stops it.
  */
 export function startThreadStats(metrics: Pick<Metrics, 'gauge' | 'count'>, intervalMs: number, thread: string, lineParser?: { stats(): LineParseStats }): () => void {
-  const delay = monitorEventLoopDelay({ resolution: 50 });
-  delay.enable();
-  let parsePrev = lineParser?.stats();
-  const timer = setInterval(() => {
+  return startStatsTimer(metrics, intervalMs, lineParser, (delay) => {
     for (const [kind, bytes] of threadHeapGauges(getHeapStatistics(), arenaPoolStats().bytes)) metrics.gauge('node.thread_memory_bytes', bytes, { kind, thread });
     for (const [stat, ms] of delayGauges(delay)) metrics.gauge('node.thread_event_loop_delay_ms', ms, { stat, thread });
-    delay.reset();
-    if (lineParser && parsePrev) {
-      const now = lineParser.stats();
-      for (const [name, value, tags] of parseCounts(parsePrev, now)) metrics.count(name, value, tags);
-      parsePrev = now;
-    }
-  }, intervalMs);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    delay.disable();
-  };
+  });
 }

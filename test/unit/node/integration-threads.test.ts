@@ -3,7 +3,7 @@
 // integrations, and what happens when threads keep ending or cannot start. The threads here run
 // test/helpers/fake-integration-thread.ts, which speaks the thread protocol without clients (the
 // real threads are exercised against Kafka and DynamoDB in test/e2e/integration-threads.test.ts).
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { parseNodeConfig } from '../../../src/config/node-config.js';
 import { noFlagOverrides, type FlagOverrides } from '../../../src/control/flags.js';
 import { parseSpec, type IntegrationSpec } from '../../../src/control/spec.js';
@@ -41,6 +41,14 @@ function threads(n: number, o: Partial<IntegrationThreadsOptions> & { env?: Reco
   return { it, reports, fatal, counted, setFlags: (f: FlagOverrides) => (flags = f) };
 }
 
+/** Threads started, ended after the test. */
+async function started(t: ExecutionContext, n: number) {
+  const made = threads(n);
+  await made.it.start();
+  t.teardown(() => made.it.shutdown());
+  return made;
+}
+
 const until = async (what: string, check: () => boolean | Promise<boolean>, ms = 10_000) => {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -50,9 +58,7 @@ const until = async (what: string, check: () => boolean | Promise<boolean>, ms =
 };
 
 test('an app goes to the lightest thread when its first integration arrives (large 100, medium 10, small 1) and its integrations stay together', async (t) => {
-  const { it, reports } = threads(2);
-  await it.start();
-  t.teardown(() => it.shutdown());
+  const { it, reports } = await started(t, 2);
   it.apply(spec('big', 'A', 'large'));
   it.apply(spec('mid', 'B', 'medium'));
   it.apply(spec('s1', 'C', 'small'));
@@ -72,9 +78,7 @@ test('an app goes to the lightest thread when its first integration arrives (lar
 });
 
 test('removals free the weight and the app; an integration moved to an app on another thread leaves its old thread first', async (t) => {
-  const { it } = threads(2);
-  await it.start();
-  t.teardown(() => it.shutdown());
+  const { it } = await started(t, 2);
   it.apply(spec('a1', 'A', 'large'));
   it.apply(spec('b1', 'B', 'small'));
   await it.status();
@@ -97,9 +101,7 @@ test('removals free the weight and the app; an integration moved to an app on an
 });
 
 test('replay goes to the integration\'s thread, after the applies before it; one not held here is refused', async (t) => {
-  const { it } = threads(2);
-  await it.start();
-  t.teardown(() => it.shutdown());
+  const { it } = await started(t, 2);
   it.apply(spec('a1', 'A', 'large'));
   it.apply(spec('b1', 'B', 'large'));
   t.deepEqual(await it.replay('b1', { earliest: true }), { ok: true, partitions: 2 });
@@ -107,9 +109,7 @@ test('replay goes to the integration\'s thread, after the applies before it; one
 });
 
 test('flag changes reach every thread', async (t) => {
-  const { it, setFlags } = threads(2);
-  await it.start();
-  t.teardown(() => it.shutdown());
+  const { it, setFlags } = await started(t, 2);
   it.apply(spec('a1', 'A', 'large'));
   it.apply(spec('b1', 'B', 'large'));
   setFlags({ fleet: { 'sink.parkWhenIdle': true }, byApp: new Map() });
@@ -119,9 +119,7 @@ test('flag changes reach every thread', async (t) => {
 });
 
 test('a thread that ends unasked is started again with the integrations it holds now; its pending requests get their fallback answers', async (t) => {
-  const { it, counted, fatal } = threads(2);
-  await it.start();
-  t.teardown(() => it.shutdown());
+  const { it, counted, fatal } = await started(t, 2);
   it.apply(spec('a1', 'A', 'large'));
   it.apply(spec('b1', 'B', 'large'));
   it.apply(spec('b2', 'B', 'small'));
@@ -137,9 +135,7 @@ test('a thread that ends unasked is started again with the integrations it holds
 });
 
 test('three unasked ends within five minutes are a node fault: no more restarts', async (t) => {
-  const { it, counted, fatal } = threads(1);
-  await it.start();
-  t.teardown(() => it.shutdown());
+  const { it, counted, fatal } = await started(t, 1);
   for (let i = 0; i < 3; i++) {
     const w = it.workers()[0]!;
     await w.terminate();
