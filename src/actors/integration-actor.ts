@@ -33,6 +33,8 @@ export interface IntegrationSnapshot {
   sinkParked: boolean;
   /** The sink's start-up check is behind it: it ran, or the integration is paused or halted (for /readyz). */
   sinkChecked: boolean;
+  /** The integration thread that runs it (`integrations.threads`); absent on the main thread. */
+  thread?: number;
 }
 
 export type IntegrationMsg =

@@ -167,10 +167,11 @@ export class IntegrationThreads implements NodeGuardian {
       asked = this.threads.map((t) => this.request(t.index, 'status', {}, []));
     });
     const all = await Promise.all(
-      asked.map((a) => {
+      asked.map(async (a, thread) => {
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<Answer>((r) => (timer = setTimeout(() => r([]), STATUS_MS)));
-        return Promise.race([a, late]).finally(() => clearTimeout(timer)) as Promise<IntegrationSnapshot[]>;
+        const answer = (await Promise.race([a, late]).finally(() => clearTimeout(timer))) as IntegrationSnapshot[];
+        return answer.map((s) => ({ ...s, thread }));
       }),
     );
     return all.flat();

@@ -61,6 +61,10 @@ test('two integration threads: every event delivered once, in device order, chec
     f.specs.map((s) => threads.threadOf(s.id)),
     [0, 1, 1, 1],
   );
+  t.deepEqual(
+    f.specs.map((s) => status.find((x) => x.integrationId === s.id)!.thread),
+    [0, 1, 1, 1],
+  );
   t.not(threads.workers()[0]!.threadId, threads.workers()[1]!.threadId);
 
   // Each thread's metrics reach StatsD from its own client: the integrations' counters, and the

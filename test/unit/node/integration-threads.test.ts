@@ -72,6 +72,7 @@ test('an app goes to the lightest thread when its first integration arrives (lar
   );
   t.is(all.find((s) => s.integrationId === 'big-b')!.checkpoint, '3:17', 'the control position crosses with the spec');
   t.deepEqual(['big', 'mid', 's1', 's2', 'big2', 'big-b'].map((id) => it.threadOf(id)), [0, 1, 1, 1, 1, 0]);
+  t.deepEqual(Object.fromEntries(all.map((s) => [s.integrationId, s.thread])), { big: 0, 'big-b': 0, mid: 1, s1: 1, s2: 1, big2: 1 }, '/status names each integration\'s thread');
   // Every thread's reports reach the main thread's handler, with the node id.
   await until('six reports', () => reports.length === 6);
   t.deepEqual(new Set(reports.map((r) => r.fingerprint)), new Set(['applied-on-0', 'applied-on-1']));
