@@ -7,9 +7,9 @@ import { startHttpReceiver } from '../helpers/http-receiver.js';
 import { eventually, testKafka } from '../helpers/infra.js';
 import { startControlCluster } from '../helpers/control-cluster.js';
 
-test('create → events flow; update sink URL restarts only the sink; pause stops source and sink; resume continues from the checkpoint; replay re-delivers once per request; delete stops and marks the row', async (t) => {
+const lifecycle = test.macro(async (t, threads: number) => {
   // One app streaming ~30 s at 100 events/s, so every step happens mid-stream.
-  const cluster = await startControlCluster([{ totalEvents: 3_000, rate: 100 }]);
+  const cluster = await startControlCluster([{ totalEvents: 3_000, rate: 100 }], { threads });
   t.teardown(() => cluster.close());
   const receiver2 = await startHttpReceiver({ path: '/ingest2' });
   t.teardown(() => receiver2.close());
@@ -22,6 +22,7 @@ test('create → events flow; update sink URL restarts only the sink; pause stop
   const running = await cluster.client.waitFor(id, created, (r) => r.status === 'running', 60_000);
   t.is(running.owner, 'lc-n1');
   await cluster.receiver.waitFor((rx) => rx.deliveredSet().size >= 300, 60_000, 'events flowing');
+  t.is((await node.status())?.integrations.find((x) => x.integrationId === id)?.thread, threads > 0 ? 0 : undefined, 'where /status says it runs');
 
   // Update the sink URL: the sink restarts on the new URL, the source keeps its Connect stream.
   const before = { connections: cluster.emulator.stats(appKey).connections.total, epoch: (await cluster.row(id))!.ownerEpoch };
@@ -101,3 +102,6 @@ test('create → events flow; update sink URL restarts only the sink; pause stop
   await admin.disconnect();
   t.true((await cluster.row(id))!.history!.some((h) => h.event === 'deleted'));
 });
+
+test('create → events flow; update sink URL restarts only the sink; pause stops source and sink; resume continues from the checkpoint; replay re-delivers once per request; delete stops and marks the row', lifecycle, 0);
+test('the same lifecycle with the integration on an integration thread (integrations.threads 2): every control record reaches it there', lifecycle, 2);

@@ -29,7 +29,7 @@ export interface ClusterApp {
 export interface NodeStatus {
   nodeId: string;
   control?: { partitions: number[]; settled: boolean; generation: number };
-  integrations: { integrationId: string; status: string; source: boolean; sink: boolean; epoch?: number; checkpoint?: string }[];
+  integrations: { integrationId: string; status: string; source: boolean; sink: boolean; epoch?: number; checkpoint?: string; thread?: number }[];
 }
 
 export interface ClusterNode {
@@ -75,6 +75,8 @@ export async function startControlCluster(
     control?: Record<string, unknown>;
     /** Flag `sink.stableChunks` on every node, and a receiver that drops batch ids it already accepted. */
     stableChunks?: boolean;
+    /** The nodes' `integrations.threads`. */
+    threads?: number;
   } = {},
 ): Promise<ControlCluster> {
   const run = uniq('cp');
@@ -126,6 +128,7 @@ export async function startControlCluster(
     log: { level: process.env.TRIBUTARY_LOG_LEVEL ?? 'warn' },
     control,
     ...(o.stableChunks ? { flags: { 'sink.stableChunks': true } } : {}),
+    ...(o.threads !== undefined ? { integrations: { threads: o.threads } } : {}),
   };
   // The sinks' own group session (when this build has the setting): a dead node's sink partitions move as fast.
   if ('sessionTimeoutMs' in parseNodeConfig({}).kafka) (rawConfig.kafka as Record<string, unknown>).sessionTimeoutMs = SESSION_TIMEOUT_MS;
