@@ -167,7 +167,12 @@ async function startNodeParts(o: NodeOptions, undo: (() => unknown)[]): Promise<
       onReport: reported,
       onFatal: (reason) => o.onFatal?.(reason),
     });
-    await onThreads.start();
+    try {
+      await onThreads.start();
+    } catch (err) {
+      // A thread's clients could not connect where the main thread's just did: a node fault like the checks above.
+      throw new TributaryError(ErrorCode.kafkaUnavailable, `start-up check failed: ${errorMessage(err)}`, { cause: err });
+    }
     guardian = onThreads;
   } else {
     guardian = startGuardian(base, reported);
