@@ -143,7 +143,10 @@ export class IntegrationThreads implements NodeGuardian {
       const byThread = new Map<number, string[]>();
       for (const id of integrationIds) {
         const h = this.held.get(id);
-        if (h) byThread.set(h.thread, [...(byThread.get(h.thread) ?? []), id]);
+        if (!h) continue;
+        const ids = byThread.get(h.thread);
+        if (ids) ids.push(id);
+        else byThread.set(h.thread, [id]);
       }
       await Promise.all([...byThread].map(([thread, ids]) => this.request(thread, 'removeMany', { integrationIds: ids }, false)));
       for (const id of integrationIds) this.forget(id);
