@@ -12,12 +12,14 @@ import { createMetrics } from '../observability/metrics.js';
 import { startThreadStats } from '../observability/process-stats.js';
 import { createNodeClients } from './node-clients.js';
 import type { FromThread, IntegrationThreadData, ReplayAnswer, ToThread } from './integration-thread-wire.js';
+import { nameThisThread } from './module-worker.js';
 
 if (!parentPort) throw new Error('integration-thread.ts runs only as a worker thread');
 const port = parentPort;
 const data = workerData as IntegrationThreadData;
 const { config, nodeId } = data;
 const post = (m: FromThread) => port.postMessage(m);
+nameThisThread(`tributary-i${data.index}`);
 
 const logger = createLogger({ level: config.log.level }).child({ nodeId, thread: data.index });
 const metrics = createMetrics(config.metrics, (err) => logger.warn({ err: err.message }, 'statsd send failed'));

@@ -2,6 +2,7 @@
 // guarantees as on the main thread (each event delivered, device order, checkpoints), an app's
 // integrations placed by weight, and a thread that ends unasked started again with its
 // integrations, losing nothing.
+import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import type { IntegrationThreads } from '../../src/node/integration-threads.js';
 import { StateStore } from '../../src/state/state-store.js';
@@ -66,6 +67,17 @@ test('two integration threads: every event delivered once, in device order, chec
     [0, 1, 1, 1],
   );
   t.not(threads.workers()[0]!.threadId, threads.workers()[1]!.threadId);
+  // `top -H` and the bench's per-thread CPU tell them apart from Node's own threads (all `node`).
+  const names = new Set(
+    readdirSync('/proc/self/task').map((tid) => {
+      try {
+        return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      } catch {
+        return ''; // the thread ended between the listing and the read
+      }
+    }),
+  );
+  for (const name of ['tributary-i0', 'tributary-i1', 'tributary-parse']) t.true(names.has(name), `${name} among ${[...names].join(', ')}`);
 
   // Each thread's metrics reach StatsD from its own client: the integrations' counters, and the
   // thread's event-loop delay and heap (every 10 s), tagged with its index.

@@ -11,9 +11,11 @@ import { Gunzipper, maxInputSlice } from './inflate.js';
 import { classifyLine } from './line-parser.js';
 import { encodeClasses, encodeItems, type ParseRequest, type ParseResponse, type StreamRequest, type StreamResponse } from './line-parse-wire.js';
 import { LineSplitter, type SplitItem } from './line-splitter.js';
+import { nameThisThread } from '../../node/module-worker.js';
 
 if (!parentPort) throw new Error('line-parse-thread.ts runs only as a worker thread');
 const port = parentPort;
+nameThisThread('tributary-parse');
 
 interface Decoder {
   gunzip: Gunzipper;
