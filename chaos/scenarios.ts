@@ -29,6 +29,7 @@ import {
   sleep,
   startChaosFixture,
   superviseNode,
+  threadNames,
   waitUntil,
   type ChaosApp,
   type ChaosFixture,
@@ -231,37 +232,47 @@ const randomKill: Scenario = {
   },
 };
 
-// P2: SIGTERM drain.
-const sigtermDrain: Scenario = {
-  name: 'SIGTERM drain (ECS stop)',
-  rows: 'P2',
-  run: async () => {
-    const apps: ChaosApp[] = [
-      { size: 'large', totalEvents: 20_000, rate: 2_000 },
-      { size: 'medium', totalEvents: 5_000, rate: 500 },
-    ];
-    return withFixture(apps, {}, async (f, cleanup) => {
-      const started = Date.now();
-      const node = superviseNode(f, 'ecs');
-      cleanup(() => node.stop(5_000));
-      await waitUntil(() => f.receiver.deliveredSet().size >= 5_000, 60_000, 'flowing');
-      const { ms: drainMs, death } = await node.stop(30_000);
-      const deliveredAtStop = f.receiver.delivered().length;
-      await sleep(500);
-      node.autoRestart = true;
-      node.start();
-      await settle(() => allDelivered(f, totalsOf(apps)), 120_000, 'after restart: all delivered');
-      await node.stop(25_000);
-      const rep = await oracle(f);
-      return result(sigtermDrain.name, 'P2', started, rep, node, {
-        drainMs,
-        recoveryMs: firstNewDeliveryAfter(f.receivers, death?.at ?? Date.now()),
-        extraPass: drainMs < 25_000 && rep.duplicates === 0 && death?.code === 0,
-        notes: [`drain took ${drainMs} ms, exit code ${death?.code ?? death?.signal}; ${deliveredAtStop} deliveries before the stop; pass needs dup = 0`],
+// P2: SIGTERM drain; with `threads`, the node runs its integrations on that many integration
+// threads (docs/operations.md, "Integration threads"), and each thread drains its own.
+function sigtermDrain(o: { threads?: number } = {}): Scenario {
+  const name = o.threads ? `SIGTERM drain (ECS stop), integrations on ${o.threads} threads` : 'SIGTERM drain (ECS stop)';
+  return {
+    name,
+    rows: 'P2',
+    run: async () => {
+      const apps: ChaosApp[] = [
+        { size: 'large', totalEvents: 20_000, rate: 2_000 },
+        { size: 'medium', totalEvents: 5_000, rate: 500 },
+      ];
+      return withFixture(apps, {}, async (f, cleanup) => {
+        const started = Date.now();
+        const node = superviseNode(f, 'ecs', o.threads ? { env: { TRIBUTARY_INTEGRATION_THREADS: String(o.threads) } } : {});
+        cleanup(() => node.stop(5_000));
+        await waitUntil(() => f.receiver.deliveredSet().size >= 5_000, 60_000, 'flowing');
+        // The integration threads name themselves tributary-i<N> (Linux); a thread they start
+        // inherits the name (run from source, each one's tsx loader-hooks thread), so: distinct names.
+        const onThreads = new Set(node.child?.pid === undefined ? [] : threadNames(node.child.pid).filter((n) => /^tributary-i\d+$/.test(n))).size;
+        const { ms: drainMs, death } = await node.stop(30_000);
+        const deliveredAtStop = f.receiver.delivered().length;
+        await sleep(500);
+        node.autoRestart = true;
+        node.start();
+        await settle(() => allDelivered(f, totalsOf(apps)), 120_000, 'after restart: all delivered');
+        await node.stop(25_000);
+        const rep = await oracle(f);
+        return result(name, 'P2', started, rep, node, {
+          drainMs,
+          recoveryMs: firstNewDeliveryAfter(f.receivers, death?.at ?? Date.now()),
+          extraPass: drainMs < 25_000 && rep.duplicates === 0 && death?.code === 0 && onThreads === (o.threads ?? 0),
+          notes: [
+            `drain took ${drainMs} ms, exit code ${death?.code ?? death?.signal}; ${deliveredAtStop} deliveries before the stop; pass needs dup = 0`,
+            ...(o.threads ? [`${onThreads} integration threads running at the stop (${o.threads} asked)`] : []),
+          ],
+        });
       });
-    });
-  },
-};
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // P3: a node paused (GC, CPU starvation) past its session: the other node takes over, and the
@@ -853,7 +864,8 @@ export const scenarios: Scenario[] = [
   crashpointScenario('sink.afterDelivery', 0.35),
   crashpointScenario('sink.duringDlq', 0.35, { reject: true }),
   randomKill,
-  sigtermDrain,
+  sigtermDrain(),
+  sigtermDrain({ threads: 2 }),
   zombiePause,
   kafkaRestart,
   dynamoStop,
@@ -890,6 +902,8 @@ export const smokeScenarios: Scenario[] = [
   crashpointScenario('source.afterAck', 1, { events: 3_000, maxCrashes: 2 }),
   connectFault('corrupt bytes', 'S2', { corruptAfterEvents: 500, connections: 2 }, { events: 2_000 }),
   sinkFault('5xx for 5 s', 'T4', ({ f }) => f.receiver.failNext(503, Infinity), { holdMs: 5_000, events: 2_000 }),
+  // The drain of integrations held by integration threads (the same rules as the main thread's).
+  sigtermDrain({ threads: 2 }),
   ssrf,
   canaryScenario({ sink401: false, events: 2_000 }),
 ];

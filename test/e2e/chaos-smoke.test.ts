@@ -1,5 +1,6 @@
 // The chaos suite's short subset (RELIABILITY.md): one crash point, one Connect fault, one sink
-// fault, the SSRF variants and the canary secret, with smaller sizes than `npm run chaos`.
+// fault, a SIGTERM drain with the integrations on threads, the SSRF variants and the canary secret,
+// with smaller sizes than `npm run chaos`.
 // Each scenario checks its oracle: every served event delivered or dead-lettered (lost = 0),
 // duplicates only re-sends of served ids.
 import test from 'ava';

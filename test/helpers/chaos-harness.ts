@@ -4,7 +4,7 @@
 // the emulator's record of every served event against the receivers' record of every delivered
 // one plus the DLQ topics read back from Kafka.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
@@ -153,6 +153,21 @@ export function readRss(pid: number): { rss: number; hwm: number } | undefined {
     return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
   } catch {
     return undefined;
+  }
+}
+
+/** The names of a live process's threads (`/proc/<pid>/task/<tid>/comm`); empty once it is gone. */
+export function threadNames(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+      try {
+        return [readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()];
+      } catch {
+        return [];
+      }
+    });
+  } catch {
+    return [];
   }
 }
 
