@@ -9,13 +9,15 @@
 // failure reports of every thread to the node's alerting on the main thread.
 //
 // Placement: an app's integrations share one thread (its app actor), chosen when the app's first
-// integration arrives as the thread with the least weight (a large app weighs 100 small ones, a
-// medium app 10) and kept while the app has integrations on the node.
+// integration arrives as the thread with the least weight (each integration weighs by its app's
+// size: large 100, medium 10, small 1) and kept while the app has integrations on the node.
 //
 // A thread that ends unasked (a crash, out of memory) is started again after a second and given
 // its integrations again, which resume from their checkpoints like any restarted integration;
-// pending requests to it are answered as failed. Three such ends within five minutes are a node
-// fault (`onFatal`): the orchestrator replaces the node.
+// pending requests to it are answered as failed, a replay asked meanwhile waits for the new thread,
+// and /status shows its integrations as starting. A thread that does not answer a request within
+// the guardian's own bound (plus a margin) is taken as stuck and ended, so the same restart follows.
+// Three such ends within five minutes are a node fault (`onFatal`): the orchestrator replaces the node.
 import type { Worker } from 'node:worker_threads';
 import type { NodeGuardian } from '../actors/guardian.js';
 import type { IntegrationSnapshot, ReplayFrom } from '../actors/integration-actor.js';
@@ -42,9 +44,13 @@ export interface IntegrationThreadsOptions {
   entry?: URL | undefined;
   /** Tests: the wait before a thread that ended is started again (default 1 s). */
   restartDelayMs?: number | undefined;
+  /** Tests: the bounds of a status query (default 20 s) and of a removal's or replay's answer (210 s). */
+  statusMs?: number | undefined;
+  answerMs?: number | undefined;
 }
 
-type Answer = IntegrationSnapshot[] | ReplayAnswer | boolean;
+/** `null`: a status the thread could not give (it ended first). */
+type Answer = IntegrationSnapshot[] | ReplayAnswer | boolean | null;
 type Request = { id: number } & ToThread;
 type RequestOp = Request['op'];
 
@@ -61,6 +67,10 @@ interface Thread {
   /** Settles once the thread said `ready` (or failed to start). */
   ready: Promise<void>;
   ended: boolean;
+  /** Why it ended. */
+  cause?: string;
+  /** Set once it ended: settles when its successor is in place, or none will be (fatal, stopping). */
+  replaced?: Promise<void>;
 }
 
 interface Held {
@@ -70,7 +80,13 @@ interface Held {
 }
 
 const tierWeight: Record<Tier, number> = { small: 1, medium: 10, large: 100 };
+/** As the in-process guardian's status query. */
 const STATUS_MS = 20_000;
+/**
+ * A thread's guardian bounds a removal or a replay by 180 s (ACK_MS in actors/guardian.ts) and
+ * answers then; one that has not answered this long after is stuck (its event loop blocked).
+ */
+const ANSWER_MS = 210_000;
 const FATAL_ENDS = 3;
 const FATAL_WINDOW_MS = 5 * 60_000;
 
@@ -87,11 +103,15 @@ export class IntegrationThreads implements NodeGuardian {
   private stopping = false;
   /** `start` resolved: a thread that ends from now on is started again. */
   private started = false;
+  private readonly answerMs: number;
+  /** Threads kept ending: no more restarts (the node is being replaced). */
+  private gaveUp = false;
 
   constructor(private readonly o: IntegrationThreadsOptions) {
     if (!Number.isInteger(o.threads) || o.threads < 1) throw new RangeError(`integration threads: ${o.threads} (at least 1)`);
     this.weight = new Array<number>(o.threads).fill(0);
     this.entry = o.entry ?? siblingModule('integration-thread', import.meta.url);
+    this.answerMs = o.answerMs ?? ANSWER_MS;
   }
 
   /** Starts every thread; rejects (after ending those started) when one cannot start. */
@@ -105,6 +125,10 @@ export class IntegrationThreads implements NodeGuardian {
       await Promise.allSettled(this.threads.map((t) => t.worker.terminate()));
       throw err;
     }
+    // A thread that said ready and ended while another was still starting: restarted from now on.
+    for (const t of this.threads) if (t.ended) this.ended(t, t.cause ?? 'exited');
+    // Flag changes read while the threads started (each copied the flags when it was spawned).
+    this.flagsChanged();
   }
 
   /** The threads' workers now, by index (diagnostics, tests: a thread's `threadId`, or ending one as a crash would). */
@@ -122,8 +146,11 @@ export class IntegrationThreads implements NodeGuardian {
       const prev = this.held.get(spec.id);
       const thread = this.appThread.get(spec.app.key) ?? this.lightest();
       if (prev && prev.thread !== thread) {
-        // The integration moved to an app on another thread: stop it where it ran first.
-        await this.request(prev.thread, 'removeMany', { integrationIds: [spec.id] }, false);
+        // The integration moved to an app on another thread: stop it where it ran first. Not
+        // stopped there in time: not started on the other (the in-process guardian drops such an
+        // apply too); the step fails, logged, and the integration keeps its old spec.
+        const stopped = await this.request(prev.thread, 'removeMany', { integrationIds: [spec.id] }, true, this.answerMs);
+        if (!stopped) throw new Error(`integration ${spec.id} did not stop on integration thread ${prev.thread} in time; its move to thread ${thread} is not applied`);
       }
       this.forget(spec.id);
       this.held.set(spec.id, { spec, position, thread });
@@ -148,36 +175,60 @@ export class IntegrationThreads implements NodeGuardian {
         if (ids) ids.push(id);
         else byThread.set(h.thread, [id]);
       }
-      await Promise.all([...byThread].map(([thread, ids]) => this.request(thread, 'removeMany', { integrationIds: ids }, false)));
+      // A thread that ended meanwhile holds nothing (its successor gets what `held` names): true.
+      const answers = await Promise.all([...byThread].map(([thread, ids]) => this.request(thread, 'removeMany', { integrationIds: ids }, true, this.answerMs)));
       for (const id of integrationIds) this.forget(id);
+      // As the in-process guardian's removal rejects when its integrations did not stop in time.
+      if (answers.includes(false)) throw new Error(`integrations did not stop on their integration thread in time: ${integrationIds.join(', ')}`);
     });
   }
 
   async replay(integrationId: string, from: ReplayFrom): Promise<ReplayAnswer> {
     // In order after the applies before it; the replay itself is not waited for in the chain.
     let answer: Promise<Answer> = Promise.resolve({ ok: false, error: `integration ${integrationId} does not run on this node` });
-    await this.enqueue(() => {
+    await this.enqueue(async () => {
       const h = this.held.get(integrationId);
-      if (h) answer = this.request(h.thread, 'replay', { integrationId, from }, { ok: false, error: 'its integration thread ended; try again' });
+      if (!h) return;
+      // Its thread is being started again: asked of the new one, after its re-applies.
+      await this.current(h.thread);
+      answer = this.request(h.thread, 'replay', { integrationId, from }, { ok: false, error: 'its integration thread ended; try again' }, this.answerMs);
     });
     return (await answer) as ReplayAnswer;
   }
 
   async status(): Promise<IntegrationSnapshot[]> {
-    // Asked in order after the applies and removals before it, answered outside the chain.
-    let asked: Promise<Answer>[] = [];
-    await this.enqueue(() => {
-      asked = this.threads.map((t) => this.request(t.index, 'status', {}, []));
-    });
-    const all = await Promise.all(
-      asked.map(async (a, thread) => {
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<Answer>((r) => (timer = setTimeout(() => r([]), STATUS_MS)));
-        const answer = (await Promise.race([a, late]).finally(() => clearTimeout(timer))) as IntegrationSnapshot[];
-        return answer.map((s) => ({ ...s, thread }));
-      }),
-    );
-    return all.flat();
+    // Asked in order after the applies and removals before it, answered outside the chain; bounded
+    // from the call (a removal draining ahead of it in the chain counts), as the guardian's query.
+    // A thread that ended or did not answer in time: its integrations as placeholders, from `held`.
+    let timer: NodeJS.Timeout | undefined;
+    const statusMs = this.o.statusMs ?? STATUS_MS;
+    const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), statusMs)));
+    const asked = this.enqueue(() => this.threads.map((t) => (t.ended ? Promise.resolve(null) : (this.request(t.index, 'status', {}, null) as Promise<IntegrationSnapshot[] | null>))));
+    try {
+      const perThread = await Promise.race([asked, late]);
+      const all = await Promise.all(this.threads.map((_, thread) => (perThread?.[thread] ? Promise.race([perThread[thread]!, late]) : undefined)));
+      return all.flatMap((answer, thread) => {
+        if (answer) return answer.map((s) => ({ ...s, thread }));
+        // null: the thread had ended (it is started again); undefined: no answer in time, or not
+        // even asked (an earlier removal or move still runs ahead of the query).
+        if (answer === null) return this.stopping || this.gaveUp ? [] : this.placeholders(thread, 'starting', `its integration thread ${thread} ended and is being started again`);
+        if (!perThread) return this.placeholders(thread, 'failing', `not asked within ${statusMs / 1000} s: an earlier removal or move on the integration threads is still running`);
+        return this.placeholders(thread, 'failing', `its integration thread ${thread} did not answer within ${statusMs / 1000} s`);
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The integrations `held` on a thread that cannot say how they are. */
+  private placeholders(thread: number, status: 'starting' | 'failing', reason: string): IntegrationSnapshot[] {
+    const out: IntegrationSnapshot[] = [];
+    for (const [integrationId, h] of this.held) {
+      if (h.thread !== thread) continue;
+      const { app, sink } = h.spec;
+      out.push({ integrationId, appKey: app.key, tier: app.size, sinkType: sink.type, status, statusReason: reason, checkpoint: undefined, epoch: undefined, source: false, sink: false, sinkParked: false, sinkChecked: false, thread });
+    }
+    return out;
   }
 
   flagsChanged(): void {
@@ -191,7 +242,10 @@ export class IntegrationThreads implements NodeGuardian {
   async shutdown(): Promise<void> {
     await this.enqueue(async () => {
       this.stopping = true;
-      await Promise.all(this.threads.map((t) => this.request(t.index, 'shutdown', {}, true)));
+      const drained = await Promise.all(this.threads.map((t) => this.request(t.index, 'shutdown', {}, false)));
+      const ended = drained.flatMap((ok, thread) => (ok ? [] : [thread]));
+      // Their last chunks were not committed: the next owner delivers them again (no loss).
+      if (ended.length > 0) this.o.logger.warn({ threads: ended }, 'integration threads ended before their drain finished; their integrations resume from their checkpoints on the next owner');
       await Promise.allSettled(this.threads.map((t) => t.worker.terminate()));
     });
   }
@@ -225,14 +279,42 @@ export class IntegrationThreads implements NodeGuardian {
     if (!t.ended) t.worker.postMessage(m);
   }
 
-  private request<O extends RequestOp>(index: number, op: O, body: Omit<Extract<Request, { op: O }>, 'op' | 'id'>, fallback: Answer): Promise<Answer> {
+  /**
+   * Asks a thread; a thread that ended (or ends before it answers) gives `fallback`. With
+   * `deadlineMs`: a thread that has not answered by then is stuck, and is ended (then restarted).
+   */
+  private request<O extends RequestOp>(index: number, op: O, body: Omit<Extract<Request, { op: O }>, 'op' | 'id'>, fallback: Answer, deadlineMs?: number): Promise<Answer> {
     const t = this.threads[index]!;
     if (t.ended) return Promise.resolve(fallback);
     const id = this.nextId++;
     return new Promise<Answer>((resolve) => {
-      t.pending.set(id, { resolve, fallback });
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (v: Answer) => {
+        clearTimeout(timer);
+        resolve(v);
+      };
+      t.pending.set(id, { resolve: settle, fallback });
+      if (deadlineMs !== undefined) {
+        timer = setTimeout(() => {
+          if (!t.pending.has(id) || t.ended) return;
+          this.o.logger.error({ thread: index, op, afterMs: deadlineMs }, 'integration thread did not answer in time; ending it (it is started again with its integrations)');
+          t.cause = `did not answer ${op} within ${Math.round(deadlineMs / 1000)} s`;
+          void t.worker.terminate();
+        }, deadlineMs);
+        timer.unref();
+      }
       t.worker.postMessage({ op, id, ...body } as ToThread);
     });
+  }
+
+  /** Waits while thread `index` is being started again. */
+  private async current(index: number): Promise<void> {
+    for (;;) {
+      const t = this.threads[index]!;
+      if (!t.ended || !t.replaced) return;
+      await t.replaced;
+      if (this.threads[index] === t) return;
+    }
   }
 
   private spawn(index: number): Thread {
@@ -271,44 +353,48 @@ export class IntegrationThreads implements NodeGuardian {
         }
       }
     });
-    let cause = 'exited';
-    worker.on('error', (err) => void (cause = errorMessage(err)));
+    worker.on('error', (err) => void (t.cause = errorMessage(err)));
     worker.on('exit', (code) => {
       t.ended = true;
-      failed(new Error(`integration thread ${index} ended before it was ready: ${cause} (exit code ${code})`));
+      t.cause = `${t.cause ?? 'exited'} (exit code ${code})`;
+      failed(new Error(`integration thread ${index} ended before it was ready: ${t.cause}`));
       for (const p of t.pending.values()) p.resolve(p.fallback);
       t.pending.clear();
-      if (this.started && !this.stopping) this.ended(t, `${cause} (exit code ${code})`);
+      if (this.started && !this.stopping) this.ended(t, t.cause);
     });
     return t;
   }
 
   /** A thread ended unasked: start it again with its integrations, or give up (a node fault). */
   private ended(t: Thread, cause: string): void {
+    let replaced!: () => void;
+    t.replaced = new Promise<void>((r) => (replaced = r));
     const now = Date.now();
     this.ends.push(now);
     while (this.ends.length > 0 && this.ends[0]! < now - FATAL_WINDOW_MS) this.ends.shift();
     const integrations = [...this.held.values()].filter((h) => h.thread === t.index).length;
-    this.o.metrics.count('node.integration_thread_restarts');
     if (this.ends.length >= FATAL_ENDS) {
+      this.gaveUp = true;
       this.o.logger.fatal({ thread: t.index, cause, integrations, ends: this.ends.length }, 'integration threads keep ending; giving up');
       this.o.onFatal(`integration threads ended ${this.ends.length} times in ${FATAL_WINDOW_MS / 60_000} minutes (last: thread ${t.index}, ${cause})`);
+      replaced();
       return;
     }
+    this.o.metrics.count('node.integration_thread_restarts');
     this.o.logger.error({ thread: t.index, cause, integrations }, 'integration thread ended; starting it again with its integrations');
     setTimeout(() => {
-      if (this.stopping) return;
-      let next: Thread;
       try {
-        next = this.spawn(t.index);
+        if (this.stopping || this.gaveUp) return;
+        const next = this.spawn(t.index);
+        this.threads[t.index] = next;
+        // Held now, not when it ended: applies and removals meanwhile changed the list.
+        for (const h of this.held.values()) if (h.thread === t.index) next.worker.postMessage({ op: 'apply', spec: h.spec, position: h.position } satisfies ToThread);
+        next.ready.catch((err: unknown) => this.o.logger.error({ thread: t.index, err: errorMessage(err) }, 'integration thread could not start again'));
       } catch (err) {
         this.o.onFatal(`integration thread ${t.index} could not be started again: ${errorMessage(err)}`);
-        return;
+      } finally {
+        replaced();
       }
-      this.threads[t.index] = next;
-      // Held now, not when it ended: applies and removals meanwhile changed the list.
-      for (const h of this.held.values()) if (h.thread === t.index) next.worker.postMessage({ op: 'apply', spec: h.spec, position: h.position } satisfies ToThread);
-      next.ready.catch((err: unknown) => this.o.logger.error({ thread: t.index, err: errorMessage(err) }, 'integration thread could not start again'));
     }, this.o.restartDelayMs ?? 1_000).unref();
   }
 }
