@@ -248,3 +248,21 @@ test('a removal a thread could not finish in time rejects, as the in-process gua
   t.is(it.threadOf('stuck2'), 0, 'not moved');
   t.false((await it.status()).some((s) => s.thread === 1 && s.integrationId === 'stuck2'), 'never started on thread 1');
 });
+
+test('an integration moved to an app whose thread is being started again runs there once it is back, and no longer on its old thread', async (t) => {
+  const { it } = threads(2, { restartDelayMs: 300 });
+  await it.start();
+  t.teardown(() => it.shutdown());
+  it.apply(spec('a1', 'A', 'large'));
+  it.apply(spec('b1', 'B', 'large'));
+  await until('both run', async () => (await it.status()).length === 2);
+  const exited = new Promise((r) => it.workers()[1]!.once('exit', r));
+  it.apply(spec('b2', 'B', 'small', 'https://hooks.example.com/crash'));
+  await it.remove('b2');
+  await exited;
+  // Thread 1 is down for 300 ms: a1 moves to app B, whose integrations are on thread 1.
+  it.apply(spec('a1', 'B', 'large'));
+  t.is((await it.status()).find((s) => s.integrationId === 'a1')?.status, 'starting', 'held for thread 1 while it starts again');
+  await until('a1 and b1 run on the new thread 1', async () => (await it.status()).filter((s) => s.status === 'running' && s.statusReason === 'thread 1').length === 2);
+  t.deepEqual((await it.status()).map((s) => `${s.integrationId}@${s.thread}`).sort(), ['a1@1', 'b1@1']);
+});
