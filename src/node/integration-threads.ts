@@ -15,7 +15,7 @@
 // A thread that ends unasked (a crash, out of memory) is started again after a second and given
 // its integrations again, which resume from their checkpoints like any restarted integration;
 // pending requests to it are answered as failed, a replay asked meanwhile waits for the new thread,
-// and /status shows its integrations as starting. A thread that does not answer a request within
+// and status shows its integrations as starting. A thread that does not answer a request within
 // the guardian's own bound (plus a margin) is taken as stuck and ended, so the same restart follows.
 // Three such ends within five minutes are a node fault (`onFatal`): the orchestrator replaces the node.
 import type { Worker } from 'node:worker_threads';
@@ -197,36 +197,36 @@ export class IntegrationThreads implements NodeGuardian {
   }
 
   async status(): Promise<IntegrationSnapshot[]> {
-    // Asked in order after the applies and removals before it, answered outside the chain; bounded
-    // from the call (a removal draining ahead of it in the chain counts), as the guardian's query.
-    // A thread that ended or did not answer in time: its integrations as placeholders, from `held`.
+    // Asked in order after the applies and removals before it, answered outside the chain, and
+    // bounded from the call, as the in-process guardian's query: one still waiting for an earlier
+    // removal or move after that long fails as that query does; a thread that was asked and did
+    // not answer in time leaves its integrations out, as the guardian does with an app. A thread
+    // that ended and is being started again: its integrations (from `held`) as starting.
     let timer: NodeJS.Timeout | undefined;
     const statusMs = this.o.statusMs ?? STATUS_MS;
     const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), statusMs)));
     const asked = this.enqueue(() => this.threads.map((t) => (t.ended ? Promise.resolve(null) : (this.request(t.index, 'status', {}, null) as Promise<IntegrationSnapshot[] | null>))));
     try {
       const perThread = await Promise.race([asked, late]);
-      const all = await Promise.all(this.threads.map((_, thread) => (perThread?.[thread] ? Promise.race([perThread[thread]!, late]) : undefined)));
+      if (!perThread) throw new Error(`integration threads: no status within ${statusMs / 1000} s (an earlier removal or move is still running)`);
+      const all = await Promise.all(perThread.map((p) => Promise.race([p, late])));
       return all.flatMap((answer, thread) => {
         if (answer) return answer.map((s) => ({ ...s, thread }));
-        // null: the thread had ended (it is started again); undefined: no answer in time, or not
-        // even asked (an earlier removal or move still runs ahead of the query).
-        if (answer === null) return this.stopping || this.gaveUp ? [] : this.placeholders(thread, 'starting', `its integration thread ${thread} ended and is being started again`);
-        if (!perThread) return this.placeholders(thread, 'failing', `not asked within ${statusMs / 1000} s: an earlier removal or move on the integration threads is still running`);
-        return this.placeholders(thread, 'failing', `its integration thread ${thread} did not answer within ${statusMs / 1000} s`);
+        if (answer === null && !this.stopping && !this.gaveUp) return this.placeholders(thread, `its integration thread ${thread} ended and is being started again`);
+        return [];
       });
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** The integrations `held` on a thread that cannot say how they are. */
-  private placeholders(thread: number, status: 'starting' | 'failing', reason: string): IntegrationSnapshot[] {
+  /** The integrations `held` on a thread being started again, as starting. */
+  private placeholders(thread: number, reason: string): IntegrationSnapshot[] {
     const out: IntegrationSnapshot[] = [];
     for (const [integrationId, h] of this.held) {
       if (h.thread !== thread) continue;
       const { app, sink } = h.spec;
-      out.push({ integrationId, appKey: app.key, tier: app.size, sinkType: sink.type, status, statusReason: reason, checkpoint: undefined, epoch: undefined, source: false, sink: false, sinkParked: false, sinkChecked: false, thread });
+      out.push({ integrationId, appKey: app.key, tier: app.size, sinkType: sink.type, status: 'starting', statusReason: reason, checkpoint: undefined, epoch: undefined, source: false, sink: false, sinkParked: false, sinkChecked: false, thread });
     }
     return out;
   }

@@ -216,7 +216,7 @@ test('while a thread is started again, /status shows its integrations as startin
   t.deepEqual(await it.replay('b1', { earliest: true }), { ok: true, partitions: 2 }, 'answered by the new thread 1');
 });
 
-test('a thread that does not answer in time is ended and started again; /status meanwhile shows its integrations as failing', async (t) => {
+test('a thread that does not answer in time is ended and started again; a status behind it in the order fails after its bound, as the in-process guardian\'s', async (t) => {
   const { it, counted } = threads(2, { answerMs: 400, statusMs: 150 });
   await it.start();
   t.teardown(() => it.shutdown());
@@ -226,9 +226,7 @@ test('a thread that does not answer in time is ended and started again; /status 
   const before = it.workers()[1]!;
   // The removal blocks thread 1's event loop; the status behind it in the chain is not asked in time.
   const removal = it.remove('b1');
-  const during = await it.status();
-  t.deepEqual(during.map((s) => `${s.integrationId}:${s.status}`).sort(), ['a1:failing', 'b1:failing']);
-  t.regex(during[0]!.statusReason, /not asked within 0.15 s: an earlier removal or move/);
+  await t.throwsAsync(() => it.status(), { message: /no status within 0.15 s \(an earlier removal or move is still running\)/ });
   await removal;
   await until('thread 1 started again', () => it.workers()[1] !== before);
   t.deepEqual(counted, ['node.integration_thread_restarts']);
