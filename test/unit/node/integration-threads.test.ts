@@ -199,7 +199,11 @@ test('a flag change read while the threads start reaches them (the node is told 
   t.pass();
 });
 
-test('while a thread is started again, /status shows its integrations as starting, and a replay waits for the new thread', async (t) => {
+/**
+ * a1 (app A) on thread 0 and b1 (app B) on thread 1; then thread 1 crashes (b2's sink), and this
+ * returns once it has ended: it is started again 300 ms later.
+ */
+async function thread1Down(t: ExecutionContext) {
   const { it } = threads(2, { restartDelayMs: 300 });
   await it.start();
   t.teardown(() => it.shutdown());
@@ -210,6 +214,11 @@ test('while a thread is started again, /status shows its integrations as startin
   it.apply(spec('b2', 'B', 'small', 'https://hooks.example.com/crash'));
   await it.remove('b2');
   await exited;
+  return it;
+}
+
+test('while a thread is started again, /status shows its integrations as starting, and a replay waits for the new thread', async (t) => {
+  const it = await thread1Down(t);
   const during = await it.status();
   t.like(during.find((s) => s.integrationId === 'b1'), { status: 'starting', thread: 1, sinkChecked: false, statusReason: 'its integration thread 1 ended and is being started again' });
   t.like(during.find((s) => s.integrationId === 'a1'), { status: 'running', thread: 0 });
@@ -248,16 +257,7 @@ test('a removal a thread could not finish in time rejects, as the in-process gua
 });
 
 test('an integration moved to an app whose thread is being started again runs there once it is back, and no longer on its old thread', async (t) => {
-  const { it } = threads(2, { restartDelayMs: 300 });
-  await it.start();
-  t.teardown(() => it.shutdown());
-  it.apply(spec('a1', 'A', 'large'));
-  it.apply(spec('b1', 'B', 'large'));
-  await until('both run', async () => (await it.status()).length === 2);
-  const exited = new Promise((r) => it.workers()[1]!.once('exit', r));
-  it.apply(spec('b2', 'B', 'small', 'https://hooks.example.com/crash'));
-  await it.remove('b2');
-  await exited;
+  const it = await thread1Down(t);
   // Thread 1 is down for 300 ms: a1 moves to app B, whose integrations are on thread 1.
   it.apply(spec('a1', 'B', 'large'));
   t.is((await it.status()).find((s) => s.integrationId === 'a1')?.status, 'starting', 'held for thread 1 while it starts again');
