@@ -251,6 +251,8 @@ function sigtermDrain(o: { threads?: number } = {}): Scenario {
         await waitUntil(() => f.receiver.deliveredSet().size >= 5_000, 60_000, 'flowing');
         // The integration threads name themselves tributary-i<N> (Linux); a thread they start
         // inherits the name (run from source, each one's tsx loader-hooks thread), so: distinct names.
+        // The row's own setting, or the run's (`npm run chaos -- --node-threads N` sets the env).
+        const threads = o.threads ?? Number(process.env.TRIBUTARY_INTEGRATION_THREADS || 0);
         const onThreads = new Set(node.child?.pid === undefined ? [] : threadNames(node.child.pid).filter((n) => /^tributary-i\d+$/.test(n))).size;
         const { ms: drainMs, death } = await node.stop(30_000);
         const deliveredAtStop = f.receiver.delivered().length;
@@ -263,10 +265,10 @@ function sigtermDrain(o: { threads?: number } = {}): Scenario {
         return result(name, 'P2', started, rep, node, {
           drainMs,
           recoveryMs: firstNewDeliveryAfter(f.receivers, death?.at ?? Date.now()),
-          extraPass: drainMs < 25_000 && rep.duplicates === 0 && death?.code === 0 && onThreads === (o.threads ?? 0),
+          extraPass: drainMs < 25_000 && rep.duplicates === 0 && death?.code === 0 && onThreads === threads,
           notes: [
             `drain took ${drainMs} ms, exit code ${death?.code ?? death?.signal}; ${deliveredAtStop} deliveries before the stop; pass needs dup = 0`,
-            ...(o.threads ? [`${onThreads} integration threads running at the stop (${o.threads} asked)`] : []),
+            ...(threads ? [`${onThreads} integration threads running at the stop (${threads} asked)`] : []),
           ],
         });
       });
