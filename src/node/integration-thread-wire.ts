@@ -30,6 +30,8 @@ export type ToThread =
   | { op: 'replay'; id: number; integrationId: string; from: ReplayFrom }
   | { op: 'status'; id: number }
   | { op: 'flags'; flags: FlagOverrides }
+  /** Liveness: answered `true` at once, by the thread's event loop (not its guardian). */
+  | { op: 'ping'; id: number }
   /** Drain every integration, close the clients, answer; the main thread then ends the thread. */
   | { op: 'shutdown'; id: number };
 

@@ -80,6 +80,9 @@ async function main(): Promise<void> {
         flags = m.flags;
         guardian.flagsChanged();
         return;
+      case 'ping':
+        answer(m.id, true);
+        return;
       case 'shutdown':
         stopStats();
         void guardian

@@ -15,8 +15,9 @@
 // A thread that ends unasked (a crash, out of memory) is started again after a second and given
 // its integrations again, which resume from their checkpoints like any restarted integration;
 // pending requests to it are answered as failed, a replay asked meanwhile waits for the new thread,
-// and status shows its integrations as starting. A thread that does not answer a request within
-// the guardian's own bound (plus a margin) is taken as stuck and ended, so the same restart follows.
+// and status shows its integrations as starting. A thread that does not answer a ping (its event
+// loop), or a request within the guardian's own bound plus a margin, is taken as stuck and ended,
+// so the same restart follows.
 // Three such ends within five minutes are a node fault (`onFatal`): the orchestrator replaces the node.
 import type { Worker } from 'node:worker_threads';
 import type { NodeGuardian } from '../actors/guardian.js';
@@ -47,6 +48,9 @@ export interface IntegrationThreadsOptions {
   /** Tests: the bounds of a status query (default 20 s) and of a removal's or replay's answer (210 s). */
   statusMs?: number | undefined;
   answerMs?: number | undefined;
+  /** Tests: how often each thread is pinged (default 10 s) and how long it has to answer (60 s). */
+  pingMs?: number | undefined;
+  pingAnswerMs?: number | undefined;
 }
 
 /** `null`: a status the thread could not give (it ended first). */
@@ -67,6 +71,10 @@ interface Thread {
   /** Settles once the thread said `ready` (or failed to start). */
   ready: Promise<void>;
   ended: boolean;
+  /** It said `ready`. */
+  running: boolean;
+  /** A ping to it awaits its answer. */
+  pinged: boolean;
   /** Why it ended. */
   cause?: string;
   /** Set once it ended: settles when its successor is in place, or none will be (fatal, stopping). */
@@ -87,6 +95,13 @@ const STATUS_MS = 20_000;
  * answers then; one that has not answered this long after is stuck (its event loop blocked).
  */
 const ANSWER_MS = 210_000;
+/**
+ * A thread's event loop answers a ping at once; one that has not for this long is stuck (a loop
+ * that never yields, in one integration) and is ended and started again. The main thread's own
+ * event loop is watched by the orchestrator's health check on /healthz; a thread's is not.
+ */
+const PING_MS = 10_000;
+const PING_ANSWER_MS = 60_000;
 const FATAL_ENDS = 3;
 const FATAL_WINDOW_MS = 5 * 60_000;
 
@@ -106,6 +121,7 @@ export class IntegrationThreads implements NodeGuardian {
   private readonly answerMs: number;
   /** Threads kept ending: no more restarts (the node is being replaced). */
   private gaveUp = false;
+  private pinger: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: IntegrationThreadsOptions) {
     if (!Number.isInteger(o.threads) || o.threads < 1) throw new RangeError(`integration threads: ${o.threads} (at least 1)`);
@@ -129,6 +145,18 @@ export class IntegrationThreads implements NodeGuardian {
     for (const t of this.threads) if (t.ended) this.ended(t, t.cause ?? 'exited');
     // Flag changes read while the threads started (each copied the flags when it was spawned).
     this.flagsChanged();
+    this.pinger = setInterval(() => this.ping(), this.o.pingMs ?? PING_MS);
+    this.pinger.unref();
+  }
+
+  /** Asks every running thread whether its event loop still turns; one that does not answer in time is ended (then restarted). */
+  private ping(): void {
+    if (this.stopping) return;
+    for (const t of this.threads) {
+      if (t.ended || !t.running || t.pinged) continue;
+      t.pinged = true;
+      void this.request(t.index, 'ping', {}, false, this.o.pingAnswerMs ?? PING_ANSWER_MS).then(() => (t.pinged = false));
+    }
   }
 
   /** The threads' workers now, by index (diagnostics, tests: a thread's `threadId`, or ending one as a crash would). */
@@ -242,6 +270,7 @@ export class IntegrationThreads implements NodeGuardian {
   async shutdown(): Promise<void> {
     await this.enqueue(async () => {
       this.stopping = true;
+      clearInterval(this.pinger);
       const drained = await Promise.all(this.threads.map((t) => this.request(t.index, 'shutdown', {}, false)));
       const ended = drained.flatMap((ok, thread) => (ok ? [] : [thread]));
       // Their last chunks were not committed: the next owner delivers them again (no loss).
@@ -331,11 +360,14 @@ export class IntegrationThreads implements NodeGuardian {
       pending: new Map(),
       ready: new Promise<void>((res, rej) => ((ready = res), (failed = rej))),
       ended: false,
+      running: false,
+      pinged: false,
     };
     t.ready.catch(() => undefined);
     worker.on('message', (m: FromThread) => {
       switch (m.type) {
         case 'ready':
+          t.running = true;
           ready();
           return;
         case 'startFailed':

@@ -4,7 +4,7 @@
 // `env.FAKE_THREAD_FAIL_START` = "1": it reports a failed start; `env.FAKE_THREAD_SLOW_START` =
 // "<index>:<ms>": that thread says ready after ms. An applied spec whose sink URL ends in `/crash`:
 // the thread exits with code 3 (a crash); in `/block`: its removal blocks the thread's event loop
-// for good. A removal of an id starting with `stuck` is answered false (not stopped in time).
+// for good; in `/block-now`: the apply does. A removal of an id starting with `stuck` is answered false (not stopped in time).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IntegrationSnapshot } from '../../src/actors/integration-actor.js';
 import type { FromThread, IntegrationThreadData, ToThread } from '../../src/node/integration-thread-wire.js';
@@ -26,6 +26,7 @@ if (data.env.FAKE_THREAD_FAIL_START === '1') {
         const sink = m.spec.sink as { url?: string };
         if (sink.url?.endsWith('/crash')) process.exit(3);
         if (sink.url?.endsWith('/block')) blocking.add(m.spec.id);
+        if (sink.url?.endsWith('/block-now')) for (;;);
         running.set(m.spec.id, { integrationId: m.spec.id, appKey: m.spec.app.key, tier: m.spec.app.size, sinkType: m.spec.sink.type, status: 'running', statusReason: reason(), checkpoint: m.position, epoch: 1, source: true, sink: true, sinkParked: false, sinkChecked: true });
         post({ type: 'report', report: { time: 1, integrationId: m.spec.id, appKey: m.spec.app.key, tier: m.spec.app.size, kind: 'recovery', errorClass: 'retryable', fingerprint: `applied-on-${data.index}`, nodeId: data.nodeId } });
         return;
@@ -44,6 +45,9 @@ if (data.env.FAKE_THREAD_FAIL_START === '1') {
       case 'flags':
         flagNames = Object.keys(m.flags.fleet).join(',');
         for (const s of running.values()) s.statusReason = reason();
+        return;
+      case 'ping':
+        post({ type: 'answer', id: m.id, value: true });
         return;
       case 'shutdown':
         running.clear();

@@ -264,3 +264,20 @@ test('an integration moved to an app whose thread is being started again runs th
   await until('a1 and b1 run on the new thread 1', async () => (await it.status()).filter((s) => s.status === 'running' && s.statusReason === 'thread 1').length === 2);
   t.deepEqual((await it.status()).map((s) => `${s.integrationId}@${s.thread}`).sort(), ['a1@1', 'b1@1']);
 });
+
+test('a thread whose event loop stops turning, with nothing asked of it, is found by the ping, ended and started again', async (t) => {
+  const { it, counted } = threads(2, { pingMs: 50, pingAnswerMs: 300 });
+  await it.start();
+  t.teardown(() => it.shutdown());
+  it.apply(spec('a1', 'A', 'large'));
+  it.apply(spec('b1', 'B', 'large'));
+  await until('both run', async () => (await it.status()).length === 2);
+  const before = it.workers()[1]!;
+  // b2's apply blocks thread 1's event loop for good; its removal is answered once the thread is ended.
+  it.apply(spec('b2', 'B', 'small', 'https://hooks.example.com/block-now'));
+  await it.remove('b2');
+  await until('thread 1 started again', () => it.workers()[1] !== before);
+  t.deepEqual(counted, ['node.integration_thread_restarts']);
+  await until('a1 and b1 run', async () => (await it.status()).filter((s) => s.status === 'running').length === 2);
+  t.deepEqual((await it.status()).map((s) => `${s.integrationId}@${s.thread}`).sort(), ['a1@0', 'b1@1']);
+});
