@@ -4,7 +4,7 @@
 // CPU of every process sampled from /proc every 250 ms. Results: bench/results/*.json, and a
 // "Pipeline benchmarks" run appended to BENCHMARKS.md (full runs only).
 //
-// Usage: npm run bench [-- --only s1,s2,s3,s4,s5 --tenants 200 --backlog 1000000 --no-append]   (--help: every option)
+// Usage: npm run bench [-- --only s1,s2,s3,s4,s5 --tenants 1000 --backlog 1000000 --no-append]   (--help: every option)
 //        npm run bench:quick      (scenario 1 small + scenario 2 for 10 s; writes JSON only)
 //        test/e2e/bench-smoke.test.ts runs scenarios 1–4 at small sizes in `npm test`
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ const o = benchCommand('npm run bench --', 'the pipeline benchmark suite (BENCHM
   .option('--quick', 'scenario 1 small and scenario 2 for 10 s; JSON only (npm run bench:quick)')
   .option('--only <list>', `scenarios to run (default: all; with --quick s1,s2)`, parseListOf(scenarioNames))
   .option('--events <n>', 'scenario 1 events (default 150,000; with --quick 20,000)', parseIntIn(1_000, 10_000_000))
-  .option('--tenants <n>', 'scenario 3 integrations', parseIntIn(11, 5_000), 200)
+  .option('--tenants <n>', 'scenario 3 integrations', parseIntIn(11, 5_000), 1_000)
   // 30,000 since 2026-12-06 07:55: a 10,000-event burst lasted ~5 s alone, mostly the sinks'
   // wake and group join rather than their throughput; 30,000 last ~15 s (BENCHMARKS.md).
   .option('--busy-events <n>', "scenario 3's events per busy app", parseIntIn(100, 1_000_000), 30_000)
