@@ -367,6 +367,8 @@ const procTable = (procs: Record<string, ProcSummary>) => [
   '|---|---:|---:|---:|',
   ...Object.entries(procs).map(([k, v]) => `| ${k} | ${v.peakRssMiB} | ${v.avgCpuPct} | ${v.peakCpuPct} |`),
 ];
+/** A table's rows with their last column only when `keep` (its last cells hold no `|`). */
+const lastColumnIf = (keep: boolean, rows: string[]) => (keep ? rows : rows.map((r) => r.replace(/\|[^|]*\|$/, '|')));
 const cpuPerEvent = (cpuSec: number, events: number) => round1((cpuSec * 1e6) / Math.max(1, events));
 const ctxLine = (from: number, to: number) => `machine CPU busy (all processes, all cores) ${sampler.machineBusyPct(from, to)} % (of which steal ${sampler.machineStealPct(from, to)} %: the hypervisor's other guests), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
 
@@ -1016,22 +1018,27 @@ async function scenario3(): Promise<void> {
         }[burstMode]
       }; the baseline is the same ${busy} busy apps alone on a node, before the crowd.`,
       '',
-      `| measure | ${total} integrations | target (1,000) | extrapolated to 1,000 (linear, labelled) |`,
-      '|---|---:|---|---:|',
-      `| all \`running\` on /status | ${allRunningMs === undefined ? `not by the deadline (${running} running)` : `${round1(allRunningMs / 1000)} s`} | ≤ 60 s | ${allRunningMs === undefined ? '—' : `~${round1(ext(allRunningMs) / 1000)} s`} |`,
-      `| every source reading Connect (a stream open per app, emulator) | ${allStreamingMs === undefined ? `not by the deadline (${streaming})` : `${round1(allStreamingMs / 1000)} s`} | ≤ 60 s | |`,
-      `| node peak RSS | ${nodeAll?.peakRssMiB ?? '—'} MiB | ≤ 1,024 MiB | ~${nodeAll ? extRss(nodeAll.peakRssMiB) : '—'} MiB (${base} MiB at start + slope) |`,
-      `| node RSS when idle | ${nodeIdle?.lastRssMiB ?? '—'} MiB | | ~${nodeIdle ? extRss(nodeIdle.lastRssMiB) : '—'} MiB |`,
-      `| node idle CPU (${idleSec} s${idleClean ? ', busy apps done' : ', **busy apps NOT done: not an idle figure**'}) | ${nodeIdle?.avgCpuPct ?? '—'} % of a core${idleSysPct === undefined ? '' : ` (kernel ${idleSysPct} %)`}, while the small apps delivered ${idleEventsPerSec} events/s | ≤ 10 % | ~${nodeIdle ? ext(nodeIdle.avgCpuPct) : '—'} % |`,
-      `| Kafka broker idle CPU | ${idle['kafka']?.avgCpuPct ?? '—'} % of a core | | ~${idle['kafka'] ? ext(idle['kafka'].avgCpuPct) : '—'} % |`,
-      `| the ${busy} busy apps alone on a node: burst delivered in | ${alone ? `${round1(alone.drainSec)} s, ${fmt(aloneRate)} events/s` : '—'} | | |`,
-      `| the same ${busy} in the crowd: burst delivered in | ${round1(busyRate.drainSec)} s, ${fmt(crowdRate)} events/s${busyRate.complete ? '' : ' (**incomplete**)'} | | |`,
-      `| … in the crowd vs alone${s3Bursts > 1 ? ' (each phase its fastest burst)' : ''} | ${ratio === undefined ? '—' : `${round1(ratio * 100)} %`} | ≥ 80 % | |`,
-      `| CPU over the judged bursts, % of a core | alone: ${cpuLine(procsAlone)} (machine ${machineAlonePct ?? '—'} % busy); in the crowd: ${cpuLine(procsBusy)} (machine ${machineBusyPct} % busy) | | |`,
-      ...(s3Bursts > 1 ? [`| every burst, events/s (\`--s3-bursts ${s3Bursts}\`) | alone ${aloneRounds.map((r) => fmt(r.drainEventsPerSec)).join(', ')}; in the crowd ${crowdPhase.rounds.map((r) => fmt(r.drainEventsPerSec)).join(', ')} | | |`] : []),
-      `| node's TCP connections to the broker | ${conns} | | ~${ext(conns)} |`,
-      `| consumer groups / topics of these integrations | ${groups} / ${topicsN} | | ${ext(groups)} / ${ext(topicsN)} |`,
-      `| node shutdown (SIGTERM → exit) | ${round1((exitMs - stoppedAt) / 1000)} s | | |`,
+      ...lastColumnIf(
+        total < 1000,
+        [
+          `| measure | ${total} integrations | target (1,000) | extrapolated to 1,000 (linear, labelled) |`,
+          '|---|---:|---|---:|',
+          `| all \`running\` on /status | ${allRunningMs === undefined ? `not by the deadline (${running} running)` : `${round1(allRunningMs / 1000)} s`} | ≤ 60 s | ${allRunningMs === undefined ? '—' : `~${round1(ext(allRunningMs) / 1000)} s`} |`,
+          `| every source reading Connect (a stream open per app, emulator) | ${allStreamingMs === undefined ? `not by the deadline (${streaming})` : `${round1(allStreamingMs / 1000)} s`} | ≤ 60 s | |`,
+          `| node peak RSS | ${nodeAll?.peakRssMiB ?? '—'} MiB | ≤ 1,024 MiB | ~${nodeAll ? extRss(nodeAll.peakRssMiB) : '—'} MiB (${base} MiB at start + slope) |`,
+          `| node RSS when idle | ${nodeIdle?.lastRssMiB ?? '—'} MiB | | ~${nodeIdle ? extRss(nodeIdle.lastRssMiB) : '—'} MiB |`,
+          `| node idle CPU (${idleSec} s${idleClean ? ', busy apps done' : ', **busy apps NOT done: not an idle figure**'}) | ${nodeIdle?.avgCpuPct ?? '—'} % of a core${idleSysPct === undefined ? '' : ` (kernel ${idleSysPct} %)`}, while the small apps delivered ${idleEventsPerSec} events/s | ≤ 10 % | ~${nodeIdle ? ext(nodeIdle.avgCpuPct) : '—'} % |`,
+          `| Kafka broker idle CPU | ${idle['kafka']?.avgCpuPct ?? '—'} % of a core | | ~${idle['kafka'] ? ext(idle['kafka'].avgCpuPct) : '—'} % |`,
+          `| the ${busy} busy apps alone on a node: burst delivered in | ${alone ? `${round1(alone.drainSec)} s, ${fmt(aloneRate)} events/s` : '—'} | | |`,
+          `| the same ${busy} in the crowd: burst delivered in | ${round1(busyRate.drainSec)} s, ${fmt(crowdRate)} events/s${busyRate.complete ? '' : ' (**incomplete**)'} | | |`,
+          `| … in the crowd vs alone${s3Bursts > 1 ? ' (each phase its fastest burst)' : ''} | ${ratio === undefined ? '—' : `${round1(ratio * 100)} %`} | ≥ 80 % | |`,
+          `| CPU over the judged bursts, % of a core | alone: ${cpuLine(procsAlone)} (machine ${machineAlonePct ?? '—'} % busy); in the crowd: ${cpuLine(procsBusy)} (machine ${machineBusyPct} % busy) | | |`,
+          ...(s3Bursts > 1 ? [`| every burst, events/s (\`--s3-bursts ${s3Bursts}\`) | alone ${aloneRounds.map((r) => fmt(r.drainEventsPerSec)).join(', ')}; in the crowd ${crowdPhase.rounds.map((r) => fmt(r.drainEventsPerSec)).join(', ')} | | |`] : []),
+          `| node's TCP connections to the broker | ${conns} | | ~${ext(conns)} |`,
+          `| consumer groups / topics of these integrations | ${groups} / ${topicsN} | | ${ext(groups)} / ${ext(topicsN)} |`,
+          `| node shutdown (SIGTERM → exit) | ${round1((exitMs - stoppedAt) / 1000)} s | | |`,
+        ],
+      ),
       '',
       ...procTable(procsAll),
       '',
