@@ -1,4 +1,4 @@
-// `npm run chaos [-- <name filter>…] [--smoke] [--update] [--rewrite] [--node-threads N]`: runs the chaos scenarios of chaos/scenarios.ts one
+// `npm run chaos [-- <name filter>…] [--smoke] [--update] [--rewrite] [--node-threads N] [--node-flags JSON]`: runs the chaos scenarios of chaos/scenarios.ts one
 // after another against the embedded Kafka and DynamoDB (started here unless KAFKA_BROKERS and
 // DYNAMODB_ENDPOINT name running ones; stopped by pid at the end), writes the JSON results to
 // bench/results/chaos-<timestamp>.json and the table into RELIABILITY.md between the
@@ -8,7 +8,8 @@ import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { infraDown, infraEnv, infraUp } from '../src/infra/local-infra.js';
-import { benchCommand, parseIntIn } from '../bench/args.js';
+import { benchCommand, parseIntIn, parseJsonObject } from '../bench/args.js';
+import { flagValuesSchema } from '../src/control/flags.js';
 import { scenarios, smokeScenarios, type ScenarioResult } from './scenarios.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -23,10 +24,18 @@ const cli = benchCommand('npm run chaos --', 'the chaos suite: RELIABILITY.md fa
   // The same value for every node the scenarios start (TRIBUTARY_INTEGRATION_THREADS); a run with
   // it is a variant: its table is printed and kept as JSON, RELIABILITY.md's stays the default's.
   .option('--node-threads <n>', "the nodes' integrations.threads (docs/operations.md, \"Integration threads\"; 0: the main thread)", parseIntIn(0, 32), 0)
+  // Likewise the nodes' fleet-wide feature flags (TRIBUTARY_FLAGS), e.g. the two the benchmarks run with.
+  .option('--node-flags <json>', 'the nodes\' feature flags (docs/flags.md), e.g. \'{"source.packRecords":true,"sink.parkWhenIdle":true}\'', parseJsonObject, {})
   .parse();
-const o = cli.opts<{ smoke?: true; update?: true; rewrite?: true; nodeThreads: number }>();
-if (o.nodeThreads > 0 && (o.update || o.rewrite)) cli.error('error: --node-threads runs a variant, whose rows do not merge into the table of RELIABILITY.md (--update, --rewrite)');
+const o = cli.opts<{ smoke?: true; update?: true; rewrite?: true; nodeThreads: number; nodeFlags: Record<string, unknown> }>();
+const flagsCheck = flagValuesSchema.safeParse(o.nodeFlags);
+if (!flagsCheck.success) cli.error(`error: --node-flags: ${flagsCheck.error.issues.map((i) => `${[...i.path].join('.') || '(the value)'}: ${i.message}`).join('; ')}`);
+const nodeFlags = flagsCheck.data ?? {};
+/** A run with other node settings than the defaults: its table is printed and kept as JSON, not merged into RELIABILITY.md's. */
+const variant = [o.nodeThreads > 0 ? `--node-threads ${o.nodeThreads}` : '', Object.keys(nodeFlags).length > 0 ? '--node-flags' : ''].filter(Boolean).join(' and ');
+if (variant && (o.update || o.rewrite)) cli.error(`error: ${variant} runs a variant, whose rows do not merge into the table of RELIABILITY.md (--update, --rewrite)`);
 if (o.nodeThreads > 0) process.env.TRIBUTARY_INTEGRATION_THREADS = String(o.nodeThreads);
+if (Object.keys(nodeFlags).length > 0) process.env.TRIBUTARY_FLAGS = JSON.stringify(nodeFlags);
 const smoke = o.smoke === true;
 const rewrite = o.rewrite === true;
 const update = o.update === true || rewrite;
@@ -99,7 +108,7 @@ async function main(): Promise<number> {
   const when = new Date().toISOString();
   mkdirSync('bench/results', { recursive: true });
   const jsonFile = `bench/results/chaos-${when.replace(/[:.]/g, '-')}.json`;
-  if (!rewrite) writeFileSync(jsonFile, `${JSON.stringify({ command, commit, machine, when, totalMs: Date.now() - t0, full: !smoke && filters.length === 0 && o.nodeThreads === 0, update, nodeThreads: o.nodeThreads, results }, null, 2)}\n`);
+  if (!rewrite) writeFileSync(jsonFile, `${JSON.stringify({ command, commit, machine, when, totalMs: Date.now() - t0, full: !smoke && filters.length === 0 && !variant, update, nodeThreads: o.nodeThreads, nodeFlags, results }, null, 2)}\n`);
   // --update: merge these results into the newest full run's (re-running a few scenarios).
   let merged = results;
   let base: { command: string; when: string; file: string } | undefined;
@@ -127,12 +136,12 @@ async function main(): Promise<number> {
     table(merged),
     '<!-- chaos-results:end -->',
   ].join('\n');
-  if (!smoke && o.nodeThreads === 0 && (filters.length === 0 || base) && existsSync('RELIABILITY.md')) {
+  if (!smoke && !variant && (filters.length === 0 || base) && existsSync('RELIABILITY.md')) {
     const doc = readFileSync('RELIABILITY.md', 'utf8');
     const re = /<!-- chaos-results:start[\s\S]*?<!-- chaos-results:end -->/;
     if (re.test(doc)) writeFileSync('RELIABILITY.md', doc.replace(re, section));
   } else {
-    process.stderr.write(`\n(${o.nodeThreads > 0 ? 'a run with --node-threads' : 'partial run'}: RELIABILITY.md left as is)\n`);
+    process.stderr.write(`\n(${variant ? `a run with ${variant}` : 'partial run'}: RELIABILITY.md left as is)\n`);
   }
   process.stdout.write(`\n${section}\n`);
   return results.every((r) => r.pass) ? 0 : 1;

@@ -164,6 +164,7 @@ const envOverrides: readonly { name: string; path: readonly string[]; parse: (v:
   { name: 'TRIBUTARY_PARSE_THREADS', path: ['connect', 'parseThreads'], parse: parseIntStrict },
   { name: 'TRIBUTARY_INTEGRATION_THREADS', path: ['integrations', 'threads'], parse: parseIntStrict },
   { name: 'TRIBUTARY_INFLATE_MIN_BYTES', path: ['connect', 'inflateMinBytes'], parse: parseIntStrict },
+  { name: 'TRIBUTARY_FLAGS', path: ['flags'], parse: parseJsonValue },
   { name: 'TRIBUTARY_CACHE_DIR', path: ['infra', 'cacheDir'], parse: (v) => v },
   { name: 'STATSD_HOST', path: ['metrics', 'host'], parse: (v) => v },
   { name: 'STATSD_PORT', path: ['metrics', 'port'], parse: parseIntStrict },
@@ -180,6 +181,15 @@ function parseBool(v: string): unknown {
 
 function parseIntStrict(v: string): unknown {
   return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+/** JSON, e.g. TRIBUTARY_FLAGS='{"sink.parkWhenIdle":true}'; text that is not JSON is left as a string, which the schema refuses by its key. */
+function parseJsonValue(v: string): unknown {
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

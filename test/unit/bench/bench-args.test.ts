@@ -55,3 +55,18 @@ test('chaos/run.ts: a mistyped option is refused (it used to run the whole suite
   t.not(none.status, 0);
   t.regex(none.stderr, /no scenario matches no-such-scenario; known: crash source.afterRead/);
 });
+
+test('chaos/run.ts: bad node settings are refused before anything starts, and so is merging a variant\'s rows into RELIABILITY.md', (t) => {
+  for (const [args, named] of [
+    [['--node-threads', '99'], /--node-threads.*"99" is not a whole number from 0 to 32/],
+    [['--node-flags', '{"sink.parkWhenIdle":'], /--node-flags.*not JSON/],
+    [['--node-flags', '{"sink.parkWhenIdel":true}'], /--node-flags: sink\.parkWhenIdel: unknown flag; known flags: /],
+    [['--node-flags', '{"sink.parkWhenIdle":1}'], /--node-flags: sink\.parkWhenIdle: .*expected boolean/],
+    [['--node-flags', '{"source.packRecords":true}', '--update'], /--node-flags runs a variant, whose rows do not merge into the table of RELIABILITY\.md/],
+    [['--node-threads', '2', '--rewrite'], /--node-threads 2 runs a variant/],
+  ] as const) {
+    const r = run('chaos/run.ts', [...args]);
+    t.is(r.status, 1, args.join(' '));
+    t.regex(r.stderr, named, args.join(' '));
+  }
+});

@@ -137,3 +137,22 @@ test('integration threads: 0 by default (the main thread), and bad values in the
     [{ path: 'integrations.thread', message: 'unknown key' }],
   );
 });
+
+test('TRIBUTARY_FLAGS sets the fleet-wide flags as JSON, replacing the file\'s; bad values name the key', (t) => {
+  const flags = { 'source.packRecords': true, 'sink.parkWhenIdle': true };
+  t.deepEqual(loadNodeConfig({ env: { TRIBUTARY_FLAGS: JSON.stringify(flags) } }).flags, flags);
+  const fromFile = file('{"flags":{"alerting.lagGrowth":true}}');
+  t.deepEqual(loadNodeConfig({ file: fromFile, env: {} }).flags, { 'alerting.lagGrowth': true });
+  t.deepEqual(loadNodeConfig({ file: fromFile, env: { TRIBUTARY_FLAGS: JSON.stringify(flags) } }).flags, flags);
+  for (const [bad, path] of [
+    ['sink.parkWhenIdle=true', 'flags'],
+    ['{"sink.parkWhenIdle":"yes"}', 'flags.sink.parkWhenIdle'],
+    ['{"sink.parkWhenIdel":true}', 'flags.sink.parkWhenIdel'],
+    ['[true]', 'flags'],
+    ['null', 'flags'],
+    ['{"sink.parkWhenIdle":true', 'flags'],
+  ] as const) {
+    const err = t.throws(() => loadNodeConfig({ env: { TRIBUTARY_FLAGS: bad } }), { instanceOf: ConfigError }, bad);
+    t.deepEqual(err!.issues.map((i) => i.path), [path], bad);
+  }
+});
