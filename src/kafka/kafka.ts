@@ -20,6 +20,8 @@ const levels: Record<number, PinoLevel> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/** kafkajs's warning when an idempotent producer's retries are bounded (src/producer/index.js). */
+const limitedRetriesWarning = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
 /** The messages of the broker errors kafkajs marks retriable (its protocol error table). */
 const retriableMessages: ReadonlySet<string> = new Set(
   (require('kafkajs/src/protocol/error.js') as { errorCodes: { message: string; retriable: boolean }[] }).errorCodes
@@ -33,13 +35,20 @@ const retriableMessages: ReadonlySet<string> = new Set(
  * matter of course: a topic's metadata polled until its new leader shows, a group coordinator
  * that moved. A 1,000-integration start wrote ~6,700 such error lines and nothing had failed.
  * Those go to debug; a retry that gives up surfaces as the caller's error, logged where it is
- * handled. Any other error response stays at error.
+ * handled. So does a CreateTopics answer with per-topic errors ("Topic creation errors", the
+ * entry does not say which): mostly topics that already exist, which `createTopic` counts as
+ * created; any other is its caller's error. Any other error response stays at error.
+ * kafkajs also warns, for every idempotent producer whose retries are bounded, that this "may
+ * invalidate EoS guarantees": the control-topic writer's are bounded on purpose (a command or a
+ * rejection record fails instead of hanging; its records are keyed values, the last one read
+ * wins, so a value sent again after a failure changes nothing). Debug too.
  */
 export function kafkajsLogLevel(level: number, log: { message?: unknown; error?: unknown }): PinoLevel {
   const pino = levels[level] ?? 'info';
-  if (pino === 'error' && typeof log.message === 'string' && log.message.startsWith('Response ') && typeof log.error === 'string' && retriableMessages.has(log.error)) {
-    return 'debug';
-  }
+  if (pino === 'warn' && log.message === limitedRetriesWarning) return 'debug';
+  if (pino !== 'error' || typeof log.message !== 'string' || !log.message.startsWith('Response ') || typeof log.error !== 'string') return pino;
+  if (retriableMessages.has(log.error)) return 'debug';
+  if (log.message.startsWith('Response CreateTopics(') && log.error === 'Topic creation errors') return 'debug';
   return pino;
 }
 

@@ -230,7 +230,10 @@ export class ConnectClient {
         const delayMs = backingOff ? this.delayFor(error, attempt) : 0;
         const reason = reconnectReason(error);
         this.stats.reconnects[reason]++;
-        this.logger?.warn({ url: this.where, reason, code: error?.code, status: error?.status, delayMs, attempt }, 'Connect stream reconnecting');
+        // A healthy session's plain end is routine (Connect ends sessions; the local emulator every
+        // 10 s): debug, counted by reason in the metrics. Anything else is worth a warning.
+        const level = backingOff ? 'warn' : 'debug';
+        this.logger?.[level]({ url: this.where, reason, code: error?.code, status: error?.status, delayMs, attempt }, 'Connect stream reconnecting');
         yield [{ kind: 'reconnecting', reason, error, delayMs, attempt }];
         // Full jitter may draw 0 ms: still a backoff step, so the next ceiling grows.
         if (backingOff) attempt++;
