@@ -1,4 +1,4 @@
-// `npm run chaos [-- <name filter>…] [--smoke] [--update] [--rewrite] [--node-threads N] [--node-flags JSON]`: runs the chaos scenarios of chaos/scenarios.ts one
+// `npm run chaos [-- <name filter>…] [--smoke] [--update] [--rewrite] [--node-threads N] [--node-flags JSON] [--node-config JSON]`: runs the chaos scenarios of chaos/scenarios.ts one
 // after another against the embedded Kafka and DynamoDB (started here unless KAFKA_BROKERS and
 // DYNAMODB_ENDPOINT name running ones; stopped by pid at the end), writes the JSON results to
 // bench/results/chaos-<timestamp>.json and the table into RELIABILITY.md between the
@@ -10,7 +10,10 @@ import { cpus, totalmem } from 'node:os';
 import { infraDown, infraEnv, infraUp } from '../src/infra/local-infra.js';
 import { benchCommand, parseIntIn, parseJsonObject } from '../bench/args.js';
 import { flagValuesSchema } from '../src/control/flags.js';
+import { parseNodeConfig } from '../src/config/node-config.js';
+import { ConfigError } from '../src/errors.js';
 import { scenarios, smokeScenarios, type ScenarioResult } from './scenarios.js';
+import { setRunNodeConfig } from '../test/helpers/chaos-harness.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -26,16 +29,24 @@ const cli = benchCommand('npm run chaos --', 'the chaos suite: RELIABILITY.md fa
   .option('--node-threads <n>', "the nodes' integrations.threads (docs/operations.md, \"Integration threads\"; 0: the main thread)", parseIntIn(0, 32), 0)
   // Likewise the nodes' fleet-wide feature flags (TRIBUTARY_FLAGS), e.g. the two the benchmarks run with.
   .option('--node-flags <json>', 'the nodes\' feature flags (docs/flags.md), e.g. \'{"source.packRecords":true,"sink.parkWhenIdle":true}\'', parseJsonObject, {})
+  .option('--node-config <json>', 'merged into every node\'s config (docs/configuration.md) under the scenario\'s own, e.g. \'{"kafka":{"sinkParkIdleMs":1000}}\'', parseJsonObject, {})
   .parse();
-const o = cli.opts<{ smoke?: true; update?: true; rewrite?: true; nodeThreads: number; nodeFlags: Record<string, unknown> }>();
+const o = cli.opts<{ smoke?: true; update?: true; rewrite?: true; nodeThreads: number; nodeFlags: Record<string, unknown>; nodeConfig: Record<string, unknown> }>();
 const flagsCheck = flagValuesSchema.safeParse(o.nodeFlags);
 if (!flagsCheck.success) cli.error(`error: --node-flags: ${flagsCheck.error.issues.map((i) => `${[...i.path].join('.') || '(the value)'}: ${i.message}`).join('; ')}`);
 const nodeFlags = flagsCheck.data ?? {};
 /** A run with other node settings than the defaults: its table is printed and kept as JSON, not merged into RELIABILITY.md's. */
-const variant = [o.nodeThreads > 0 ? `--node-threads ${o.nodeThreads}` : '', Object.keys(nodeFlags).length > 0 ? '--node-flags' : ''].filter(Boolean).join(' and ');
+const variant = [o.nodeThreads > 0 ? `--node-threads ${o.nodeThreads}` : '', Object.keys(nodeFlags).length > 0 ? '--node-flags' : '', Object.keys(o.nodeConfig).length > 0 ? '--node-config' : ''].filter(Boolean).join(' and ');
 if (variant && (o.update || o.rewrite)) cli.error(`error: ${variant} runs a variant, whose rows do not merge into the table of RELIABILITY.md (--update, --rewrite)`);
 if (o.nodeThreads > 0) process.env.TRIBUTARY_INTEGRATION_THREADS = String(o.nodeThreads);
 if (Object.keys(nodeFlags).length > 0) process.env.TRIBUTARY_FLAGS = JSON.stringify(nodeFlags);
+try {
+  parseNodeConfig(o.nodeConfig); // a mistyped key stops the run here, not every node it starts
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  cli.error(`error: --node-config: ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+}
+setRunNodeConfig(o.nodeConfig);
 const smoke = o.smoke === true;
 const rewrite = o.rewrite === true;
 const update = o.update === true || rewrite;
@@ -108,7 +119,7 @@ async function main(): Promise<number> {
   const when = new Date().toISOString();
   mkdirSync('bench/results', { recursive: true });
   const jsonFile = `bench/results/chaos-${when.replace(/[:.]/g, '-')}.json`;
-  if (!rewrite) writeFileSync(jsonFile, `${JSON.stringify({ command, commit, machine, when, totalMs: Date.now() - t0, full: !smoke && filters.length === 0 && !variant, update, nodeThreads: o.nodeThreads, nodeFlags, results }, null, 2)}\n`);
+  if (!rewrite) writeFileSync(jsonFile, `${JSON.stringify({ command, commit, machine, when, totalMs: Date.now() - t0, full: !smoke && filters.length === 0 && !variant, update, nodeThreads: o.nodeThreads, nodeFlags, nodeConfig: o.nodeConfig, results }, null, 2)}\n`);
   // --update: merge these results into the newest full run's (re-running a few scenarios).
   let merged = results;
   let base: { command: string; when: string; file: string } | undefined;

@@ -54,6 +54,20 @@ export interface ChaosFixture {
   close(): Promise<void>;
 }
 
+/** Node config merged into every fixture's of this process, under the scenario's own (`npm run chaos -- --node-config`). */
+let runNodeConfig: Record<string, unknown> = {};
+export function setRunNodeConfig(config: Record<string, unknown>): void {
+  runNodeConfig = config;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** `over` merged into `base`, object by object (arrays and other values replace). */
+function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeConfig(out[k], v) : v;
+  return out;
+}
+
 export async function startChaosFixture(apps: ChaosApp[], o: ChaosFixtureOptions = {}): Promise<ChaosFixture> {
   const run = uniq('chaos');
   const appInputs: AppInput[] = apps.map((a, i) => ({
@@ -87,14 +101,14 @@ export async function startChaosFixture(apps: ChaosApp[], o: ChaosFixtureOptions
   const table = uniq('tributary-chaos');
   const dir = mkdtempSync(join(tmpdir(), 'tributary-chaos-'));
   const kafkaBrokers = o.kafkaBrokers ?? brokers();
-  const nodeConfig: Record<string, unknown> = {
+  const base: Record<string, unknown> = {
     local: true,
     kafka: { brokers: kafkaBrokers, sessionTimeoutMs: o.sessionTimeoutMs ?? 6_000 },
     dynamodb: { endpoint: o.dynamoEndpoint ?? dynamoEndpoint(), table },
     http: { host: '127.0.0.1', port: 0 },
     log: { level: o.logLevel ?? process.env.TRIBUTARY_LOG_LEVEL ?? 'warn' },
-    ...(o.nodeConfig ?? {}),
   };
+  const nodeConfig = mergeConfig(mergeConfig(base, runNodeConfig), o.nodeConfig ?? {});
   return {
     emulator,
     receivers,

@@ -64,6 +64,9 @@ test('chaos/run.ts: bad node settings are refused before anything starts, and so
     [['--node-flags', '{"sink.parkWhenIdle":1}'], /--node-flags: sink\.parkWhenIdle: .*expected boolean/],
     [['--node-flags', '{"source.packRecords":true}', '--update'], /--node-flags runs a variant, whose rows do not merge into the table of RELIABILITY\.md/],
     [['--node-threads', '2', '--rewrite'], /--node-threads 2 runs a variant/],
+    [['--node-config', '{"kafka":{"sinkParkIdleMS":1000}}'], /--node-config: kafka\.sinkParkIdleMS: unknown key/],
+    [['--node-config', '{"kafka":{"sinkParkIdleMs":"1s"}}'], /--node-config: kafka\.sinkParkIdleMs: .*expected number/],
+    [['--node-config', '{"kafka":{"sinkParkIdleMs":1000}}', '--update'], /--node-config runs a variant/],
   ] as const) {
     const r = run('chaos/run.ts', [...args]);
     t.is(r.status, 1, args.join(' '));
