@@ -6,7 +6,7 @@
 //   t.teardown(() => rx.close());
 //   …point a sink at rx.url (http://127.0.0.1:<port>/ingest)…
 //   await rx.waitForDelivered(100);                              // deadline, never a fixed sleep
-//   t.deepEqual(new Set(rx.delivered()), expectedIds);
+//   t.deepEqual([...rx.deliveredSet()].sort(), [...expectedIds].sort());   // ava compares Sets in insertion order
 //
 // What it records (`rx.requests`): one ReceivedRequest per request — status answered, wire
 // bytes, event ids in the body, signature verdict. `rx.delivered()` lists the ids of events in
