@@ -132,6 +132,8 @@ export async function runLocalMode(o: LocalModeOptions): Promise<number> {
   let fatal: string | undefined;
   let summary: LocalSummary | undefined;
   let drained: boolean | undefined;
+  /** Each integration's status when Connect was stopped for the drain (the summary's). */
+  let statusesAtStop: Map<string, string> | undefined;
   const timers: NodeJS.Timeout[] = [];
   let restoreKeys: (() => void) | undefined;
   let cleanedUp = false;
@@ -303,11 +305,17 @@ export async function runLocalMode(o: LocalModeOptions): Promise<number> {
     return summary ? exitCodeOf(summary) : 1;
   }
 
-  /** Stops Connect from serving (closes the emulator: every stream ends cleanly), then waits until every served event is delivered. */
+  /**
+   * Stops Connect from serving (closes the emulator: every stream ends), then waits until every
+   * served event is delivered. The integrations' statuses are kept from just before: once Connect
+   * is gone every source retries a refused connection and reads `failing`, which says nothing of
+   * the run.
+   */
   async function drain(timeoutMs: number): Promise<boolean> {
     const p = progress('drain');
     receiver!.setDown('*', false);
     emulator!.clearFaults();
+    statusesAtStop = await liveStatuses();
     await emulator!.close();
     emulatorClosed = true;
     const deadline = Date.now() + timeoutMs;
@@ -327,9 +335,13 @@ export async function runLocalMode(o: LocalModeOptions): Promise<number> {
     }
   }
 
+  async function liveStatuses(): Promise<Map<string, string>> {
+    return new Map((await node!.guardian.status().catch(() => [])).map((s) => [s.integrationId, s.status]));
+  }
+
   async function collectEvidence(): Promise<IntegrationEvidence[]> {
     const rows = new Map((await node!.context.state.list().catch(() => [] as IntegrationRow[])).map((r) => [r.integrationId, r]));
-    const statuses = new Map((await node!.guardian.status().catch(() => [])).map((s) => [s.integrationId, s.status]));
+    const statuses = statusesAtStop ?? (await liveStatuses());
     return demoApps.map((a) => {
       const delivered = a.sink === 'file' ? fileSinkIds(join(dataDir, a.id)) : { ids: receiver!.ids(a.id), duplicates: receiver!.tally(a.id).duplicates };
       return {

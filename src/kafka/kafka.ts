@@ -39,9 +39,9 @@ const retriableMessages: ReadonlySet<string> = new Set(
  * entry does not say which): mostly topics that already exist, which `createTopic` counts as
  * created; any other is its caller's error. Any other error response stays at error.
  * kafkajs also warns, for every idempotent producer whose retries are bounded, that this "may
- * invalidate EoS guarantees": the control-topic writer's are bounded on purpose (a command or a
- * rejection record fails instead of hanging; its records are keyed values, the last one read
- * wins, so a value sent again after a failure changes nothing). Debug too.
+ * invalidate EoS guarantees": the control-topic writer's (`tributary integrations`, local mode)
+ * are bounded on purpose (a command fails instead of hanging; its records are keyed values, the
+ * last one read wins, so a value sent again after a failure changes nothing). Debug too.
  */
 export function kafkajsLogLevel(level: number, log: { message?: unknown; error?: unknown }): PinoLevel {
   const pino = levels[level] ?? 'info';

@@ -38,6 +38,8 @@ test('tributary local --duration 40s --json delivers every served event for the 
     t.true(i.served > 0, `${i.id} served events`);
     t.is(i.delivered, i.served, `${i.id}: every served event delivered`);
     t.is(i.missing, 0);
+    // As the run ended, before the drain stopped Connect (after that every source reads failing).
+    t.is(i.status, 'running', `${i.id}'s status in the summary`);
   }
   // Rough rates: 500/s for 40 s is well above 5 000 even on a slow machine.
   t.true(summary.integrations[2]!.delivered > 5_000, `large delivered ${summary.integrations[2]!.delivered}`);
