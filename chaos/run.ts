@@ -13,7 +13,7 @@ import { flagValuesSchema } from '../src/control/flags.js';
 import { parseNodeConfig } from '../src/config/node-config.js';
 import { ConfigError } from '../src/errors.js';
 import { scenarios, smokeScenarios, type ScenarioResult } from './scenarios.js';
-import { setRunNodeConfig } from '../test/helpers/chaos-harness.js';
+import { setKeepLogs, setRunNodeConfig } from '../test/helpers/chaos-harness.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -29,9 +29,10 @@ const cli = benchCommand('npm run chaos --', 'the chaos suite: RELIABILITY.md fa
   .option('--node-threads <n>', "the nodes' integrations.threads (docs/operations.md, \"Integration threads\"; 0: the main thread)", parseIntIn(0, 32), 0)
   // Likewise the nodes' fleet-wide feature flags (TRIBUTARY_FLAGS), e.g. the two the benchmarks run with.
   .option('--node-flags <json>', 'the nodes\' feature flags (docs/flags.md), e.g. \'{"source.packRecords":true,"sink.parkWhenIdle":true}\'', parseJsonObject, {})
+  .option('--keep-logs <dir>', "also write every node's output there, a file per node and scenario (with --node-config '{\"log\":{\"level\":\"debug\"}}' for everything)")
   .option('--node-config <json>', 'merged into every node\'s config (docs/configuration.md) under the scenario\'s own, e.g. \'{"kafka":{"sinkParkIdleMs":1000}}\'', parseJsonObject, {})
   .parse();
-const o = cli.opts<{ smoke?: true; update?: true; rewrite?: true; nodeThreads: number; nodeFlags: Record<string, unknown>; nodeConfig: Record<string, unknown> }>();
+const o = cli.opts<{ smoke?: true; update?: true; rewrite?: true; nodeThreads: number; nodeFlags: Record<string, unknown>; nodeConfig: Record<string, unknown>; keepLogs?: string }>();
 const flagsCheck = flagValuesSchema.safeParse(o.nodeFlags);
 if (!flagsCheck.success) cli.error(`error: --node-flags: ${flagsCheck.error.issues.map((i) => `${[...i.path].join('.') || '(the value)'}: ${i.message}`).join('; ')}`);
 const nodeFlags = flagsCheck.data ?? {};
@@ -47,6 +48,10 @@ try {
   cli.error(`error: --node-config: ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
 }
 setRunNodeConfig(o.nodeConfig);
+if (o.keepLogs) {
+  mkdirSync(o.keepLogs, { recursive: true });
+  setKeepLogs(o.keepLogs);
+}
 const smoke = o.smoke === true;
 const rewrite = o.rewrite === true;
 const update = o.update === true || rewrite;

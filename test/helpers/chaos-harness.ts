@@ -4,9 +4,9 @@
 // the emulator's record of every served event against the receivers' record of every delivered
 // one plus the DLQ topics read back from Kafka.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { startConnectEmulator, type AppInput, type ConnectEmulator } from '../../src/connect/emulator/index.js';
 import type { FaultInput } from '../../src/connect/emulator/options.js';
@@ -58,6 +58,12 @@ export interface ChaosFixture {
 let runNodeConfig: Record<string, unknown> = {};
 export function setRunNodeConfig(config: Record<string, unknown>): void {
   runNodeConfig = config;
+}
+
+/** Where every supervised node's output goes as well, a file per node (`npm run chaos -- --keep-logs DIR`). */
+let keepLogsDir: string | undefined;
+export function setKeepLogs(dir: string | undefined): void {
+  keepLogsDir = dir;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -197,6 +203,8 @@ export function superviseNode(f: ChaosFixture, name: string, o: { env?: NodeJS.P
   const deaths: NodeDeath[] = [];
   const starts: number[] = [];
   const lines: string[] = [];
+  /** Lines already written to the kept log. */
+  let kept = 0;
   let sampler: NodeJS.Timeout | undefined;
 
   const sample = () => {
@@ -270,6 +278,10 @@ export function superviseNode(f: ChaosFixture, name: string, o: { env?: NodeJS.P
         c.once('exit', (code, signal) => {
           const death: NodeDeath = { at: Date.now(), code, signal, ...(fired ? { crashpoint: fired } : {}) };
           deaths.push(death);
+          if (keepLogsDir) {
+            appendFileSync(join(keepLogsDir, `${basename(f.dir)}-${name}.log`), `${lines.slice(kept).join('\n')}\n--- exit ${code ?? signal}${fired ? ` at crash point ${fired}` : ''} ---\n`);
+            kept = lines.length;
+          }
           resolve(death);
           if (node.autoRestart) setTimeout(() => node.autoRestart && node.start(), o.restartDelayMs ?? 200);
         });
