@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { cpus, totalmem } from 'node:os';
 import { infraDown, infraEnv, infraUp } from '../src/infra/local-infra.js';
 import { benchCommand, parseIntIn, parseJsonObject } from '../bench/args.js';
-import { flagValuesSchema } from '../src/control/flags.js';
 import { parseNodeConfig } from '../src/config/node-config.js';
 import { ConfigError } from '../src/errors.js';
 import { scenarios, smokeScenarios, type ScenarioResult } from './scenarios.js';
@@ -33,20 +32,22 @@ const cli = benchCommand('npm run chaos --', 'the chaos suite: RELIABILITY.md fa
   .option('--node-config <json>', 'merged into every node\'s config (docs/configuration.md) under the scenario\'s own, e.g. \'{"kafka":{"sinkParkIdleMs":1000}}\'', parseJsonObject, {})
   .parse();
 const o = cli.opts<{ smoke?: true; update?: true; rewrite?: true; nodeThreads: number; nodeFlags: Record<string, unknown>; nodeConfig: Record<string, unknown>; keepLogs?: string }>();
-const flagsCheck = flagValuesSchema.safeParse(o.nodeFlags);
-if (!flagsCheck.success) cli.error(`error: --node-flags: ${flagsCheck.error.issues.map((i) => `${[...i.path].join('.') || '(the value)'}: ${i.message}`).join('; ')}`);
-const nodeFlags = flagsCheck.data ?? {};
+/** The node config's own validation, so a mistyped key stops the run here, not every node it starts. */
+function checkNodeConfig(option: string, raw: Record<string, unknown>): void {
+  try {
+    parseNodeConfig(raw);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    cli.error(`error: ${option}: ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  }
+}
+checkNodeConfig('--node-flags', { flags: o.nodeFlags });
+checkNodeConfig('--node-config', o.nodeConfig);
 /** A run with other node settings than the defaults: its table is printed and kept as JSON, not merged into RELIABILITY.md's. */
-const variant = [o.nodeThreads > 0 ? `--node-threads ${o.nodeThreads}` : '', Object.keys(nodeFlags).length > 0 ? '--node-flags' : '', Object.keys(o.nodeConfig).length > 0 ? '--node-config' : ''].filter(Boolean).join(' and ');
+const variant = [o.nodeThreads > 0 ? `--node-threads ${o.nodeThreads}` : '', Object.keys(o.nodeFlags).length > 0 ? '--node-flags' : '', Object.keys(o.nodeConfig).length > 0 ? '--node-config' : ''].filter(Boolean).join(' and ');
 if (variant && (o.update || o.rewrite)) cli.error(`error: ${variant} runs a variant, whose rows do not merge into the table of RELIABILITY.md (--update, --rewrite)`);
 if (o.nodeThreads > 0) process.env.TRIBUTARY_INTEGRATION_THREADS = String(o.nodeThreads);
-if (Object.keys(nodeFlags).length > 0) process.env.TRIBUTARY_FLAGS = JSON.stringify(nodeFlags);
-try {
-  parseNodeConfig(o.nodeConfig); // a mistyped key stops the run here, not every node it starts
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  cli.error(`error: --node-config: ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-}
+if (Object.keys(o.nodeFlags).length > 0) process.env.TRIBUTARY_FLAGS = JSON.stringify(o.nodeFlags);
 setRunNodeConfig(o.nodeConfig);
 if (o.keepLogs) {
   mkdirSync(o.keepLogs, { recursive: true });
@@ -124,7 +125,7 @@ async function main(): Promise<number> {
   const when = new Date().toISOString();
   mkdirSync('bench/results', { recursive: true });
   const jsonFile = `bench/results/chaos-${when.replace(/[:.]/g, '-')}.json`;
-  if (!rewrite) writeFileSync(jsonFile, `${JSON.stringify({ command, commit, machine, when, totalMs: Date.now() - t0, full: !smoke && filters.length === 0 && !variant, update, nodeThreads: o.nodeThreads, nodeFlags, nodeConfig: o.nodeConfig, results }, null, 2)}\n`);
+  if (!rewrite) writeFileSync(jsonFile, `${JSON.stringify({ command, commit, machine, when, totalMs: Date.now() - t0, full: !smoke && filters.length === 0 && !variant, update, nodeThreads: o.nodeThreads, nodeFlags: o.nodeFlags, nodeConfig: o.nodeConfig, results }, null, 2)}\n`);
   // --update: merge these results into the newest full run's (re-running a few scenarios).
   let merged = results;
   let base: { command: string; when: string; file: string } | undefined;

@@ -60,8 +60,8 @@ test('chaos/run.ts: bad node settings are refused before anything starts, and so
   for (const [args, named] of [
     [['--node-threads', '99'], /--node-threads.*"99" is not a whole number from 0 to 32/],
     [['--node-flags', '{"sink.parkWhenIdle":'], /--node-flags.*not JSON/],
-    [['--node-flags', '{"sink.parkWhenIdel":true}'], /--node-flags: sink\.parkWhenIdel: unknown flag; known flags: /],
-    [['--node-flags', '{"sink.parkWhenIdle":1}'], /--node-flags: sink\.parkWhenIdle: .*expected boolean/],
+    [['--node-flags', '{"sink.parkWhenIdel":true}'], /--node-flags: flags\.sink\.parkWhenIdel: unknown flag; known flags: /],
+    [['--node-flags', '{"sink.parkWhenIdle":1}'], /--node-flags: flags\.sink\.parkWhenIdle: .*expected boolean/],
     [['--node-flags', '{"source.packRecords":true}', '--update'], /--node-flags runs a variant, whose rows do not merge into the table of RELIABILITY\.md/],
     [['--node-threads', '2', '--rewrite'], /--node-threads 2 runs a variant/],
     [['--node-config', '{"kafka":{"sinkParkIdleMS":1000}}'], /--node-config: kafka\.sinkParkIdleMS: unknown key/],
